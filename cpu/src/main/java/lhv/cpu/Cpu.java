@@ -1,0 +1,131 @@
+package lhv.cpu;
+
+import lhv.cpu.bus.CodeMap;
+import lhv.cpu.bus.PhysicalMemory;
+import lhv.cpu.bus.PortIo;
+import lhv.cpu.intercept.Virtualization;
+import lhv.cpu.model.CpuModel;
+import lhv.cpu.model.MsrProvider;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One x86-64 logical processor: its architectural state and the units that act on it.
+ *
+ * <p>Context: guest execution. Everything here is single-threaded; a processor is driven by exactly
+ * one Java thread at a time ({@link #run}).
+ *
+ * <p>State is kept in public fields so the interpreter, the system unit and the VMX layer (VM entry
+ * loads and VM exit saves this state) reach it without indirection. Invariants that derived state
+ * depends on ({@link #mode}, the TLB) are restored by the setter methods of the system unit; code
+ * that writes CR0/CR4/EFER/CS directly (VM entry/exit) must call {@link #stateChanged()} afterwards.
+ */
+public final class Cpu {
+    public static final int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
+
+    // ---- architectural registers ----
+    public final long[] gpr = new long[16];
+    public long rip;
+    /** RFLAGS when materialized; the interpreter keeps the status flags lazily, use {@link #getRflags}. */
+    public long rflags = Rflags.FIXED1;
+    public final Segment[] seg = {new Segment(), new Segment(), new Segment(), new Segment(), new Segment(), new Segment()};
+    public final Segment ldtr = new Segment();
+    public final Segment tr = new Segment();
+    public long gdtrBase, idtrBase;
+    public int gdtrLimit, idtrLimit;
+    public long cr0, cr2, cr3, cr4, cr8;
+    public long xcr0 = 1;
+    public final long[] dr = new long[8];
+    public long efer;
+    /** Current privilege level (CS.RPL except in transitions, SS.DPL; SDM 5.5). */
+    public int cpl;
+    /** Derived operating mode; recomputed by {@link #stateChanged()}. */
+    public Mode mode = Mode.REAL;
+
+    // ---- time and events ----
+    /** Instructions retired since reset: the processor's notion of time (virtual TSC). */
+    public long instructionsRetired;
+    /** TSC = instructionsRetired * tscPerInstruction + tscBase (IA32_TIME_STAMP_COUNTER writes move tscBase). */
+    public long tscBase;
+    public int tscPerInstruction = 1;
+    /** Blocking by STI / MOV SS for the next instruction (SDM 6.8.3; VMX interruptibility state bits 0..1). */
+    public int interruptShadow;
+    /** Activity state (SDM 25.4.2): 0 active, 1 HLT, 2 shutdown, 3 wait-for-SIPI. */
+    public int activityState;
+    public boolean nmiPending;
+    public boolean nmiBlocked;
+
+    // ---- VMX coupling ----
+    public Virtualization vmx = Virtualization.NONE;
+    /** True in VMX non-root operation: sensitive actions consult {@link #vmx}. */
+    public boolean nonRoot;
+    /** True while the VMX layer wants {@link Virtualization#atBoundary} called between instructions. */
+    public boolean boundaryWork;
+
+    // ---- the world around the processor ----
+    public final PhysicalMemory mem;
+    public PortIo io = PortIo.NONE;
+    public final CodeMap codeMap = new CodeMap();
+    public final CpuModel model;
+    public final List<MsrProvider> msrProviders = new ArrayList<>();
+
+    /** Set by {@link #requestStop}; the run loop checks it at instruction boundaries. */
+    public StopReason stopRequest;
+
+    public Cpu(CpuModel model, PhysicalMemory mem) {
+        this.model = model;
+        this.mem = mem;
+        reset();
+    }
+
+    /** Power-on/RESET state, SDM Vol. 3A 10.1.1 (Table 10-1), real mode at F000:FFF0. */
+    public void reset() {
+        java.util.Arrays.fill(gpr, 0);
+        gpr[RDX] = 0x000906EA; // family/model/stepping signature, as the model reports in CPUID.1:EAX
+        rflags = Rflags.FIXED1;
+        rip = 0xFFF0;
+        for (Segment s : seg) s.set(0, 0, 0xFFFF, 0x93);
+        seg[Segment.CS].set(0xF000, 0xFFFF0000L, 0xFFFF, 0x9B);
+        ldtr.set(0, 0, 0xFFFF, 0x82);
+        tr.set(0, 0, 0xFFFF, 0x8B);
+        gdtrBase = idtrBase = 0;
+        gdtrLimit = idtrLimit = 0xFFFF;
+        cr0 = 0x60000010L;
+        cr2 = cr3 = cr4 = cr8 = 0;
+        efer = 0;
+        java.util.Arrays.fill(dr, 0);
+        dr[6] = 0xFFFF0FF0L;
+        dr[7] = 0x400;
+        cpl = 0;
+        interruptShadow = 0;
+        activityState = 0;
+        stateChanged();
+    }
+
+    public long getRflags() {
+        return rflags;
+    }
+
+    public void setRflags(long value) {
+        rflags = (value & Rflags.DEFINED) | Rflags.FIXED1;
+    }
+
+    /** Current time-stamp counter value (virtual: derived from retired instructions). */
+    public long tsc() {
+        return instructionsRetired * tscPerInstruction + tscBase;
+    }
+
+    /** Asks the run loop to return with {@code reason} at the next instruction boundary. */
+    public void requestStop(StopReason reason) {
+        stopRequest = reason;
+    }
+
+    /** Recomputes derived state after CR0, CR4, EFER, CS or RFLAGS.VM changed behind the system unit's back. */
+    public void stateChanged() {
+        if ((cr0 & Cr.CR0_PE) == 0) mode = Mode.REAL;
+        else if ((efer & Cr.EFER_LMA) != 0) mode = seg[Segment.CS].longMode() ? Mode.LONG64 : Mode.COMPATIBILITY;
+        else if ((rflags & Rflags.VM) != 0) mode = Mode.VIRTUAL_8086;
+        else mode = Mode.PROTECTED;
+    }
+}

@@ -1,0 +1,37 @@
+package lhv.cpu.intercept;
+
+import lhv.cpu.Cpu;
+import lhv.cpu.decode.Insn;
+
+/**
+ * The one narrow interface between the interpreter and VMX (implemented by the vmx layer).
+ *
+ * <p>Context: called by the interpreter while executing guest instructions. {@link #execute} runs
+ * the VMX instructions; {@link #intercept} is called only while {@link Cpu#nonRoot} is true, for the
+ * actions listed in {@link Sensitive}; {@link #atBoundary} only while {@link Cpu#boundaryWork} is
+ * set (monitor trap flag, interrupt/NMI windows, preemption timer).
+ *
+ * <p>A method that decides a VM exit performs it and throws {@link VmExitSignal}.
+ */
+public interface Virtualization {
+
+    /** Executes a VMX instruction, including all its #UD/#GP checks and VMfail results. */
+    void execute(Cpu cpu, VmxInstruction which, Insn insn);
+
+    /**
+     * A sensitive action in VMX non-root operation. Returns the value the guest observes for reads
+     * (CR_READ, SMSW, RDTSC*), otherwise the return value is ignored. Throws {@link VmExitSignal}
+     * when the action causes a VM exit.
+     */
+    long intercept(Cpu cpu, Sensitive what, Insn insn, long a, long b);
+
+    /** Work at an instruction boundary (before the next instruction starts). */
+    void atBoundary(Cpu cpu);
+
+    /** A processor without VMX: every VMX instruction is #UD (CPUID.1:ECX.VMX = 0). */
+    Virtualization NONE = new Virtualization() {
+        @Override public void execute(Cpu cpu, VmxInstruction which, Insn insn) { throw lhv.cpu.CpuFault.ud(); }
+        @Override public long intercept(Cpu cpu, Sensitive what, Insn insn, long a, long b) { return b; }
+        @Override public void atBoundary(Cpu cpu) { }
+    };
+}
