@@ -70,12 +70,18 @@ public final class Cpu {
     public final CpuModel model;
     public final List<MsrProvider> msrProviders = new ArrayList<>();
 
+    // ---- units ----
+    public final lhv.cpu.mmu.Mmu mmu;
+    public final lhv.cpu.sys.SystemUnit sys;
+
     /** Set by {@link #requestStop}; the run loop checks it at instruction boundaries. */
     public StopReason stopRequest;
 
     public Cpu(CpuModel model, PhysicalMemory mem) {
         this.model = model;
         this.mem = mem;
+        this.mmu = new lhv.cpu.mmu.Mmu(this);
+        this.sys = new lhv.cpu.sys.SystemUnit(this);
         reset();
     }
 
@@ -114,6 +120,14 @@ public final class Cpu {
     /** Current time-stamp counter value (virtual: derived from retired instructions). */
     public long tsc() {
         return instructionsRetired * tscPerInstruction + tscBase;
+    }
+
+    /**
+     * Runs guest instructions until {@code maxInstructions} have retired or something stops the
+     * processor. SKELETON: the interpreter of the processor issue implements this.
+     */
+    public StopReason run(long maxInstructions) {
+        throw new NotImplemented("interpreter");
     }
 
     /** Asks the run loop to return with {@code reason} at the next instruction boundary. */
