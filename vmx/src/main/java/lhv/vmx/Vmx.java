@@ -9,6 +9,9 @@ import lhv.cpu.decode.Insn;
 import lhv.cpu.intercept.Sensitive;
 import lhv.cpu.intercept.Virtualization;
 import lhv.cpu.intercept.VmxInstruction;
+import lhv.vmx.caps.FeatureControl;
+import lhv.vmx.caps.VmxCapabilities;
+import lhv.vmx.caps.VmxMsrs;
 import lhv.vmx.exit.VmInstructionError;
 import lhv.vmx.insn.VmxOperations;
 import lhv.vmx.insn.X86VmxInstructions;
@@ -39,7 +42,11 @@ public final class Vmx implements Virtualization {
     public static final long INVALID_POINTER = -1L;
 
     public final Cpu cpu;
-    public final Capabilities caps;
+    public final VmxCapabilities caps;
+    /** IA32_FEATURE_CONTROL of this processor (served by {@link #msrs}). */
+    public final FeatureControl featureControl;
+    /** The VMX capability MSRs and IA32_FEATURE_CONTROL, registered with the processor's RDMSR/WRMSR. */
+    public final VmxMsrs msrs;
 
     // ---- VMX operation state (SDM 24.x, 25.1) ----
     /** In VMX operation (after VMXON, before VMXOFF); root or non-root per {@link Cpu#nonRoot}. */
@@ -56,9 +63,11 @@ public final class Vmx implements Virtualization {
     public final Intercepts intercepts;
     private final X86VmxInstructions x86;
 
-    private Vmx(Cpu cpu, Capabilities caps) {
+    private Vmx(Cpu cpu, VmxCapabilities caps) {
         this.cpu = cpu;
         this.caps = caps;
+        this.featureControl = FeatureControl.atReset();
+        this.msrs = new VmxMsrs(caps, featureControl);
         this.ops = new VmxOperations(this);
         this.entry = new VmEntry(this);
         this.exit = new VmExit(this);
@@ -67,10 +76,16 @@ public final class Vmx implements Virtualization {
     }
 
     /** Gives {@code cpu} VMX with the capabilities {@code caps} and installs it as {@link Cpu#vmx}. */
-    public static Vmx attach(Cpu cpu, Capabilities caps) {
+    public static Vmx attach(Cpu cpu, VmxCapabilities caps) {
         Vmx vmx = new Vmx(cpu, caps);
         cpu.vmx = vmx;
+        cpu.msrProviders.add(vmx.msrs);
         return vmx;
+    }
+
+    /** Width of the physical addresses VMX accepts for its regions (SDM A.1: 32 when IA32_VMX_BASIC[48] is set). */
+    public int vmxAddressWidth() {
+        return caps.limitsAddressesTo32Bits() ? 32 : cpu.mmu.maxPhysAddr();
     }
 
     /** The current-VMCS pointer, or {@link #INVALID_POINTER}. */
@@ -184,35 +199,5 @@ public final class Vmx implements Virtualization {
         if (r instanceof VmxResult.FailInvalid) f |= Rflags.CF;
         else if (r instanceof VmxResult.FailValid) f |= Rflags.ZF;
         cpu.setRflags(f);
-    }
-
-    /**
-     * The processor capabilities the VMX instructions and transitions consult (values of the
-     * IA32_VMX_* MSRs of the modelled processor, SDM Appendix A).
-     *
-     * @param basic IA32_VMX_BASIC; bits 30:0 revision identifier, bit 48 32-bit address limit
-     * @param misc IA32_VMX_MISC; preemption-timer rate 4:0, CR3-target count 24:16, MSR-list size 27:25, bit 29 VMWRITE to any field
-     * @param physicalAddressWidth MAXPHYADDR of the processor (CPUID.80000008H:EAX[7:0])
-     * @param supportsField whether a VMCS field exists on this processor (VMREAD/VMWRITE error 12 otherwise)
-     */
-    public record Capabilities(long basic, long misc, long cr0Fixed0, long cr0Fixed1, long cr4Fixed0, long cr4Fixed1,
-                               int physicalAddressWidth, java.util.function.Predicate<VmcsField> supportsField,
-                               java.util.function.LongSupplier featureControl) {
-        public int revisionId() { return (int) basic & 0x7FFF_FFFF; }
-
-        /** Width of physical addresses VMX accepts: 32 when IA32_VMX_BASIC[48] is set (SDM A.1). */
-        public int vmxAddressWidth() { return (basic & 1L << 48) != 0 ? 32 : physicalAddressWidth; }
-
-        public int preemptionTimerRate() { return (int) misc & 0x1F; }
-
-        public int cr3TargetCount() { return (int) (misc >>> 16) & 0x1FF; }
-
-        /** Recommended maximum number of MSRs in each MSR list: 512 * (N + 1), SDM A.6. */
-        public int maxMsrListEntries() { return 512 * ((int) (misc >>> 25 & 7) + 1); }
-
-        public boolean vmwriteToReadOnlyFields() { return (misc & 1L << 29) != 0; }
-
-        /** IA32_VMX_BASIC[54]: VM exits for INS/OUTS report instruction information (SDM A.1). */
-        public boolean insOutsInformation() { return (basic & 1L << 54) != 0; }
     }
 }

@@ -42,7 +42,7 @@ public final class VmxOperations {
 
     /** True when {@code pa} is 4 KiB aligned and within the VMX physical-address width (SDM 31.3). */
     private boolean validRegionAddress(long pa) {
-        int width = vmx.caps.vmxAddressWidth();
+        int width = vmx.vmxAddressWidth();
         return (pa & 0xFFF) == 0 && (width >= 64 || pa >>> width == 0);
     }
 
@@ -54,11 +54,8 @@ public final class VmxOperations {
      * lock bit (0) clear or "enable VMX outside SMX" (bit 2) clear. CPL is checked by the caller.
      */
     public void vmxonPrecheck() {
-        Vmx.Capabilities c = vmx.caps;
-        if ((cpu.cr0 & c.cr0Fixed0()) != c.cr0Fixed0() || (cpu.cr0 & ~c.cr0Fixed1()) != 0) throw CpuFault.gp0();
-        if ((cpu.cr4 & c.cr4Fixed0()) != c.cr4Fixed0() || (cpu.cr4 & ~c.cr4Fixed1()) != 0) throw CpuFault.gp0();
-        long fc = c.featureControl().getAsLong();
-        if ((fc & 1) == 0 || (fc & 4) == 0) throw CpuFault.gp0();
+        if (!vmx.caps.cr0Valid(cpu.cr0) || !vmx.caps.cr4Valid(cpu.cr4)) throw CpuFault.gp0();
+        if (!vmx.featureControl.locked() || !vmx.featureControl.vmxonAllowedOutsideSmx()) throw CpuFault.gp0();
     }
 
     /** VMXON after its checks: the VMXON region must be aligned, in range and carry our revision identifier. */
@@ -68,6 +65,7 @@ public final class VmxOperations {
         if ((rev & 0x7FFF_FFFFL) != vmx.caps.revisionId() || (rev & 0x8000_0000L) != 0) return VmxResult.FAIL_INVALID;
         vmx.vmxonPointer = pa;
         vmx.inVmxOperation = true;
+        cpu.vmxOperation = true;
         // current-VMCS pointer <- FFFFFFFF_FFFFFFFFH (the cache is empty after VMXOFF)
         return VmxResult.SUCCEEDED;
     }
@@ -87,6 +85,7 @@ public final class VmxOperations {
             if (launched) cpu.mem.write(pa + Vmcs.OFFSET_LAUNCH_STATE, 4, LAUNCH_STATE_LAUNCHED_BEFORE_VMXOFF);
         }
         vmx.inVmxOperation = false;
+        cpu.vmxOperation = false;
         vmx.vmxonPointer = Vmx.INVALID_POINTER;
         return VmxResult.SUCCEEDED;
     }
@@ -129,7 +128,7 @@ public final class VmxOperations {
      */
     private VmcsField field(long encoding) {
         VmcsField f = VmcsField.forEncoding(encoding);
-        return f != null && vmx.caps.supportsField().test(f) ? f : null;
+        return f != null && vmx.caps.supports(f) ? f : null;
     }
 
     public VmReadResult vmread(long encoding) {
@@ -143,7 +142,7 @@ public final class VmxOperations {
         if (!vmx.hasCurrentVmcs()) return VmxResult.FAIL_INVALID;
         VmcsField f = field(encoding);
         if (f == null) return vmfail(UNSUPPORTED_VMCS_COMPONENT);
-        if (f.isReadOnly() && !vmx.caps.vmwriteToReadOnlyFields()) return vmfail(VMWRITE_READ_ONLY_VMCS_COMPONENT);
+        if (f.isReadOnly() && !vmx.caps.vmwriteAnyField()) return vmfail(VMWRITE_READ_ONLY_VMCS_COMPONENT);
         vmx.vmcs.writeEncoded((int) encoding, value);
         return VmxResult.SUCCEEDED;
     }

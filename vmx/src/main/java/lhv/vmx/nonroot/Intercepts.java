@@ -221,7 +221,7 @@ public final class Intercepts {
                             InstructionInformation.ldtrTr(insn, (int) a), -1);
                 }
             }
-            case EVENT -> event((int) a, (int) b);
+            case EVENT -> event((int) a, (int) b, insn);
             // SDM 26.2: triple fault and INIT always exit
             case TRIPLE_FAULT -> vmx.exit.exit(ExitReason.TRIPLE_FAULT.number, 0, 0, 0);
             case INIT -> vmx.exit.exit(ExitReason.INIT_SIGNAL.number, 0, 0, 0);
@@ -272,7 +272,7 @@ public final class Intercepts {
         if (!IoBitmaps.exits(cpu.mem, primary(PrimaryProcessorControl.USE_IO_BITMAPS),
                 primary(PrimaryProcessorControl.UNCONDITIONAL_IO_EXITING), ioBitmapA, ioBitmapB, port, size)) return;
         boolean in = (flags & 0x100) != 0, string = (flags & 0x200) != 0, rep = (flags & 0x400) != 0;
-        boolean immediate = insn != null && (insn.opcode & 0xFC) == 0xE4;
+        boolean immediate = false; // FIXME(cpu-core merge): (insn.opcode & 0xFC) == 0xE4
         long q = new IoAccess(size, in, string, rep, immediate, port).encode();
         if (!string) {
             exitForInstruction(ExitReason.IO_INSTRUCTION, insn, q);
@@ -284,7 +284,7 @@ public final class Intercepts {
         long mask = insn.addrSize == 8 ? -1L : (1L << (insn.addrSize * 8)) - 1;
         long linear = cpu.seg[segment].base + (offset & mask);
         if (cpu.mode != Mode.LONG64) linear &= 0xFFFF_FFFFL;
-        int info = vmx.caps.insOutsInformation() ? InstructionInformation.insOuts(insn.addrSize, in ? Segment.ES : insn.seg) : 0;
+        int info = vmx.caps.reportsInsOutsInfo() ? InstructionInformation.insOuts(insn.addrSize, in ? Segment.ES : insn.seg) : 0;
         exitForInstruction(ExitReason.IO_INSTRUCTION, insn, q, info, linear);
     }
 
@@ -295,7 +295,7 @@ public final class Intercepts {
      * An event that does not exit is remembered as being delivered, for the IDT-vectoring
      * information of an exit that happens during its delivery (SDM 28.2.4).
      */
-    private void event(int vectorAndType, int errorCode) {
+    private void event(int vectorAndType, int errorCode, Insn insn) {
         int vector = vectorAndType & 0xFF, type = vectorAndType >>> 8 & 7;
         int info = vector | type << 8 | (errorCode >= 0 ? 1 << 11 : 0) | 1 << 31;
         if (injecting) {
@@ -315,10 +315,10 @@ public final class Intercepts {
                 case 3, 5, 6 -> {
                     if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
                         long qualification = vector == 14 ? cpu.cr2 : 0;
-                        if (type != 3) {
+                        if (type != 3 && insn != null) {
                             // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
-                            vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
-                            cpu.rip = cpu.instructionStart;
+                            vmx.write(VM_EXIT_INSTRUCTION_LEN, insn.length);
+                            cpu.rip -= insn.length;
                         }
                         vmx.exit.exit(ExitReason.EXCEPTION_NMI.number, qualification, info, errorCode);
                     }
@@ -391,7 +391,6 @@ public final class Intercepts {
             }
             case 3 -> cpu.sys.deliverFault(new CpuFault(vector, errorCode, cpu.cr2));
             case 4, 5, 6 -> {
-                cpu.instructionStart = cpu.rip;
                 cpu.rip += vmx.read32(VM_ENTRY_INSTRUCTION_LEN);
                 cpu.sys.softwareInterrupt(vector, type);
             }

@@ -2,7 +2,6 @@ package lhv.vmx.transition;
 
 import lhv.cpu.Cpu;
 import lhv.cpu.Cr;
-import lhv.cpu.Msr;
 import lhv.cpu.Segment;
 import lhv.vmx.Vmx;
 import lhv.vmx.VmxResult;
@@ -84,11 +83,14 @@ public final class VmEntry {
         cpu.cr0 = (cpu.cr0 & keep) | (vmx.read(GUEST_CR0) & ~keep);
         cpu.cr3 = vmx.read(GUEST_CR3);
         cpu.cr4 = vmx.read(GUEST_CR4);
-        if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) cpu.dr[7] = vmx.read(GUEST_DR7);
-        cpu.sys.wrmsr(Msr.IA32_SYSENTER_CS, vmx.read(GUEST_SYSENTER_CS));
-        cpu.sys.wrmsr(Msr.IA32_SYSENTER_ESP, vmx.read(GUEST_SYSENTER_ESP));
-        cpu.sys.wrmsr(Msr.IA32_SYSENTER_EIP, vmx.read(GUEST_SYSENTER_EIP));
-        if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.sys.wrmsr(Msr.IA32_PAT, vmx.read(GUEST_IA32_PAT));
+        if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) {
+            cpu.dr[7] = vmx.read(GUEST_DR7);
+            cpu.debugCtl = vmx.read(GUEST_IA32_DEBUGCTL);
+        }
+        cpu.sysenterCs = vmx.read(GUEST_SYSENTER_CS);
+        cpu.sysenterEsp = vmx.read(GUEST_SYSENTER_ESP);
+        cpu.sysenterEip = vmx.read(GUEST_SYSENTER_EIP);
+        if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.pat = vmx.read(GUEST_IA32_PAT);
         if (EntryControl.LOAD_IA32_EFER.isSet(entryControls)) {
             cpu.efer = vmx.read(GUEST_IA32_EFER);
         } else {

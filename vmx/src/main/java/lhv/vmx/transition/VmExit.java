@@ -2,7 +2,6 @@ package lhv.vmx.transition;
 
 import lhv.cpu.Cpu;
 import lhv.cpu.Cr;
-import lhv.cpu.Msr;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
 import lhv.cpu.StopReason;
@@ -56,7 +55,7 @@ public final class VmExit {
      * @param guestLinear the guest-linear-address field value, or -1 when the reason defines none
      */
     public void instructionExit(int reason, long qualification, int length, int instructionInfo, long guestLinear) {
-        cpu.rip = cpu.instructionStart;
+        cpu.rip -= length; // during execution cpu.rip already points past the instruction
         vmx.write(VM_EXIT_INSTRUCTION_LEN, length);
         vmx.write(VMX_INSTRUCTION_INFO, instructionInfo);
         if (guestLinear != -1) vmx.write(GUEST_LINEAR_ADDRESS, guestLinear);
@@ -118,11 +117,14 @@ public final class VmExit {
         vmx.write(GUEST_CR0, cpu.cr0);
         vmx.write(GUEST_CR3, cpu.cr3);
         vmx.write(GUEST_CR4, cpu.cr4);
-        if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) vmx.write(GUEST_DR7, cpu.dr[7]);
-        vmx.write(GUEST_SYSENTER_CS, cpu.sys.rdmsr(Msr.IA32_SYSENTER_CS));
-        vmx.write(GUEST_SYSENTER_ESP, cpu.sys.rdmsr(Msr.IA32_SYSENTER_ESP));
-        vmx.write(GUEST_SYSENTER_EIP, cpu.sys.rdmsr(Msr.IA32_SYSENTER_EIP));
-        if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) vmx.write(GUEST_IA32_PAT, cpu.sys.rdmsr(Msr.IA32_PAT));
+        if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) {
+            vmx.write(GUEST_DR7, cpu.dr[7]);
+            vmx.write(GUEST_IA32_DEBUGCTL, cpu.debugCtl);
+        }
+        vmx.write(GUEST_SYSENTER_CS, cpu.sysenterCs);
+        vmx.write(GUEST_SYSENTER_ESP, cpu.sysenterEsp);
+        vmx.write(GUEST_SYSENTER_EIP, cpu.sysenterEip);
+        if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) vmx.write(GUEST_IA32_PAT, cpu.pat);
         if (ExitControl.SAVE_IA32_EFER.isSet(exitControls)) vmx.write(GUEST_IA32_EFER, cpu.efer);
         for (int s = 0; s < 6; s++) saveSegment(s, cpu.seg[s]);
         saveSegment(6, cpu.ldtr);
@@ -162,21 +164,21 @@ public final class VmExit {
     private void loadHostState(boolean nmiExit) {
         int exitControls = vmx.read32(VM_EXIT_CONTROLS);
         boolean host64 = ExitControl.HOST_ADDRESS_SPACE_SIZE.isSet(exitControls);
-        Vmx.Capabilities caps = vmx.caps;
         // control registers: fixed bits stay as VMX operation requires
-        long cr0Fixed = caps.cr0Fixed0() | ~caps.cr0Fixed1();
+        long cr0Fixed = vmx.caps.cr0Fixed0 | ~vmx.caps.cr0Fixed1;
         long keep0 = CR0_UNMODIFIED | cr0Fixed;
         cpu.cr0 = (cpu.cr0 & keep0) | (vmx.read(HOST_CR0) & ~keep0);
         cpu.cr3 = vmx.read(HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1);
-        long cr4Fixed = caps.cr4Fixed0() | ~caps.cr4Fixed1();
+        long cr4Fixed = vmx.caps.cr4Fixed0 | ~vmx.caps.cr4Fixed1;
         long cr4 = (cpu.cr4 & cr4Fixed) | (vmx.read(HOST_CR4) & ~cr4Fixed);
         if (host64) cr4 |= Cr.CR4_PAE; else cr4 &= ~Cr.CR4_PCIDE;
         cpu.cr4 = cr4;
         cpu.dr[7] = 0x400;
-        cpu.sys.wrmsr(Msr.IA32_SYSENTER_CS, vmx.read(HOST_IA32_SYSENTER_CS));
-        cpu.sys.wrmsr(Msr.IA32_SYSENTER_ESP, vmx.read(HOST_IA32_SYSENTER_ESP));
-        cpu.sys.wrmsr(Msr.IA32_SYSENTER_EIP, vmx.read(HOST_IA32_SYSENTER_EIP));
-        if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.sys.wrmsr(Msr.IA32_PAT, vmx.read(HOST_IA32_PAT));
+        cpu.debugCtl = 0;
+        cpu.sysenterCs = vmx.read(HOST_IA32_SYSENTER_CS);
+        cpu.sysenterEsp = vmx.read(HOST_IA32_SYSENTER_ESP);
+        cpu.sysenterEip = vmx.read(HOST_IA32_SYSENTER_EIP);
+        if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.pat = vmx.read(HOST_IA32_PAT);
         if (ExitControl.LOAD_IA32_EFER.isSet(exitControls)) {
             cpu.efer = vmx.read(HOST_IA32_EFER);
         } else {
