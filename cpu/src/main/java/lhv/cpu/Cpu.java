@@ -43,6 +43,27 @@ public final class Cpu {
     /** Derived operating mode; recomputed by {@link #stateChanged()}. */
     public Mode mode = Mode.REAL;
 
+    // ---- system: MSR state of the system unit (SDM Vol. 4 Table 2-2); VM entry/exit load and save some ----
+    /** IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK (SYSCALL/SYSRET), IA32_KERNEL_GS_BASE (SWAPGS). */
+    public long star, lstar, cstar, fmask, kernelGsBase;
+    /** IA32_SYSENTER_CS/ESP/EIP. */
+    public long sysenterCs, sysenterEsp, sysenterEip;
+    /** IA32_PAT, power-on value (SDM 13.12.4). */
+    public long pat = 0x0007040600070406L;
+    public long debugCtl;
+    public long tscAux;
+    /** IA32_APIC_BASE: base 0xFEE00000, global enable (bit 11), BSP (bit 8). */
+    public long apicBase = 0xFEE00900L;
+    /** IA32_MISC_ENABLE: fast-strings enable (bit 0). */
+    public long miscEnable = 1;
+    /** IA32_MTRR_DEF_TYPE. */
+    public long mtrrDefType;
+    /**
+     * True between VMXON and VMXOFF (set by the VMX layer). In VMX root operation MOV to CR0/CR4
+     * must keep the bits VMX fixes to 1 (PE, PG, NE, VMXE; SDM 24.8), which the system unit enforces.
+     */
+    public boolean vmxOperation;
+
     // ---- time and events ----
     /** Instructions retired since reset: the processor's notion of time (virtual TSC). */
     public long instructionsRetired;
