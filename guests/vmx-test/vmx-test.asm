@@ -691,6 +691,27 @@ vmx_test:
     bts [msr_bitmap], rax
     mov eax, MSR_SYSENTER_EIP + 2048 * 8 ; write-low
     bts [msr_bitmap], rax
+    ; the same bits seen as bytes (bit n of a bitmap is bit n%8 of byte n/8)
+    xor eax, eax
+    cmp byte [io_bitmap_a + PORT_A_IMM / 8], 1 << (PORT_A_IMM % 8)
+    setne al
+    cmp byte [io_bitmap_a + PORT_A_DX / 8], 1 << (PORT_A_DX % 8)
+    setne ah
+    or al, ah
+    cmp byte [io_bitmap_b + (PORT_B_DX - 0x8000) / 8], 1 << ((PORT_B_DX - 0x8000) % 8)
+    setne ah
+    or al, ah
+    cmp byte [msr_bitmap + MSR_SYSENTER_ESP / 8], (1 << (MSR_SYSENTER_ESP % 8)) | (0 << (MSR_SYSENTER_EIP % 8))
+    setne ah
+    or al, ah
+    cmp byte [msr_bitmap + 1024 + (MSR_EFER & 0x1FFF) / 8], 1 << (MSR_EFER % 8)
+    setne ah
+    or al, ah
+    cmp byte [msr_bitmap + 2048 + MSR_SYSENTER_EIP / 8], 1 << (MSR_SYSENTER_EIP % 8)
+    setne ah
+    or al, ah
+    test al, al
+    TAP z, "BTS with a register bit offset set the intended I/O- and MSR-bitmap bits"
 
     ; --- 10. Fill the VMCS.
     mov dword [vmwrite_failures], 0
