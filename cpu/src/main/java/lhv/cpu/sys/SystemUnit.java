@@ -20,6 +20,11 @@ import lhv.cpu.model.CpuModel;
  * already asked the VMX layer (lhv.cpu.intercept) before calling the methods that can exit; event
  * delivery asks it itself (exception bitmap, triple fault).
  *
+ * <p>Additions to the skeleton contract (for the interpreter and the VMX layer):
+ * {@link #deliverEvent} (any interruption type, e.g. VM-entry event injection),
+ * {@link #vectoringInfo}/{@link #vectoringErrorCode} (the event whose delivery was interrupted by a
+ * VM exit, SDM 28.2.4), {@link #tripleFault}, {@link #checkIoPermission} (TSS I/O bitmap).
+ *
  * <p>The work is split by topic: {@link EventDelivery}, {@link SegmentLoads}, {@link FarTransfers},
  * {@link MsrFile}; control registers, CPUID and the fast system calls live here.
  */
