@@ -55,6 +55,8 @@ public final class Interpreter {
     private boolean shadowFresh;
     private long remaining;
     private CpuFault pendingFault;
+    /** The last exception an instruction raised (diagnostics and tests). */
+    CpuFault lastFault;
     private long randomState = 0x9E3779B97F4A7C15L;
 
     private static final boolean[] ENDS_BLOCK = new boolean[Op.COUNT];
@@ -123,6 +125,7 @@ public final class Interpreter {
             } catch (CpuFault f) {
                 cpu.rip = cpu.instructionStart;
                 pendingFault = f;
+                lastFault = f;
             } catch (VmExitSignal s) {
                 pendingFault = null;
                 if (s.returnToHost) return StopReason.VM_EXIT;
@@ -171,15 +174,23 @@ public final class Interpreter {
     private void runBlock(Block b) {
         final Cpu c = cpu;
         final Insn[] insns = b.insns;
-        final int n = b.count;
-        for (int k = 0; k < n; k++) {
-            Insn i = insns[k];
-            long start = c.rip;
-            c.instructionStart = start;
-            c.rip = start + i.length;
-            execute(c, i);
-            c.instructionsRetired++;
-            if (--remaining <= 0 || codeWritten || c.boundaryWork || c.stopRequest != null) return;
+        int n = b.count;
+        if (remaining < n) n = (int) remaining;
+        int k = 0;
+        try {
+            while (k < n) {
+                Insn i = insns[k++];
+                long start = c.rip;
+                c.instructionStart = start;
+                c.rip = start + i.length;
+                execute(c, i);
+                c.instructionsRetired++;
+                // A store into a code page (possibly this block) ends the block at once.
+                if (codeWritten) break;
+            }
+        } finally {
+            // The budget counts instructions started (instructionsRetired counts completed ones).
+            remaining -= k;
         }
     }
 
@@ -192,9 +203,9 @@ public final class Interpreter {
         long start = c.rip;
         c.instructionStart = start;
         c.rip = start + i.length;
+        remaining--;
         execute(c, i);
         c.instructionsRetired++;
-        remaining--;
         if (!shadowFresh) c.interruptShadow = 0;
         // SDM 18.3.1.1: RF is cleared after every instruction that completes, except IRET (which loads it).
         if (i.op != Op.IRET) c.rflags &= ~Rflags.RF;
