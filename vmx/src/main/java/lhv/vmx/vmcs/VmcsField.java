@@ -88,6 +88,8 @@ public enum VmcsField {
     HLAT_POINTER(0x2040, "hypervisor-managed linear-address translation pointer (HLATP)", ACTIVATE_TERTIARY_CONTROLS),
     PID_POINTER_TABLE(0x2042, "PID-pointer table address", ACTIVATE_TERTIARY_CONTROLS),
     SECONDARY_VM_EXIT_CONTROLS(0x2044, "secondary VM-exit controls", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
+    IA32_SPEC_CTRL_MASK(0x204a, "IA32_SPEC_CTRL mask", ACTIVATE_TERTIARY_CONTROLS),
+    IA32_SPEC_CTRL_SHADOW(0x204c, "IA32_SPEC_CTRL shadow", ACTIVATE_TERTIARY_CONTROLS),
     INJECTED_EVENT_DATA(0x2052, "injected-event data", LOAD_FRED),
     GUEST_PHYSICAL_ADDRESS(0x2400, "guest-physical address", ENABLE_EPT),
     ORIGINAL_EVENT_DATA(0x2404, "original-event data", LOAD_FRED),
