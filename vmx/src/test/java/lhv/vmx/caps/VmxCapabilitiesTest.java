@@ -186,5 +186,9 @@ class VmxCapabilitiesTest {
         assertEquals(CapabilityReport.Setting.MUST_BE_1, CapabilityReport.Setting.of(0x0000_0001_0000_0001L, 0));
         assertEquals(CapabilityReport.Setting.FLEXIBLE, CapabilityReport.Setting.of(0x0000_0001_0000_0000L, 0));
         assertEquals(CapabilityReport.Setting.MUST_BE_0, CapabilityReport.Setting.of(0, 0));
+        String text = CapabilityReport.render(caps);
+        assertTrue(text.contains("IA32_VMX_BASIC (0x480) = 0x00d8100000000004"), text);
+        assertTrue(text.contains("IA32_VMX_EPT_VPID_CAP (0x48c) = absent"), text);
+        assertTrue(text.contains("VMCS revision identifier        4"), text);
     }
 }
