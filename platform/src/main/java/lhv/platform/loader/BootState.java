@@ -45,7 +45,9 @@ public record BootState(Mode mode, String format, long entry, long eax, long ebx
         cpu.gdtrBase = gdtBase;
         cpu.gdtrLimit = gdtLimit;
         cpu.idtrBase = 0;
-        cpu.idtrLimit = 0x3FF; // the real-mode interrupt vector table a BIOS leaves behind
+        // Multiboot: the real-mode interrupt vector table the BIOS leaves behind (as under QEMU);
+        // 64-bit entry: no IDT at all, the guest must load its own before enabling events.
+        cpu.idtrLimit = mode == Mode.PROTECTED_FLAT ? 0x3FF : 0;
         for (int s = 0; s < 6; s++) {
             if (s == Segment.CS) cpu.seg[s].set(codeSelector, 0, 0xFFFF_FFFF, codeAttributes);
             else cpu.seg[s].set(dataSelector, 0, 0xFFFF_FFFF, dataAttributes);
