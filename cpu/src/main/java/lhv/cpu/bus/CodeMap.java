@@ -14,10 +14,20 @@ import java.util.function.LongConsumer;
 public final class CodeMap {
     private long[] bits = new long[1024];
     private final List<LongConsumer> listeners = new ArrayList<>();
+    private final List<LongConsumer> markListeners = new ArrayList<>();
 
     /** Registers a callback receiving the physical page number of a code page that was written. */
     public void onInvalidate(LongConsumer listener) {
         listeners.add(listener);
+    }
+
+    /**
+     * Registers a callback receiving the physical page number of a page that has just become code
+     * (was not marked before). The MMU uses it to drop cached write permissions for that page, so
+     * its store fast path never needs to look at this map.
+     */
+    public void onMark(LongConsumer listener) {
+        markListeners.add(listener);
     }
 
     /** Marks physical page {@code ppn} as holding decoded code. */
@@ -27,7 +37,9 @@ public final class CodeMap {
         if (word >= bits.length) {
             bits = java.util.Arrays.copyOf(bits, Math.max(word + 1, bits.length * 2));
         }
+        if ((bits[word] & (1L << ppn)) != 0) return;
         bits[word] |= 1L << ppn;
+        for (LongConsumer l : markListeners) l.accept(ppn);
     }
 
     /** True when physical page {@code ppn} holds decoded code. */

@@ -1,57 +1,719 @@
 package lhv.cpu.mmu;
 
 import lhv.cpu.Cpu;
-import lhv.cpu.NotImplemented;
+import lhv.cpu.CpuFault;
+import lhv.cpu.Cr;
+import lhv.cpu.Mode;
+import lhv.cpu.Rflags;
+import lhv.cpu.Segment;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Segmentation, paging and the software TLB: turns (segment, offset) into linear and linear into
- * physical addresses with every check of SDM Vol. 3A chapters 3 and 4, then accesses physical memory.
+ * physical addresses with every check of SDM Vol. 3A chapters 3, 4 and 5, then accesses physical
+ * memory.
  *
  * <p>Context: guest instruction execution (data accesses, instruction fetch, implicit supervisor
  * accesses to descriptor tables, the TSS and the IDT) and the VMX layer (guest-linear accesses made
- * by VMX instructions). Faults are thrown as {@link lhv.cpu.CpuFault} (#GP/#SS/#PF with the right
- * error code and CR2 value).
+ * by VMX instructions). Faults are thrown as {@link CpuFault} (#GP/#SS/#PF/#AC with the right error
+ * code; CR2 is written when a #PF is raised, SDM 4.7).
  *
- * <p>SKELETON: the processor issue fills every method; the signatures are the contract between the
- * interpreter, the system unit and the VMX layer.
+ * <h2>Software TLB</h2>
+ * Six direct-mapped arrays, one per (access kind, privilege): read, write and execute, each for
+ * supervisor and user accesses. An entry maps a 4 KiB linear page to the start of its physical page
+ * in guest RAM and exists only when that kind of access is permitted without any further side
+ * effect (accessed flags already set; for writes the dirty flag too). A hit is therefore one compare
+ * and one RAM access. Entries are never made for
+ * <ul>
+ *   <li>physical pages outside RAM (MMIO or unbacked): those always take the slow path;</li>
+ *   <li>writes to physical pages that hold decoded code ({@link lhv.cpu.bus.CodeMap#isCode}), so the
+ *       store fast path needs no self-modifying-code check; a page that becomes code later drops its
+ *       write entries through {@link lhv.cpu.bus.CodeMap#onMark};</li>
+ *   <li>supervisor data accesses to user pages while CR4.SMAP=1 (their outcome depends on RFLAGS.AC
+ *       and on whether the access is implicit).</li>
+ * </ul>
+ *
+ * <h2>Contexts (for VMX)</h2>
+ * Each tag holds the linear page number (bits 51:0) and a 12-bit translation tag (bits 63:52). A
+ * <em>context</em> (0 = the processor outside VMX non-root operation; others allocated with
+ * {@link #newContext}, e.g. one per VPID) owns a current tag; {@link #switchContext} makes another
+ * context current without touching the arrays, so a VM entry or exit costs no flush: the other
+ * context's entries simply stop matching and come back into use when it is current again. A flush
+ * of the current context gives it a fresh tag (O(1)); only when the 4094 tag values are used up are
+ * the arrays cleared. Non-global flushes (MOV to CR3 with CR4.PGE=1) scan the arrays.
  */
 public final class Mmu {
     /** Access kinds for {@link #translate}. */
     public static final int READ = 0, WRITE = 1, EXECUTE = 2;
 
+    /** #PF error-code bits, SDM 4.7 (Figure 4-12). */
+    public static final int PF_P = 1, PF_W = 2, PF_U = 4, PF_RSVD = 8, PF_ID = 16;
+
+    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private static final int TLB_BITS = 10, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
+    private static final long VPN_MASK = (1L << 52) - 1;
+    private static final long INVALID = -1L; // tag value 0xFFF is never issued
+    private static final int MAX_TAG = 0xFFE;
+    private static final int MAX_CONTEXTS = 64;
+
+    /** Entry flag bits. */
+    private static final byte F_GLOBAL = 1;
+
     private final Cpu cpu;
+    private final MemorySegment ram;
+    private final long ramSize;
+
+    /** Tags per kind: index = (access * 2 + user) * TLB_SIZE + (vpn & TLB_MASK). */
+    private final long[] tag = new long[6 * TLB_SIZE];
+    /** Physical address of the 4 KiB page (inside RAM). */
+    private final long[] frame = new long[6 * TLB_SIZE];
+    /** Entry flags (global) and the shift of the page size the translation came from. */
+    private final byte[] flags = new byte[6 * TLB_SIZE];
+    private final byte[] sizeShift = new byte[6 * TLB_SIZE];
+    /** Number of entries made from pages larger than 4 KiB (INVLPG must then look wider). */
+    private int largeEntries;
+
+    /** Current translation tag in bits 63:52. */
+    private long tagBits;
+    /** Index salt derived from the tag, so that contexts sharing linear pages use different slots. */
+    private long salt;
+    private int context;
+    private final int[] contextTags = new int[MAX_CONTEXTS];
+    private int contextCount = 1;
+    private int nextTag = 1;
+
+    /** PAE paging: the four PDPTE registers (SDM 4.4.1), loaded by {@link #loadPdptes}. VMX may set them. */
+    public final long[] pdpte = new long[4];
+
+    /** Width of physical addresses (CPUID.80000008:EAX[7:0]). */
+    private final int maxPhysAddr;
+    private final long physMask;
 
     public Mmu(Cpu cpu) {
         this.cpu = cpu;
+        this.ram = cpu.mem.ram();
+        this.ramSize = cpu.mem.ramSize();
+        this.maxPhysAddr = cpu.model.physicalAddressBits();
+        this.physMask = (1L << maxPhysAddr) - 1;
+        java.util.Arrays.fill(tag, INVALID);
+        contextTags[0] = 0;
+        tagBits = 0;
+        cpu.codeMap.onMark(this::codePageMarked);
     }
 
-    // ---- logical (segment:offset) accesses at the current privilege level ----
-    public int read8(int seg, long offset) { throw new NotImplemented("mmu"); }
-    public int read16(int seg, long offset) { throw new NotImplemented("mmu"); }
-    public int read32(int seg, long offset) { throw new NotImplemented("mmu"); }
-    public long read64(int seg, long offset) { throw new NotImplemented("mmu"); }
-    public void write8(int seg, long offset, int value) { throw new NotImplemented("mmu"); }
-    public void write16(int seg, long offset, int value) { throw new NotImplemented("mmu"); }
-    public void write32(int seg, long offset, int value) { throw new NotImplemented("mmu"); }
-    public void write64(int seg, long offset, long value) { throw new NotImplemented("mmu"); }
+    // =====================================================================================
+    // Logical (segment:offset) accesses at the current privilege level
+    // =====================================================================================
 
-    /** Segmentation only: checks limit/type/canonicality for an access of {@code size} bytes, returns the linear address. */
-    public long linear(int seg, long offset, int size, int access) { throw new NotImplemented("mmu"); }
+    public int read8(int seg, long offset) {
+        long lin = linear(seg, offset, 1, READ);
+        int i = slot(READ, lin);
+        if (tag[i] == ((lin >>> 12) & VPN_MASK | tagBits)) return ram.get(ValueLayout.JAVA_BYTE, frame[i] | (lin & 0xFFF)) & 0xFF;
+        return (int) readSlow(lin, 1, false);
+    }
 
-    // ---- linear accesses (after segmentation) ----
+    public int read16(int seg, long offset) {
+        long lin = linear(seg, offset, 2, READ);
+        int i = slot(READ, lin);
+        if (tag[i] == ((lin >>> 12) & VPN_MASK | tagBits) && (lin & 0xFFF) <= 0xFFE) return ram.get(LE16, frame[i] | (lin & 0xFFF)) & 0xFFFF;
+        return (int) readSlow(lin, 2, false);
+    }
+
+    public int read32(int seg, long offset) {
+        long lin = linear(seg, offset, 4, READ);
+        int i = slot(READ, lin);
+        if (tag[i] == ((lin >>> 12) & VPN_MASK | tagBits) && (lin & 0xFFF) <= 0xFFC) return ram.get(LE32, frame[i] | (lin & 0xFFF));
+        return (int) readSlow(lin, 4, false);
+    }
+
+    public long read64(int seg, long offset) {
+        long lin = linear(seg, offset, 8, READ);
+        int i = slot(READ, lin);
+        if (tag[i] == ((lin >>> 12) & VPN_MASK | tagBits) && (lin & 0xFFF) <= 0xFF8) return ram.get(LE64, frame[i] | (lin & 0xFFF));
+        return readSlow(lin, 8, false);
+    }
+
+    public void write8(int seg, long offset, int value) {
+        long lin = linear(seg, offset, 1, WRITE);
+        int i = slot(WRITE, lin);
+        if (tag[i] == ((lin >>> 12) & VPN_MASK | tagBits)) { ram.set(ValueLayout.JAVA_BYTE, frame[i] | (lin & 0xFFF), (byte) value); return; }
+        writeSlow(lin, 1, value, false);
+    }
+
+    public void write16(int seg, long offset, int value) {
+        long lin = linear(seg, offset, 2, WRITE);
+        int i = slot(WRITE, lin);
+        if (tag[i] == ((lin >>> 12) & VPN_MASK | tagBits) && (lin & 0xFFF) <= 0xFFE) { ram.set(LE16, frame[i] | (lin & 0xFFF), (short) value); return; }
+        writeSlow(lin, 2, value, false);
+    }
+
+    public void write32(int seg, long offset, int value) {
+        long lin = linear(seg, offset, 4, WRITE);
+        int i = slot(WRITE, lin);
+        if (tag[i] == ((lin >>> 12) & VPN_MASK | tagBits) && (lin & 0xFFF) <= 0xFFC) { ram.set(LE32, frame[i] | (lin & 0xFFF), value); return; }
+        writeSlow(lin, 4, value & 0xFFFFFFFFL, false);
+    }
+
+    public void write64(int seg, long offset, long value) {
+        long lin = linear(seg, offset, 8, WRITE);
+        int i = slot(WRITE, lin);
+        if (tag[i] == ((lin >>> 12) & VPN_MASK | tagBits) && (lin & 0xFFF) <= 0xFF8) { ram.set(LE64, frame[i] | (lin & 0xFFF), value); return; }
+        writeSlow(lin, 8, value, false);
+    }
+
+    /** Reads {@code size} (1, 2, 4, 8) bytes at seg:offset, zero-extended. */
+    public long read(int seg, long offset, int size) {
+        return switch (size) {
+            case 1 -> read8(seg, offset);
+            case 2 -> read16(seg, offset);
+            case 4 -> read32(seg, offset) & 0xFFFFFFFFL;
+            default -> read64(seg, offset);
+        };
+    }
+
+    /** Writes the low {@code size} (1, 2, 4, 8) bytes of {@code value} at seg:offset. */
+    public void write(int seg, long offset, int size, long value) {
+        switch (size) {
+            case 1 -> write8(seg, offset, (int) value);
+            case 2 -> write16(seg, offset, (int) value);
+            case 4 -> write32(seg, offset, (int) value);
+            default -> write64(seg, offset, value);
+        }
+    }
+
+    private int slot(int access, long lin) {
+        return ((access << 1 | (cpu.cpl == 3 ? 1 : 0)) << TLB_BITS) | (int) (((lin >>> 12) ^ salt) & TLB_MASK);
+    }
+
+    // =====================================================================================
+    // Segmentation (SDM 3.4, 5.3, 5.4; 64-bit mode 3.4.4 and 5.3.1)
+    // =====================================================================================
+
+    /**
+     * Segmentation only: checks usability, type, limit (or canonicality in 64-bit mode) for an
+     * access of {@code size} bytes at {@code offset} (already truncated to the address size), and
+     * alignment (#AC) for data accesses at CPL 3. Returns the linear address.
+     */
+    public long linear(int seg, long offset, int size, int access) {
+        Segment s = cpu.seg[seg];
+        long lin;
+        if (cpu.mode == Mode.LONG64) {
+            // SDM 3.4.4: in 64-bit mode only FS and GS have a base; no limit or type checks.
+            lin = seg >= Segment.FS ? s.base + offset : offset;
+            if (!canonical(lin) || !canonical(lin + size - 1)) throw segFault(seg, 0);
+        } else {
+            checkLimitAndType(s, seg, offset, size, access);
+            lin = (s.base + offset) & 0xFFFFFFFFL;
+        }
+        // SDM 6.4.17 (#AC): CR0.AM=1, RFLAGS.AC=1, CPL 3, unaligned data access.
+        if ((lin & (size - 1)) != 0 && cpu.cpl == 3 && access != EXECUTE
+                && (cpu.cr0 & Cr.CR0_AM) != 0 && (cpu.rflags & Rflags.AC) != 0) {
+            throw new CpuFault(17, 0, 0);
+        }
+        return lin;
+    }
+
+    private void checkLimitAndType(Segment s, int seg, long offset, int size, int access) {
+        int ar = s.attributes;
+        boolean protectedChecks = cpu.mode != Mode.REAL && cpu.mode != Mode.VIRTUAL_8086;
+        if (protectedChecks) {
+            // SDM 5.4.1: a null (unusable) segment register used for a memory reference -> #GP(0)
+            // (#SS(0) for SS, which cannot be null outside 64-bit mode anyway).
+            if ((ar & Segment.AR_UNUSABLE) != 0) throw segFault(seg, 0);
+            int type = ar & 0xF;
+            boolean code = (type & 8) != 0;
+            // SDM 5.4.1 type checks: no writes to code or read-only data, no reads of execute-only code.
+            switch (access) {
+                case READ -> { if (code && (type & 2) == 0) throw segFault(seg, 0); }
+                case WRITE -> { if (code || (type & 2) == 0) throw segFault(seg, 0); }
+                default -> { if (!code) throw segFault(seg, 0); }
+            }
+        }
+        long limit = s.limit & 0xFFFFFFFFL;
+        long last = offset + size - 1;
+        int type = ar & 0xF;
+        if ((type & 0xC) == 0x4 && (ar & Segment.AR_S) != 0) {
+            // Expand-down data segment, SDM 5.3: valid offsets are limit+1 .. 0xFFFF or 0xFFFFFFFF.
+            long upper = (ar & Segment.AR_DB) != 0 ? 0xFFFFFFFFL : 0xFFFFL;
+            if (offset <= limit || last > upper) throw segFault(seg, 0);
+        } else if (last > limit) {
+            throw segFault(seg, 0);
+        }
+    }
+
+    private static CpuFault segFault(int seg, int code) {
+        return seg == Segment.SS ? CpuFault.ss(code) : CpuFault.gp(code);
+    }
+
+    /** True when {@code a} is canonical for 48-bit linear addresses (SDM 3.3.7.1). */
+    public static boolean canonical(long a) {
+        return (a << 16 >> 16) == a;
+    }
+
+    // =====================================================================================
+    // Linear accesses (after segmentation)
+    // =====================================================================================
+
     /** Reads {@code size} bytes at a linear address; {@code supervisor} for implicit system accesses (GDT, IDT, TSS). */
-    public long readLinear(long linear, int size, boolean supervisor) { throw new NotImplemented("mmu"); }
-    public void writeLinear(long linear, int size, long value, boolean supervisor) { throw new NotImplemented("mmu"); }
+    public long readLinear(long linear, int size, boolean supervisor) {
+        if (!supervisor) {
+            int i = slot(READ, linear);
+            if (tag[i] == ((linear >>> 12) & VPN_MASK | tagBits) && (linear & 0xFFF) <= 0x1000 - size) {
+                return readRam(frame[i] | (linear & 0xFFF), size);
+            }
+        }
+        return readSlow(linear, size, supervisor);
+    }
 
-    /** Paging: linear to physical for an access kind at CPL (or supervisor), setting A/D bits; throws #PF. */
-    public long translate(long linear, int access, boolean supervisor) { throw new NotImplemented("mmu"); }
+    public void writeLinear(long linear, int size, long value, boolean supervisor) {
+        writeSlow(linear, size, value, supervisor);
+    }
 
-    /** Physical address of the instruction byte at linear {@code linear} (execute access, current CPL). */
-    public long fetchPhysical(long linear) { throw new NotImplemented("mmu"); }
+    private long readSlow(long lin, int size, boolean implicitSupervisor) {
+        if (!isLinearOk(lin)) throw CpuFault.gp0();
+        if ((lin & 0xFFF) <= 0x1000 - size) {
+            long pa = translate(lin, READ, implicitSupervisor);
+            return readPhysical(pa, size);
+        }
+        // The access crosses a page boundary: translate both halves before reading either.
+        int first = (int) (0x1000 - (lin & 0xFFF));
+        long pa0 = translate(lin, READ, implicitSupervisor);
+        long pa1 = translate(lin + first, READ, implicitSupervisor);
+        long v = 0;
+        for (int b = 0; b < size; b++) {
+            long pa = b < first ? pa0 + b : pa1 + (b - first);
+            v |= (readPhysical(pa, 1) & 0xFF) << (8 * b);
+        }
+        return v;
+    }
 
-    /** INVLPG: drop the translation of one linear page (SDM 4.10.4.1). */
-    public void invalidatePage(long linear) { throw new NotImplemented("mmu"); }
+    private void writeSlow(long lin, int size, long value, boolean implicitSupervisor) {
+        if (!isLinearOk(lin)) throw CpuFault.gp0();
+        if ((lin & 0xFFF) <= 0x1000 - size) {
+            writePhysical(translate(lin, WRITE, implicitSupervisor), size, value);
+            return;
+        }
+        // Crossing a page boundary: both translations (and their faults) come before any byte is stored.
+        int first = (int) (0x1000 - (lin & 0xFFF));
+        long pa0 = translate(lin, WRITE, implicitSupervisor);
+        long pa1 = translate(lin + first, WRITE, implicitSupervisor);
+        for (int b = 0; b < size; b++) {
+            long pa = b < first ? pa0 + b : pa1 + (b - first);
+            writePhysical(pa, 1, value >>> (8 * b));
+        }
+    }
 
-    /** Drops all translations, or all but global ones (MOV to CR3 with CR4.PGE=1), SDM 4.10.4.1. */
-    public void flush(boolean includeGlobal) { throw new NotImplemented("mmu"); }
+    /** Linear addresses of system accesses outside 64-bit paging are 32 bits; in IA-32e mode they must be canonical. */
+    private boolean isLinearOk(long lin) {
+        return (cpu.efer & Cr.EFER_LMA) != 0 ? canonical(lin) : (lin >>> 32) == 0;
+    }
+
+    // =====================================================================================
+    // Physical accesses
+    // =====================================================================================
+
+    private long readRam(long pa, int size) {
+        return switch (size) {
+            case 1 -> ram.get(ValueLayout.JAVA_BYTE, pa) & 0xFF;
+            case 2 -> ram.get(LE16, pa) & 0xFFFF;
+            case 4 -> ram.get(LE32, pa) & 0xFFFFFFFFL;
+            default -> ram.get(LE64, pa);
+        };
+    }
+
+    /** Reads physical memory: RAM directly, anything else through the board (MMIO, unbacked). */
+    public long readPhysical(long pa, int size) {
+        if (pa >= 0 && pa + size <= ramSize && cpu.mem.isRam(pa, size)) return readRam(pa, size);
+        return cpu.mem.read(pa, size);
+    }
+
+    /** Writes physical memory and tells the code map, so self-modifying code takes effect. */
+    public void writePhysical(long pa, int size, long value) {
+        if (pa >= 0 && pa + size <= ramSize && cpu.mem.isRam(pa, size)) {
+            switch (size) {
+                case 1 -> ram.set(ValueLayout.JAVA_BYTE, pa, (byte) value);
+                case 2 -> ram.set(LE16, pa, (short) value);
+                case 4 -> ram.set(LE32, pa, (int) value);
+                default -> ram.set(LE64, pa, value);
+            }
+        } else {
+            cpu.mem.write(pa, size, value);
+        }
+        cpu.codeMap.written(pa >>> 12);
+        if (((pa + size - 1) >>> 12) != (pa >>> 12)) cpu.codeMap.written((pa + size - 1) >>> 12);
+    }
+
+    // =====================================================================================
+    // Paging (SDM chapter 4)
+    // =====================================================================================
+
+    /**
+     * Physical address of the instruction byte at linear {@code linear} (execute access, current
+     * CPL). Fetches that continue on the next page call this again for that page.
+     */
+    public long fetchPhysical(long linear) {
+        int i = slot(EXECUTE, linear);
+        if (tag[i] == ((linear >>> 12) & VPN_MASK | tagBits)) return frame[i] | (linear & 0xFFF);
+        if (!isLinearOk(linear)) throw CpuFault.gp0();
+        return translate(linear, EXECUTE, false);
+    }
+
+    /**
+     * Paging: linear to physical for an access kind at CPL (or as an implicit supervisor access),
+     * setting accessed/dirty flags; throws #PF (and writes CR2). Fills the TLB.
+     */
+    public long translate(long linear, int access, boolean supervisor) {
+        boolean user = !supervisor && cpu.cpl == 3;
+        if ((cpu.cr0 & Cr.CR0_PG) == 0) {
+            // Paging disabled: linear = physical (32-bit linear addresses, SDM 4.1.1).
+            long pa = linear & 0xFFFFFFFFL;
+            fillWith(linear, pa & ~0xFFFL, 12, true, true, true, true, true, true, false);
+            return pa;
+        }
+        return walk(linear, access, user, supervisor);
+    }
+
+    private long walk(long lin, int access, boolean user, boolean implicit) {
+        long cr4 = cpu.cr4;
+        boolean nxe = (cpu.efer & Cr.EFER_NXE) != 0;
+        int errBase = errorCodeBase(access, user);
+        // Physical addresses of the paging-structure entries used, to set their A bits afterwards.
+        long[] entryAddr = walkAddr;
+        int entries = 0;
+        boolean rw = true, us = true, xd = false;
+        long pageBase;
+        int shift;
+        long leaf;
+        boolean global;
+        if ((cr4 & Cr.CR4_PAE) == 0) {
+            // 32-bit paging, SDM 4.3.
+            long pdeAddr = (cpu.cr3 & 0xFFFFF000L) | ((lin >>> 20) & 0xFFC);
+            long pde = readPhysical(pdeAddr, 4);
+            if ((pde & 1) == 0) throw pageFault(lin, errBase);
+            rw = (pde & 2) != 0; us = (pde & 4) != 0;
+            entryAddr[entries++] = pdeAddr;
+            if ((pde & 0x80) != 0 && (cr4 & Cr.CR4_PSE) != 0) {
+                // 4 MiB page; PSE-36: PDE bits 20:13 are physical bits 39:32. Bits (M-20):13 hold
+                // address bits, bit 21 and the bits above M-20 up to 20 are reserved (SDM 4.3, Table 4-4).
+                int m = Math.min(maxPhysAddr, 40);
+                long rsvd = (1L << 21) | (((1L << 21) - 1) & ~((1L << (m - 19)) - 1));
+                if ((pde & rsvd) != 0) throw pageFault(lin, errBase | PF_P | PF_RSVD);
+                pageBase = (pde & 0xFFC00000L) | ((pde >>> 13 & 0xFF) << 32);
+                shift = 22;
+                leaf = pde;
+                global = (pde & 0x100) != 0;
+            } else {
+                long pteAddr = (pde & 0xFFFFF000L) | ((lin >>> 10) & 0xFFC);
+                long pte = readPhysical(pteAddr, 4);
+                if ((pte & 1) == 0) throw pageFault(lin, errBase);
+                rw &= (pte & 2) != 0; us &= (pte & 4) != 0;
+                entryAddr[entries++] = pteAddr;
+                pageBase = pte & 0xFFFFF000L;
+                shift = 12;
+                leaf = pte;
+                global = (pte & 0x100) != 0;
+            }
+        } else {
+            long addrMask = physMask & ~0xFFFL;
+            // Reserved: bits 51:M (and 62:52 are ignored); bit 63 unless NXE (SDM 4.4.2, 4.5.4).
+            long rsvdHigh = (~physMask & ((1L << 52) - 1)) | (nxe ? 0 : 1L << 63);
+            long table;
+            if ((cpu.efer & Cr.EFER_LMA) != 0) {
+                // 4-level paging, SDM 4.5.
+                long pml4eAddr = (cpu.cr3 & addrMask) | ((lin >>> 36) & 0xFF8);
+                long pml4e = readPhysical(pml4eAddr, 8);
+                if ((pml4e & 1) == 0) throw pageFault(lin, errBase);
+                if ((pml4e & (rsvdHigh | 0x80)) != 0) throw pageFault(lin, errBase | PF_P | PF_RSVD);
+                rw = (pml4e & 2) != 0; us = (pml4e & 4) != 0; xd = nxe && pml4e < 0;
+                entryAddr[entries++] = pml4eAddr;
+                long pdpteAddr = (pml4e & addrMask) | ((lin >>> 27) & 0xFF8);
+                long pdpte = readPhysical(pdpteAddr, 8);
+                if ((pdpte & 1) == 0) throw pageFault(lin, errBase);
+                if ((pdpte & rsvdHigh) != 0) throw pageFault(lin, errBase | PF_P | PF_RSVD);
+                rw &= (pdpte & 2) != 0; us &= (pdpte & 4) != 0; xd |= nxe && pdpte < 0;
+                entryAddr[entries++] = pdpteAddr;
+                if ((pdpte & 0x80) != 0) {
+                    // 1 GiB page: bits 29:13 reserved (SDM 4.5.4, Table 4-16).
+                    if ((pdpte & 0x3FFFE000L) != 0) throw pageFault(lin, errBase | PF_P | PF_RSVD);
+                    pageBase = pdpte & addrMask & ~0x3FFFFFFFL;
+                    shift = 30;
+                    leaf = pdpte;
+                    global = (pdpte & 0x100) != 0;
+                    return finishWalk(lin, access, user, implicit, entries, pageBase, shift, leaf, rw, us, xd, global);
+                }
+                table = pdpte & addrMask;
+            } else {
+                // PAE paging, SDM 4.4: the PDPTE registers were loaded (and checked) on the CR write.
+                long pdpte = this.pdpte[(int) ((lin >>> 30) & 3)];
+                if ((pdpte & 1) == 0) throw pageFault(lin, errBase);
+                table = pdpte & addrMask;
+            }
+            // Page directory.
+            long pdeAddr = table | ((lin >>> 18) & 0xFF8);
+            long pde = readPhysical(pdeAddr, 8);
+            if ((pde & 1) == 0) throw pageFault(lin, errBase);
+            if ((pde & rsvdHigh) != 0) throw pageFault(lin, errBase | PF_P | PF_RSVD);
+            rw &= (pde & 2) != 0; us &= (pde & 4) != 0; xd |= nxe && pde < 0;
+            entryAddr[entries++] = pdeAddr;
+            if ((pde & 0x80) != 0) {
+                // 2 MiB page: bits 20:13 reserved (SDM Table 4-9 / 4-17).
+                if ((pde & 0x1FE000L) != 0) throw pageFault(lin, errBase | PF_P | PF_RSVD);
+                pageBase = pde & addrMask & ~0x1FFFFFL;
+                shift = 21;
+                leaf = pde;
+                global = (pde & 0x100) != 0;
+            } else {
+                long pteAddr = (pde & addrMask) | ((lin >>> 9) & 0xFF8);
+                long pte = readPhysical(pteAddr, 8);
+                if ((pte & 1) == 0) throw pageFault(lin, errBase);
+                if ((pte & rsvdHigh) != 0) throw pageFault(lin, errBase | PF_P | PF_RSVD);
+                rw &= (pte & 2) != 0; us &= (pte & 4) != 0; xd |= nxe && pte < 0;
+                entryAddr[entries++] = pteAddr;
+                pageBase = pte & addrMask;
+                shift = 12;
+                leaf = pte;
+                global = (pte & 0x100) != 0;
+            }
+        }
+        return finishWalk(lin, access, user, implicit, entries, pageBase, shift, leaf, rw, us, xd, global);
+    }
+
+    private final long[] walkAddr = new long[4];
+
+    /**
+     * Error-code bits describing the access (SDM 4.7): W/R, U/S, and I/D for instruction fetches
+     * when CR4.SMEP=1 or (CR4.PAE=1 and IA32_EFER.NXE=1).
+     */
+    private int errorCodeBase(int access, boolean user) {
+        long cr4 = cpu.cr4;
+        boolean id = access == EXECUTE
+                && ((cr4 & Cr.CR4_SMEP) != 0 || ((cr4 & Cr.CR4_PAE) != 0 && (cpu.efer & Cr.EFER_NXE) != 0));
+        return (access == WRITE ? PF_W : 0) | (user ? PF_U : 0) | (id ? PF_ID : 0);
+    }
+
+    private long finishWalk(long lin, int access, boolean user, boolean implicit, int entries,
+                            long pageBase, int shift, long leaf,
+                            boolean rw, boolean us, boolean xd, boolean global) {
+        int errBase = errorCodeBase(access, user);
+        long cr4 = cpu.cr4;
+        boolean wp = (cpu.cr0 & Cr.CR0_WP) != 0;
+        boolean smap = (cr4 & Cr.CR4_SMAP) != 0;
+        boolean smep = (cr4 & Cr.CR4_SMEP) != 0;
+        boolean ac = (cpu.rflags & Rflags.AC) != 0;
+        // Access rights, SDM 4.6.1.
+        boolean allowed = switch (access) {
+            case READ -> user ? us : !(us && smap && (implicit || !ac));
+            case WRITE -> user ? us && rw
+                    : !(us && smap && (implicit || !ac)) && (rw || !wp);
+            default -> !xd && (user ? us : !(us && smep));
+        };
+        if (!allowed) throw pageFault(lin, errBase | PF_P);
+        // Accessed flags in every entry used, dirty flag in the leaf on writes (SDM 4.8).
+        boolean dirty = (leaf & 0x40) != 0;
+        for (int e = 0; e < entries; e++) {
+            long a = walkAddr[e];
+            long v = readPhysical(a, 4);
+            long set = e == entries - 1 && access == WRITE ? 0x60 : 0x20;
+            if ((v & set) != set) writeEntry(a, v | set);
+        }
+        if (access == WRITE) dirty = true;
+        long offsetMask = (1L << shift) - 1;
+        long pa = pageBase | (lin & offsetMask);
+        boolean isGlobal = global && (cr4 & Cr.CR4_PGE) != 0;
+        // Cache what is now permitted without further side effects.
+        boolean supUserData = us && smap; // depends on AC and implicitness: never cached
+        fillWith(lin, pa & ~0xFFFL, shift,
+                !supUserData,                         // supervisor read
+                us,                                   // user read
+                dirty && !supUserData && (rw || !wp), // supervisor write
+                dirty && us && rw,                    // user write
+                !xd && !(us && smep),                 // supervisor execute
+                !xd && us,                            // user execute
+                isGlobal);
+        return pa;
+    }
+
+    private void fillWith(long lin, long frameAddr, int shift, boolean supR, boolean userR, boolean supW, boolean userW,
+                          boolean supX, boolean userX, boolean global) {
+        if (frameAddr < 0 || frameAddr + 0x1000 > ramSize || !cpu.mem.isRam(frameAddr, 0x1000)) return;
+        long t = ((lin >>> 12) & VPN_MASK) | tagBits;
+        int idx = (int) (((lin >>> 12) ^ salt) & TLB_MASK);
+        boolean code = cpu.codeMap.isCode(frameAddr >>> 12);
+        byte f = global ? F_GLOBAL : 0;
+        put(0, idx, t, frameAddr, f, shift, supR);
+        put(1, idx, t, frameAddr, f, shift, userR);
+        put(2, idx, t, frameAddr, f, shift, supW && !code);
+        put(3, idx, t, frameAddr, f, shift, userW && !code);
+        put(4, idx, t, frameAddr, f, shift, supX);
+        put(5, idx, t, frameAddr, f, shift, userX);
+    }
+
+    private void put(int kind, int idx, long t, long frameAddr, byte f, int shift, boolean allowed) {
+        int i = (kind << TLB_BITS) | idx;
+        if (tag[i] != INVALID && sizeShift[i] > 12) largeEntries--;
+        if (!allowed) {
+            // A stale entry for the same page with rights that no longer hold must not survive.
+            if (tag[i] == t) tag[i] = INVALID;
+            else if (tag[i] != INVALID && sizeShift[i] > 12) largeEntries++;
+            return;
+        }
+        tag[i] = t;
+        frame[i] = frameAddr;
+        flags[i] = f;
+        sizeShift[i] = (byte) shift;
+        if (shift > 12) largeEntries++;
+    }
+
+    private void writeEntry(long pa, long value32) {
+        // A/D updates are atomic read-modify-writes of the low dword (SDM 4.8); bits 63:32 are untouched.
+        writePhysical(pa, 4, value32);
+    }
+
+    private CpuFault pageFault(long lin, int errorCode) {
+        cpu.cr2 = lin;
+        return CpuFault.pf(errorCode, lin);
+    }
+
+    // =====================================================================================
+    // PAE PDPTE registers (SDM 4.4.1)
+    // =====================================================================================
+
+    /**
+     * Loads the four PDPTE registers from CR3 for PAE paging; #GP(0) if a present entry has reserved
+     * bits set (bits 2:1, 8:5, 63:MAXPHYADDR), SDM 4.4.1. Nothing is changed when it faults.
+     */
+    public void loadPdptes(long cr3) {
+        long base = cr3 & 0xFFFFFFE0L;
+        long[] v = new long[4];
+        long rsvd = 0x1E6L | ~physMask;
+        for (int k = 0; k < 4; k++) {
+            v[k] = readPhysical(base + 8L * k, 8);
+            if ((v[k] & 1) != 0 && (v[k] & rsvd) != 0) throw CpuFault.gp0();
+        }
+        System.arraycopy(v, 0, pdpte, 0, 4);
+    }
+
+    /** True when PDPTE values would load without #GP (used by VM entry checks, SDM 27.3.1.6). */
+    public boolean pdptesValid(long[] values) {
+        long rsvd = 0x1E6L | ~physMask;
+        for (long v : values) if ((v & 1) != 0 && (v & rsvd) != 0) return false;
+        return true;
+    }
+
+    // =====================================================================================
+    // Invalidation
+    // =====================================================================================
+
+    /** INVLPG: drops the translation of the page containing {@code linear} (SDM 4.10.4.1). */
+    public void invalidatePage(long linear) {
+        long t = ((linear >>> 12) & VPN_MASK) | tagBits;
+        int idx = (int) (((linear >>> 12) ^ salt) & TLB_MASK);
+        for (int k = 0; k < 6; k++) {
+            int i = (k << TLB_BITS) | idx;
+            if (tag[i] == t) drop(i);
+        }
+        if (largeEntries > 0) {
+            // Fragments of a large page elsewhere in the arrays go too: INVLPG removes the whole
+            // translation of the page (2 MiB, 4 MiB or 1 GiB) containing the address.
+            long vpn = (linear >>> 12) & VPN_MASK;
+            for (int i = 0; i < tag.length; i++) {
+                long ti = tag[i];
+                if (ti == INVALID || sizeShift[i] <= 12 || (ti & ~VPN_MASK) != tagBits) continue;
+                int s = sizeShift[i] - 12;
+                if (((ti & VPN_MASK) >>> s) == (vpn >>> s)) drop(i);
+            }
+        }
+    }
+
+    private void drop(int i) {
+        if (sizeShift[i] > 12) largeEntries--;
+        tag[i] = INVALID;
+        sizeShift[i] = 0;
+    }
+
+    /** Drops all translations of the current context, or all but global ones (MOV to CR3 with CR4.PGE=1), SDM 4.10.4.1. */
+    public void flush(boolean includeGlobal) {
+        if (includeGlobal) {
+            contextTags[context] = allocateTag();
+            setTag(contextTags[context]);
+            return;
+        }
+        for (int i = 0; i < tag.length; i++) {
+            if (tag[i] != INVALID && (tag[i] & ~VPN_MASK) == tagBits && (flags[i] & F_GLOBAL) == 0) drop(i);
+        }
+    }
+
+    /** Drops every translation of every context (e.g. INVEPT/INVVPID all-context, INIT). */
+    public void flushAllContexts() {
+        clearArrays();
+        nextTag = 1;
+        for (int c = 0; c < contextCount; c++) contextTags[c] = nextTag++;
+        setTag(contextTags[context]);
+    }
+
+    private void setTag(int t) {
+        tagBits = (long) t << 52;
+        salt = (t * 0x9E3779B1L) >>> 7;
+    }
+
+    private int allocateTag() {
+        if (nextTag > MAX_TAG) {
+            flushAllContexts();
+            return contextTags[context];
+        }
+        return nextTag++;
+    }
+
+    private void clearArrays() {
+        java.util.Arrays.fill(tag, INVALID);
+        java.util.Arrays.fill(sizeShift, (byte) 0);
+        largeEntries = 0;
+    }
+
+    // =====================================================================================
+    // Contexts for VMX (see the class comment)
+    // =====================================================================================
+
+    /** Allocates a translation context whose entries are kept apart from all others (e.g. one per VPID). */
+    public int newContext() {
+        if (contextCount == MAX_CONTEXTS) throw new IllegalStateException("too many TLB contexts");
+        int c = contextCount++;
+        contextTags[c] = allocateTag();
+        return c;
+    }
+
+    /** Makes {@code context} current: later accesses use and fill its translations. No flush. */
+    public void switchContext(int context) {
+        if (context < 0 || context >= contextCount) throw new IllegalArgumentException("no TLB context " + context);
+        this.context = context;
+        setTag(contextTags[context]);
+    }
+
+    /** The current context id (0 outside VMX non-root operation unless the VMX layer chose otherwise). */
+    public int context() {
+        return context;
+    }
+
+    /** The current translation tag (changes whenever the current context is flushed). */
+    public long contextTag() {
+        return tagBits >>> 52;
+    }
+
+    /** A physical page became code: write entries that map it must go (see the class comment). */
+    private void codePageMarked(long ppn) {
+        long f = ppn << 12;
+        for (int i = 2 << TLB_BITS; i < 4 << TLB_BITS; i++) {
+            if (tag[i] != INVALID && frame[i] == f) drop(i);
+        }
+    }
+
+    /** Physical-address width used for reserved-bit checks. */
+    public int maxPhysAddr() {
+        return maxPhysAddr;
+    }
 }
