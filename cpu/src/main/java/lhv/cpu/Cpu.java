@@ -43,6 +43,27 @@ public final class Cpu {
     /** Derived operating mode; recomputed by {@link #stateChanged()}. */
     public Mode mode = Mode.REAL;
 
+    // ---- system: MSR state of the system unit (SDM Vol. 4 Table 2-2); VM entry/exit load and save some ----
+    /** IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK (SYSCALL/SYSRET), IA32_KERNEL_GS_BASE (SWAPGS). */
+    public long star, lstar, cstar, fmask, kernelGsBase;
+    /** IA32_SYSENTER_CS/ESP/EIP. */
+    public long sysenterCs, sysenterEsp, sysenterEip;
+    /** IA32_PAT, power-on value (SDM 13.12.4). */
+    public long pat = 0x0007040600070406L;
+    public long debugCtl;
+    public long tscAux;
+    /** IA32_APIC_BASE: base 0xFEE00000, global enable (bit 11), BSP (bit 8). */
+    public long apicBase = 0xFEE00900L;
+    /** IA32_MISC_ENABLE: fast-strings enable (bit 0). */
+    public long miscEnable = 1;
+    /** IA32_MTRR_DEF_TYPE. */
+    public long mtrrDefType;
+    /**
+     * True between VMXON and VMXOFF (set by the VMX layer). In VMX root operation MOV to CR0/CR4
+     * must keep the bits VMX fixes to 1 (PE, PG, NE, VMXE; SDM 24.8), which the system unit enforces.
+     */
+    public boolean vmxOperation;
+
     // ---- time and events ----
     /** Instructions retired since reset: the processor's notion of time (virtual TSC). */
     public long instructionsRetired;
@@ -77,11 +98,27 @@ public final class Cpu {
     /** Set by {@link #requestStop}; the run loop checks it at instruction boundaries. */
     public StopReason stopRequest;
 
+    // ---- cpu-core: interpreter state (lhv.cpu.exec) ----
+    /**
+     * Lazy status flags (lhv.cpu.exec.Flags): when {@code flagsOp != 0} the six status flags of
+     * {@link #rflags} are stale and are derived on demand from the last flag-setting operation,
+     * its operand size and its operands/result (all truncated to the operand size).
+     */
+    public int flagsOp, flagsSize;
+    public long flagsRes, flagsA, flagsB;
+    /** Address of the instruction being executed (RIP before it); during execution cpu.rip is already the next instruction. */
+    public long instructionStart;
+    /** Set when a run stopped with {@link StopReason#NOT_IMPLEMENTED}: "not implemented: WHAT at ADDRESS". */
+    public String notImplementedMessage;
+    /** The decoder, decoded-block cache and run loop of this processor. */
+    public final lhv.cpu.exec.Interpreter interpreter;
+
     public Cpu(CpuModel model, PhysicalMemory mem) {
         this.model = model;
         this.mem = mem;
         this.mmu = new lhv.cpu.mmu.Mmu(this);
         this.sys = new lhv.cpu.sys.SystemUnit(this);
+        this.interpreter = new lhv.cpu.exec.Interpreter(this);
         reset();
     }
 
@@ -90,6 +127,7 @@ public final class Cpu {
         java.util.Arrays.fill(gpr, 0);
         gpr[RDX] = 0x000906EA; // family/model/stepping signature, as the model reports in CPUID.1:EAX
         rflags = Rflags.FIXED1;
+        flagsOp = 0;
         rip = 0xFFF0;
         for (Segment s : seg) s.set(0, 0, 0xFFFF, 0x93);
         seg[Segment.CS].set(0xF000, 0xFFFF0000L, 0xFFFF, 0x9B);
@@ -109,11 +147,15 @@ public final class Cpu {
         stateChanged();
     }
 
+    /** RFLAGS with the lazily kept status flags materialized. */
     public long getRflags() {
+        if (flagsOp != 0) lhv.cpu.exec.Flags.materialize(this);
         return rflags;
     }
 
+    /** Replaces RFLAGS as a whole (discarding lazily kept status flags). */
     public void setRflags(long value) {
+        flagsOp = 0;
         rflags = (value & Rflags.DEFINED) | Rflags.FIXED1;
     }
 
@@ -124,10 +166,10 @@ public final class Cpu {
 
     /**
      * Runs guest instructions until {@code maxInstructions} have retired or something stops the
-     * processor. SKELETON: the interpreter of the processor issue implements this.
+     * processor (see {@link lhv.cpu.exec.Interpreter#run}).
      */
     public StopReason run(long maxInstructions) {
-        throw new NotImplemented("interpreter");
+        return interpreter.run(maxInstructions);
     }
 
     /** Asks the run loop to return with {@code reason} at the next instruction boundary. */
