@@ -40,6 +40,7 @@ public final class Decoder {
         this.f = fetch;
         this.d = insn;
         this.codeSize = codeSize;
+        this.pos = 0;
         clear(insn);
         try {
             decodeInsn();

@@ -55,6 +55,8 @@ public final class Interpreter {
     private boolean shadowFresh;
     private long remaining;
     private CpuFault pendingFault;
+    /** The last exception an instruction raised (diagnostics and tests). */
+    CpuFault lastFault;
     private long randomState = 0x9E3779B97F4A7C15L;
 
     private static final boolean[] ENDS_BLOCK = new boolean[Op.COUNT];
@@ -123,6 +125,7 @@ public final class Interpreter {
             } catch (CpuFault f) {
                 cpu.rip = cpu.instructionStart;
                 pendingFault = f;
+                lastFault = f;
             } catch (VmExitSignal s) {
                 pendingFault = null;
                 if (s.returnToHost) return StopReason.VM_EXIT;

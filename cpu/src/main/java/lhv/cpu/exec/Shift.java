@@ -23,8 +23,7 @@ final class Shift {
         int size = i.opSize;
         int cnt = count & (size == 8 ? 0x3F : 0x1F);
         if (cnt == 0) {
-            // Masked count 0: no operation; the operand is still read (memory faults happen).
-            readE(c, i);
+            countZero(c, i);
             return;
         }
         int kind = i.sub;
@@ -42,6 +41,15 @@ final class Shift {
             setReg(c, i.rm, size, hi, r);
             applyFlags(c, flags(kind, size, a, r, cnt, cfIn));
         }
+    }
+
+    /**
+     * Masked count 0: flags and value unchanged; the operand is still read (memory faults happen)
+     * and, as silicon does, a 32-bit register destination is still written, clearing bits 63:32.
+     */
+    private static void countZero(Cpu c, Insn i) {
+        long v = readE(c, i);
+        if (!i.mem && i.opSize == 4) writeRmReg(c, i, v);
     }
 
     /** Applies flags given as status bits | (mask of the bits they change) << 32. */
@@ -122,7 +130,7 @@ final class Shift {
         int bits = size << 3, top = bits - 1;
         int cnt = count & (size == 8 ? 0x3F : 0x1F);
         if (cnt == 0) {
-            readE(c, i);
+            countZero(c, i);
             return;
         }
         long m = mask(size);

@@ -174,19 +174,7 @@ public final class X86VmxInstructions {
     }
 
     /** Effective address (offset within insn.seg) of the memory operand (SDM Vol. 1 3.7.5). */
-    public long effectiveAddress(Insn insn) {
-        return effectiveAddress(cpu, insn);
-    }
-
-    public static long effectiveAddress(Cpu cpu, Insn insn) {
-        long ea = insn.disp;
-        if (insn.base == Insn.RIP_BASE) ea += cpu.rip;
-        else if (insn.base != Insn.NO_REG) ea += cpu.gpr[insn.base];
-        if (insn.index != Insn.NO_REG) ea += cpu.gpr[insn.index] << insn.scale;
-        return switch (insn.addrSize) {
-            case 2 -> ea & 0xFFFF;
-            case 4 -> ea & 0xFFFF_FFFFL;
-            default -> ea;
-        };
+    private long effectiveAddress(Insn insn) {
+        return lhv.cpu.exec.Operands.ea(cpu, insn);
     }
 }

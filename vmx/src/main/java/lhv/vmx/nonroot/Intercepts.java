@@ -272,7 +272,7 @@ public final class Intercepts {
         if (!IoBitmaps.exits(cpu.mem, primary(PrimaryProcessorControl.USE_IO_BITMAPS),
                 primary(PrimaryProcessorControl.UNCONDITIONAL_IO_EXITING), ioBitmapA, ioBitmapB, port, size)) return;
         boolean in = (flags & 0x100) != 0, string = (flags & 0x200) != 0, rep = (flags & 0x400) != 0;
-        boolean immediate = false; // FIXME(cpu-core merge): (insn.opcode & 0xFC) == 0xE4
+        boolean immediate = insn != null && (insn.opcode & 0xFC) == 0xE4; // IN/OUT with imm8 (E4-E7)
         long q = new IoAccess(size, in, string, rep, immediate, port).encode();
         if (!string) {
             exitForInstruction(ExitReason.IO_INSTRUCTION, insn, q);
@@ -315,10 +315,10 @@ public final class Intercepts {
                 case 3, 5, 6 -> {
                     if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
                         long qualification = vector == 14 ? cpu.cr2 : 0;
-                        if (type != 3 && insn != null) {
+                        if (type != 3) {
                             // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
-                            vmx.write(VM_EXIT_INSTRUCTION_LEN, insn.length);
-                            cpu.rip -= insn.length;
+                            vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
+                            cpu.rip = cpu.instructionStart;
                         }
                         vmx.exit.exit(ExitReason.EXCEPTION_NMI.number, qualification, info, errorCode);
                     }
