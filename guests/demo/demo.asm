@@ -36,6 +36,7 @@ start:
     shr ecx, 5
     and ecx, 1
     mov r13, rcx
+    call exits_end
     lea rsi, [rel msg_cpuid]
     call puts
     lea rsi, [rel sig]
@@ -44,7 +45,7 @@ start:
     call puts
     mov rax, r13
     call puthex
-    call exits_end
+    call print_exits
 
 ; ---- port I/O through bitmap A: forwarded to the UART's scratch register ----
     call exits_begin
@@ -54,11 +55,12 @@ start:
     xor eax, eax
     in al, dx
     mov r13, rax
+    call exits_end
     lea rsi, [rel msg_io_a]
     call puts
     mov rax, r13
     call puthex
-    call exits_end
+    call print_exits
 
 ; ---- port I/O through bitmap B: no device, reads all ones ----
     call exits_begin
@@ -66,11 +68,12 @@ start:
     xor eax, eax
     in al, dx
     mov r13, rax
+    call exits_end
     lea rsi, [rel msg_io_b]
     call puts
     mov rax, r13
     call puthex
-    call exits_end
+    call print_exits
 
 ; ---- an MSR in the MSR bitmap: emulated by the hypervisor's MSR file ----
     call exits_begin
@@ -81,11 +84,12 @@ start:
     xor eax, eax
     rdmsr
     mov r13, rax
+    call exits_end
     lea rsi, [rel msg_msr_in]
     call puts
     mov rax, r13
     call puthex
-    call exits_end
+    call print_exits
 
 ; ---- an MSR outside the bitmap: the processor executes it, no exit ----
     call exits_begin
@@ -96,21 +100,23 @@ start:
     xor eax, eax
     rdmsr
     mov r13, rax
+    call exits_end
     lea rsi, [rel msg_msr_out]
     call puts
     mov rax, r13
     call puthex
-    call exits_end
+    call print_exits
 
 ; ---- CR0: a read returns the shadow for masked bits; a write changing a masked bit exits ----
     call exits_begin
     mov rax, cr0
     mov r13, rax
+    call exits_end
     lea rsi, [rel msg_cr0_read]
     call puts
     mov rax, r13
     call puthex
-    call exits_end
+    call print_exits
 
     call exits_begin
     mov rax, cr0
@@ -118,21 +124,23 @@ start:
     mov cr0, rax
     mov rax, cr0
     mov r13, rax
+    call exits_end
     lea rsi, [rel msg_cr0_write]
     call puts
     mov rax, r13
     call puthex
-    call exits_end
+    call print_exits
 
 ; ---- CR4: the same with CR4.SMEP ----
     call exits_begin
     mov rax, cr4
     mov r13, rax
+    call exits_end
     lea rsi, [rel msg_cr4_read]
     call puts
     mov rax, r13
     call puthex
-    call exits_end
+    call print_exits
 
     call exits_begin
     mov rax, cr4
@@ -140,11 +148,12 @@ start:
     mov cr4, rax
     mov rax, cr4
     mov r13, rax
+    call exits_end
     lea rsi, [rel msg_cr4_write]
     call puts
     mov rax, r13
     call puthex
-    call exits_end
+    call print_exits
 
 ; ---- CR3: a write of a CR3-target value does not exit, any other value does ----
     mov rsi, cr3
@@ -155,19 +164,21 @@ start:
     call exits_begin
     mov rax, CR3_TARGET
     mov cr3, rax
+    call exits_end
     lea rsi, [rel msg_cr3_target]
     call puts
     mov rax, CR3_TARGET
     call puthex
-    call exits_end
+    call print_exits
 
     call exits_begin
     mov cr3, r14
+    call exits_end
     lea rsi, [rel msg_cr3_other]
     call puts
     mov rax, r14
     call puthex
-    call exits_end
+    call print_exits
 
 ; ---- an exception in the exception bitmap: #UD exits, is re-injected, the guest handles it ----
     lea rdi, [rel idt + 6 * 16]
@@ -182,11 +193,12 @@ start:
     lidt [rel idtr]
     call exits_begin
     ud2
+    call exits_end
     lea rsi, [rel msg_ud]
     call puts
     mov rax, [rel ud_seen]
     call puthex
-    call exits_end
+    call print_exits
 
 ; ---- VMCALL: print a string through the hypervisor ----
     call exits_begin
@@ -194,9 +206,10 @@ start:
     lea rbx, [rel msg_vmcall]
     mov ecx, msg_vmcall_len
     vmcall
+    call exits_end
     lea rsi, [rel msg_vmcall_done]
     call puts
-    call exits_end
+    call print_exits
 
 ; ---- HLT with interrupts disabled: the hypervisor ends the run ----
     lea rsi, [rel msg_hlt]
@@ -224,15 +237,20 @@ exits_begin:                    ; r12 <- VM exits so far
     pop rax
     ret
 
-exits_end:                      ; prints "  exits=N" with N = exits since exits_begin, then a newline
+exits_end:                      ; r15 <- VM exits since exits_begin (printed later by print_exits)
+    push rax
     mov eax, 2
     vmcall
     sub rax, r12
     dec rax                     ; the VMCALL of exits_begin itself is counted; do not report it
-    mov r13, rax
+    mov r15, rax
+    pop rax
+    ret
+
+print_exits:                    ; prints "  exits=N" (N from r15) and ends the line
     lea rsi, [rel msg_exits]
     call puts
-    mov rax, r13
+    mov rax, r15
     call putdec
     mov al, 10
     call putc
@@ -340,7 +358,7 @@ msg_cr3_other:      db "cr3       write of non-target value ", 0
 msg_ud:             db "exception ud2 -> #UD, handled by the guest's IDT, count ", 0
 msg_vmcall:         db "vmcall    hypercall 1 printed this line", 10
 msg_vmcall_len      equ $ - msg_vmcall
-msg_vmcall_done:    db "vmcall    done", 0
+msg_vmcall_done:    db "vmcall    hypercall 1 (print) returned", 0
 msg_hlt:            db "hlt       with interrupts disabled: the hypervisor ends the run", 10, 0
 msg_exits:          db "  exits=", 0
 
