@@ -234,11 +234,20 @@ public enum VmcsField {
     /** Number of fields (one storage slot each). */
     public static final int COUNT = values().length;
 
-    private static final java.util.Map<Integer, VmcsField> BY_ENCODING = new java.util.HashMap<>();
+    /** Fields by encoding bits 14:1 (bit 0 is the access type); VMREAD/VMWRITE look up here without boxing. */
+    private static final VmcsField[] BY_ENCODING = new VmcsField[0x4000];
     static {
         for (VmcsField f : values()) {
-            if (BY_ENCODING.put(f.encoding, f) != null) throw new ExceptionInInitializerError("duplicate " + f);
+            if (BY_ENCODING[f.encoding >>> 1] != null) throw new ExceptionInInitializerError("duplicate " + f);
+            BY_ENCODING[f.encoding >>> 1] = f;
         }
+    }
+
+    private static final VmcsField[] ALL = values();
+
+    /** The field in declaration order (its storage slot) {@code ordinal}, without copying values(). */
+    public static VmcsField ofOrdinal(int ordinal) {
+        return ALL[ordinal];
     }
 
     /** The full-access encoding (bit 0 clear). */
@@ -293,7 +302,7 @@ public enum VmcsField {
     public static VmcsField forEncoding(long encoding) {
         if ((encoding & ~0x7FFFL) != 0) return null;
         int e = (int) encoding;
-        VmcsField f = BY_ENCODING.get(e & ~1);
+        VmcsField f = BY_ENCODING[e >>> 1];
         if (f == null) return null;
         if ((e & 1) != 0 && f.width != FieldWidth.BITS_64) return null;
         return f;
@@ -302,5 +311,17 @@ public enum VmcsField {
     /** True when {@code encoding} names the high half of a 64-bit field (bit 0 set). */
     public static boolean isHighAccess(long encoding) {
         return (encoding & 1) != 0;
+    }
+
+    /** Access type, bit 0 of an encoding (SDM 25.11.2, Table 25-21). */
+    public enum Access {
+        /** All bits of the field. */
+        FULL,
+        /** Bits 63:32 of a 64-bit field. */
+        HIGH;
+
+        public static Access ofEncoding(long encoding) {
+            return (encoding & 1) != 0 ? HIGH : FULL;
+        }
     }
 }

@@ -105,6 +105,8 @@ class VmcsFieldTest {
         assertNull(VmcsField.forEncoding(0x1_4002L), "bits 63:15 must be 0");
         assertNull(VmcsField.forEncoding(0x4030), "unassigned index");
         assertEquals(VmcsField.GUEST_RIP, VmcsField.forEncoding(0x681e));
+        assertEquals(VmcsField.Access.HIGH, VmcsField.Access.ofEncoding(0x2001));
+        assertEquals(VmcsField.Access.FULL, VmcsField.Access.ofEncoding(0x2000));
     }
 
     @Test
