@@ -57,6 +57,11 @@ public final class Interpreter {
     private CpuFault pendingFault;
     /** The last exception an instruction raised (diagnostics and tests). */
     CpuFault lastFault;
+    /**
+     * Optional observer of instruction faults (debuggers, tests): called with RIP already rewound to
+     * the faulting instruction. Returning true stops the run (REQUESTED) without delivering the fault.
+     */
+    public java.util.function.Predicate<CpuFault> faultObserver;
     private long randomState = 0x9E3779B97F4A7C15L;
 
     private static final boolean[] ENDS_BLOCK = new boolean[Op.COUNT];
@@ -124,8 +129,9 @@ public final class Interpreter {
                 return loop();
             } catch (CpuFault f) {
                 cpu.rip = cpu.instructionStart;
-                pendingFault = f;
                 lastFault = f;
+                if (faultObserver != null && faultObserver.test(f)) return StopReason.REQUESTED;
+                pendingFault = f;
             } catch (VmExitSignal s) {
                 pendingFault = null;
                 if (s.returnToHost) return StopReason.VM_EXIT;

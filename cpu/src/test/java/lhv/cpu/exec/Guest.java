@@ -2,6 +2,7 @@ package lhv.cpu.exec;
 
 import lhv.cpu.Cpu;
 import lhv.cpu.Cr;
+import lhv.cpu.CpuFault;
 import lhv.cpu.Segment;
 import lhv.cpu.StopReason;
 import lhv.cpu.mmu.TestRam;
@@ -100,6 +101,16 @@ final class Guest {
                     + " (" + cpu.notImplementedMessage + ", last fault " + cpu.interpreter.lastFault + ")");
         }
         return this;
+    }
+
+    /** Runs until the first instruction fault; returns it (RIP is left at the faulting instruction). */
+    CpuFault runToFault() {
+        CpuFault[] seen = new CpuFault[1];
+        cpu.interpreter.faultObserver = f -> { seen[0] = f; return true; };
+        StopReason r = run();
+        cpu.interpreter.faultObserver = null;
+        if (seen[0] == null) throw new AssertionError("no fault; run ended with " + r + " " + cpu.notImplementedMessage);
+        return seen[0];
     }
 
     long reg(int r) {
