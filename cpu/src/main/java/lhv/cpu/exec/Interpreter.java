@@ -172,7 +172,8 @@ public final class Interpreter {
             codeWritten = false;
             c.instructionStart = c.rip;
             Block b = lookup();
-            if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0) step(b.insns[0]);
+            // One instruction at a time while boundary rules apply (shadow, single-step, RF, VMX work).
+            if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0 || c.boundaryWork) step(b.insns[0]);
             else runBlock(b);
         }
     }
