@@ -100,6 +100,11 @@ public final class Interpreter {
     public Interpreter(Cpu cpu) {
         this.cpu = cpu;
         cpu.codeMap.onInvalidate(this::invalidatePage);
+        // Instruction set extensions follow what the model reports (CPUID.7:EBX[3] BMI1,
+        // CPUID.80000001H:ECX[5] LZCNT, CPUID.1:ECX[23] POPCNT, CPUID.1:ECX[22] MOVBE).
+        int[] l1 = cpu.model.cpuid(1, 0), l7 = cpu.model.cpuid(7, 0), l81 = cpu.model.cpuid(0x80000001, 0);
+        decoder.setFeatures((l7[1] & (1 << 3)) != 0, (l81[2] & (1 << 5)) != 0, (l1[2] & (1 << 23)) != 0,
+                (l1[2] & (1 << 22)) != 0);
     }
 
     private void invalidatePage(long ppn) {
@@ -109,6 +114,12 @@ public final class Interpreter {
             lastPage = null;
         }
         codeWritten = true;
+    }
+
+    /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
+    public void setExtensions(boolean bmi1, boolean lzcnt, boolean popcnt, boolean movbe) {
+        decoder.setFeatures(bmi1, lzcnt, popcnt, movbe);
+        flushDecodedBlocks();
     }
 
     /** Drops every decoded block (e.g. after the host rewrote memory without telling the CodeMap). */
