@@ -98,11 +98,27 @@ public final class Cpu {
     /** Set by {@link #requestStop}; the run loop checks it at instruction boundaries. */
     public StopReason stopRequest;
 
+    // ---- cpu-core: interpreter state (lhv.cpu.exec) ----
+    /**
+     * Lazy status flags (lhv.cpu.exec.Flags): when {@code flagsOp != 0} the six status flags of
+     * {@link #rflags} are stale and are derived on demand from the last flag-setting operation,
+     * its operand size and its operands/result (all truncated to the operand size).
+     */
+    public int flagsOp, flagsSize;
+    public long flagsRes, flagsA, flagsB;
+    /** Address of the instruction being executed (RIP before it); during execution cpu.rip is already the next instruction. */
+    public long instructionStart;
+    /** Set when a run stopped with {@link StopReason#NOT_IMPLEMENTED}: "not implemented: WHAT at ADDRESS". */
+    public String notImplementedMessage;
+    /** The decoder, decoded-block cache and run loop of this processor. */
+    public final lhv.cpu.exec.Interpreter interpreter;
+
     public Cpu(CpuModel model, PhysicalMemory mem) {
         this.model = model;
         this.mem = mem;
         this.mmu = new lhv.cpu.mmu.Mmu(this);
         this.sys = new lhv.cpu.sys.SystemUnit(this);
+        this.interpreter = new lhv.cpu.exec.Interpreter(this);
         reset();
     }
 
@@ -111,6 +127,7 @@ public final class Cpu {
         java.util.Arrays.fill(gpr, 0);
         gpr[RDX] = 0x000906EA; // family/model/stepping signature, as the model reports in CPUID.1:EAX
         rflags = Rflags.FIXED1;
+        flagsOp = 0;
         rip = 0xFFF0;
         for (Segment s : seg) s.set(0, 0, 0xFFFF, 0x93);
         seg[Segment.CS].set(0xF000, 0xFFFF0000L, 0xFFFF, 0x9B);
@@ -148,11 +165,15 @@ public final class Cpu {
         }
     }
 
+    /** RFLAGS with the lazily kept status flags materialized. */
     public long getRflags() {
+        if (flagsOp != 0) lhv.cpu.exec.Flags.materialize(this);
         return rflags;
     }
 
+    /** Replaces RFLAGS as a whole (discarding lazily kept status flags). */
     public void setRflags(long value) {
+        flagsOp = 0;
         rflags = (value & Rflags.DEFINED) | Rflags.FIXED1;
     }
 
@@ -163,10 +184,10 @@ public final class Cpu {
 
     /**
      * Runs guest instructions until {@code maxInstructions} have retired or something stops the
-     * processor. SKELETON: the interpreter of the processor issue implements this.
+     * processor (see {@link lhv.cpu.exec.Interpreter#run}).
      */
     public StopReason run(long maxInstructions) {
-        throw new NotImplemented("interpreter");
+        return interpreter.run(maxInstructions);
     }
 
     /** Asks the run loop to return with {@code reason} at the next instruction boundary. */

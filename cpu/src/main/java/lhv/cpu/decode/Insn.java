@@ -57,6 +57,15 @@ public final class Insn {
     /** For 8-bit register operands without REX: reg / rm 4..7 name AH..BH (bit 0: reg, bit 1: rm). */
     public int highByte;
 
+    /**
+     * Operation detail the op id leaves open: ALU operation (0..7 in /digit order), condition code
+     * (0..15) for Jcc/SETcc/CMOVcc, shift/rotate kind (/digit), segment register for segment forms,
+     * VmxInstruction ordinal for VMX instructions.
+     */
+    public int sub;
+    /** Opcode with its map: 0xXX one-byte, 0x0FXX two-byte, 0x0F38XX / 0x0F3AXX three-byte. */
+    public int opcode;
+
     public static final int P_LOCK = 1, P_REP = 2, P_REPNE = 4, P_OPSIZE = 8, P_ADDRSIZE = 16,
             P_SEGOVR = 32;
 
@@ -68,6 +77,6 @@ public final class Insn {
         op = o.op; length = o.length; opSize = o.opSize; addrSize = o.addrSize; prefixes = o.prefixes;
         rex = o.rex; hasModrm = o.hasModrm; mod = o.mod; reg = o.reg; rm = o.rm; mem = o.mem;
         seg = o.seg; base = o.base; index = o.index; scale = o.scale; disp = o.disp; imm = o.imm;
-        imm2 = o.imm2; highByte = o.highByte;
+        imm2 = o.imm2; highByte = o.highByte; sub = o.sub; opcode = o.opcode;
     }
 }

@@ -1,0 +1,585 @@
+package lhv.cpu.exec;
+
+import lhv.cpu.Cpu;
+import lhv.cpu.CpuFault;
+import lhv.cpu.Mode;
+import lhv.cpu.NotImplemented;
+import lhv.cpu.Rflags;
+import lhv.cpu.Segment;
+import lhv.cpu.StopReason;
+import lhv.cpu.bus.PhysicalMemory;
+import lhv.cpu.decode.CodeFetch;
+import lhv.cpu.decode.Decoder;
+import lhv.cpu.decode.Insn;
+import lhv.cpu.decode.Op;
+import lhv.cpu.intercept.VmExitSignal;
+
+import java.lang.foreign.ValueLayout;
+import java.util.HashMap;
+
+/**
+ * The run loop of the processor: fetches decoded blocks from a cache keyed by physical address,
+ * executes them instruction by instruction through one dispatch switch, and is the single place
+ * where instruction faults, VM exits and not-implemented instructions end an instruction.
+ *
+ * <p>Context: guest execution, on the one Java thread that drives this processor ({@link Cpu#run}).
+ *
+ * <p>Decoded blocks: straight-line runs of up to {@link #MAX_BLOCK} instructions that start and end
+ * in one physical 4 KiB page and end after any instruction that transfers control or changes how
+ * later instructions decode or are delivered (see {@link #endsBlock}). Pages holding blocks are
+ * marked in the {@link lhv.cpu.bus.CodeMap}; a write to such a page drops its blocks and makes the
+ * running block stop after the current instruction, so self-modifying code takes effect (SDM Vol. 3A
+ * 11.6). An instruction that crosses a page boundary is decoded afresh each time it runs.
+ *
+ * <p>Faults: an instruction throws {@link CpuFault}; the loop rewinds RIP to the instruction and
+ * hands the fault to the system unit for delivery (SDM Vol. 3A 6.5: faults report the faulting
+ * instruction). Single-step traps (RFLAGS.TF, SDM Vol. 3A 18.3.1.4) and the interrupt shadow of STI,
+ * MOV SS and POP SS (SDM 6.8.3) are handled on a slower one-instruction path.
+ */
+public final class Interpreter {
+    static final int MAX_BLOCK = 64;
+    private static final int DR6_BS = 1 << 14;
+
+    private final Cpu cpu;
+    private final Decoder decoder = new Decoder();
+    private final GuestFetch fetch = new GuestFetch();
+
+    /** Decoded blocks per physical page number. */
+    private final HashMap<Long, Block[]> pages = new HashMap<>();
+    private long lastPpn = -1;
+    private Block[] lastPage;
+
+    /** Set when a code page was written: the running block must not continue. */
+    private boolean codeWritten;
+    /** Set by an instruction that starts an interrupt shadow (STI, MOV SS, POP SS). */
+    private boolean shadowFresh;
+    private long remaining;
+    private CpuFault pendingFault;
+    /** The last exception an instruction raised (diagnostics and tests). */
+    CpuFault lastFault;
+    /**
+     * Optional observer of instruction faults (debuggers, tests): called with RIP already rewound to
+     * the faulting instruction. Returning true stops the run (REQUESTED) without delivering the fault.
+     */
+    public java.util.function.Predicate<CpuFault> faultObserver;
+    private long randomState = 0x9E3779B97F4A7C15L;
+
+    private static final boolean[] ENDS_BLOCK = new boolean[Op.COUNT];
+    static {
+        int[] ends = {Op.UD, Op.TOO_LONG, Op.NOT_IMPLEMENTED, Op.MOV_SREG_E, Op.POP_SREG, Op.LOAD_FAR,
+            Op.POPF, Op.CLI, Op.STI, Op.STAC, Op.CLAC,
+            Op.JCC, Op.JMP_REL, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.JMPF_PTR, Op.JMPF_M,
+            Op.CALLF_PTR, Op.CALLF_M, Op.RETF, Op.LOOP, Op.LOOPE, Op.LOOPNE, Op.JCXZ, Op.INT, Op.INT3,
+            Op.INTO, Op.INT1, Op.IRET, Op.IN_I, Op.IN_DX, Op.OUT_I, Op.OUT_DX, Op.INS, Op.OUTS,
+            Op.HLT, Op.PAUSE, Op.UD2, Op.BOUND, Op.DIV, Op.IDIV, Op.AAM,
+            Op.SGDT, Op.SIDT, Op.LGDT, Op.LIDT, Op.SMSW, Op.LMSW, Op.INVLPG, Op.SLDT, Op.STR, Op.LLDT,
+            Op.LTR, Op.VERR, Op.VERW, Op.LAR, Op.LSL, Op.CLTS, Op.INVD, Op.WBINVD, Op.MOV_R_CR,
+            Op.MOV_CR_R, Op.MOV_R_DR, Op.MOV_DR_R, Op.WRMSR, Op.RDMSR, Op.RDTSC, Op.RDTSCP, Op.RDPMC,
+            Op.CPUID, Op.SYSCALL, Op.SYSRET, Op.SYSENTER, Op.SYSEXIT, Op.SWAPGS, Op.MONITOR, Op.MWAIT,
+            Op.XGETBV, Op.XSETBV, Op.RDRAND, Op.RDSEED, Op.GETSEC, Op.RSM, Op.RDFSBASE, Op.WRFSBASE,
+            Op.VMX};
+        for (int op : ends) ENDS_BLOCK[op] = true;
+    }
+
+    /** A decoded straight-line run of instructions, valid for one code size. */
+    static final class Block {
+        final Insn[] insns;
+        final int count;
+        final int codeSize;
+        /** Bytes covered, for the CS limit check on entry. */
+        final int bytes;
+
+        Block(Insn[] insns, int count, int codeSize, int bytes) {
+            this.insns = insns;
+            this.count = count;
+            this.codeSize = codeSize;
+            this.bytes = bytes;
+        }
+    }
+
+    public Interpreter(Cpu cpu) {
+        this.cpu = cpu;
+        cpu.codeMap.onInvalidate(this::invalidatePage);
+    }
+
+    private void invalidatePage(long ppn) {
+        pages.remove(ppn);
+        if (ppn == lastPpn) {
+            lastPpn = -1;
+            lastPage = null;
+        }
+        codeWritten = true;
+    }
+
+    /** Drops every decoded block (e.g. after the host rewrote memory without telling the CodeMap). */
+    public void flushDecodedBlocks() {
+        pages.clear();
+        lastPpn = -1;
+        lastPage = null;
+        codeWritten = true;
+    }
+
+    // ---- the run loop ----
+
+    /** See {@link Cpu#run}. */
+    public StopReason run(long maxInstructions) {
+        remaining = maxInstructions;
+        for (;;) {
+            try {
+                return loop();
+            } catch (CpuFault f) {
+                cpu.rip = cpu.instructionStart;
+                lastFault = f;
+                if (faultObserver != null && faultObserver.test(f)) return StopReason.REQUESTED;
+                pendingFault = f;
+            } catch (VmExitSignal s) {
+                pendingFault = null;
+                if (s.returnToHost) return StopReason.VM_EXIT;
+            } catch (NotImplemented n) {
+                pendingFault = null;
+                cpu.rip = cpu.instructionStart;
+                cpu.notImplementedMessage = "not implemented: " + n.what + " at " + addressText();
+                return StopReason.NOT_IMPLEMENTED;
+            }
+        }
+    }
+
+    private String addressText() {
+        if (cpu.mode == Mode.LONG64) return String.format("0x%x", cpu.rip);
+        return String.format("%04x:%08x", cpu.seg[Segment.CS].selector, cpu.rip);
+    }
+
+    private StopReason loop() {
+        final Cpu c = cpu;
+        for (;;) {
+            if (pendingFault != null) {
+                CpuFault f = pendingFault;
+                pendingFault = null;
+                Flags.materialize(c);
+                c.sys.deliverFault(f);
+            }
+            if (c.stopRequest != null) {
+                StopReason r = c.stopRequest;
+                c.stopRequest = null;
+                return r;
+            }
+            if (c.boundaryWork) c.vmx.atBoundary(c);
+            if (c.activityState != 0) {
+                if (c.activityState == 1) return StopReason.HALTED;
+                return StopReason.SHUTDOWN;
+            }
+            if (remaining <= 0) return StopReason.INSTRUCTION_LIMIT;
+            codeWritten = false;
+            c.instructionStart = c.rip;
+            Block b = lookup();
+            // One instruction at a time while boundary rules apply (shadow, single-step, RF, VMX work).
+            if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0 || c.boundaryWork) step(b.insns[0]);
+            else runBlock(b);
+        }
+    }
+
+    private void runBlock(Block b) {
+        final Cpu c = cpu;
+        final Insn[] insns = b.insns;
+        int n = b.count;
+        if (remaining < n) n = (int) remaining;
+        int k = 0;
+        try {
+            while (k < n) {
+                Insn i = insns[k++];
+                long start = c.rip;
+                c.instructionStart = start;
+                c.rip = start + i.length;
+                execute(c, i);
+                c.instructionsRetired++;
+                // A store into a code page (possibly this block) ends the block at once.
+                if (codeWritten) break;
+            }
+        } finally {
+            // The budget counts instructions started (instructionsRetired counts completed ones).
+            remaining -= k;
+        }
+    }
+
+    /** One instruction with the boundary rules of TF (single-step trap), RF and the interrupt shadow. */
+    private void step(Insn i) {
+        final Cpu c = cpu;
+        boolean tf = (c.rflags & Rflags.TF) != 0;
+        int shadowBefore = c.interruptShadow;
+        shadowFresh = false;
+        long start = c.rip;
+        c.instructionStart = start;
+        c.rip = start + i.length;
+        remaining--;
+        execute(c, i);
+        c.instructionsRetired++;
+        if (!shadowFresh) c.interruptShadow = 0;
+        // SDM 18.3.1.1: RF is cleared after every instruction that completes, except IRET (which loads it).
+        if (i.op != Op.IRET) c.rflags &= ~Rflags.RF;
+        boolean softwareInterrupt = i.op == Op.INT || i.op == Op.INT3 || i.op == Op.INT1 || (i.op == Op.INTO && c.rip != start + i.length);
+        // A MOV SS / POP SS defers the single-step trap past the next instruction (SDM 6.8.3).
+        boolean deferred = shadowFresh && (c.interruptShadow & 2) != 0 && (shadowBefore & 2) == 0;
+        if (tf && !softwareInterrupt && !deferred && c.activityState != 2) {
+            c.dr[6] |= DR6_BS;
+            pendingFault = new CpuFault(1, -1, 0);   // trap: delivered with RIP after the instruction
+        }
+    }
+
+    // ---- decoded-block cache ----
+
+    private int codeSize() {
+        switch (cpu.mode) {
+            case LONG64: return 8;
+            case VIRTUAL_8086: return 2;
+            default: return cpu.seg[Segment.CS].big() ? 4 : 2;
+        }
+    }
+
+    private Block lookup() {
+        final Cpu c = cpu;
+        int cs = codeSize();
+        long linear = linearRip(c, cs, c.rip);
+        long pa = c.mmu.fetchPhysical(linear);
+        long ppn = pa >>> 12;
+        int off = (int) (pa & 0xFFF);
+        Block[] page = ppn == lastPpn ? lastPage : pages.get(ppn);
+        Block b = page == null ? null : page[off];
+        if (b != null && b.codeSize == cs && (cs == 8 || withinLimit(c, b.bytes))) return b;
+        return build(linear, pa, cs);
+    }
+
+    private static long linearRip(Cpu c, int cs, long rip) {
+        if (cs == 8) {
+            if (!Operands.canonical(rip)) throw CpuFault.gp0();
+            return rip;
+        }
+        return (c.seg[Segment.CS].base + rip) & 0xFFFFFFFFL;
+    }
+
+    private static boolean withinLimit(Cpu c, int bytes) {
+        long last = (c.rip & 0xFFFFFFFFL) + bytes - 1;
+        return last <= (c.seg[Segment.CS].limit & 0xFFFFFFFFL);
+    }
+
+    private Block build(long linear, long pa, int cs) {
+        final Cpu c = cpu;
+        long ppn = pa >>> 12;
+        int off = (int) (pa & 0xFFF);
+        Insn[] buf = new Insn[MAX_BLOCK];
+        int n = 0, bytes = 0;
+        boolean cacheable = true;
+        while (n < MAX_BLOCK) {
+            Insn i = new Insn();
+            fetch.start(linear + bytes, pa + bytes, c.rip + bytes, cs);
+            try {
+                decoder.decode(i, fetch, cs);
+            } catch (CpuFault f) {
+                if (n == 0) throw f;
+                break;
+            }
+            if (off + bytes + i.length > 4096) {
+                if (n == 0) {           // crosses into the next page: run it once, uncached
+                    buf[n++] = i;
+                    bytes += i.length;
+                    cacheable = false;
+                }
+                break;
+            }
+            buf[n++] = i;
+            bytes += i.length;
+            if (ENDS_BLOCK[i.op] || off + bytes >= 4096) break;
+        }
+        Block b = new Block(buf, n, cs, bytes);
+        if (cacheable && fetch.ram) {
+            Block[] page = pages.get(ppn);
+            if (page == null) {
+                page = new Block[4096];
+                pages.put(ppn, page);
+            }
+            page[off] = b;
+            lastPpn = ppn;
+            lastPage = page;
+            c.codeMap.markCode(ppn);
+        }
+        return b;
+    }
+
+    /** Instruction bytes for the decoder: the first page by physical address, later pages translated. */
+    private final class GuestFetch implements CodeFetch {
+        private long linear, pa, offset;
+        private int cs;
+        boolean ram;
+
+        void start(long linear, long pa, long offset, int cs) {
+            this.linear = linear;
+            this.pa = pa;
+            this.offset = offset;
+            this.cs = cs;
+            this.ram = cpu.mem.isRam(pa & ~0xFFFL, 4096);
+        }
+
+        @Override
+        public int byteAt(int index) {
+            if (cs != 8) {
+                // SDM Vol. 3A 5.3: every fetched byte must lie within the CS limit.
+                long o = (offset + index) & 0xFFFFFFFFL;
+                if (o > (cpu.seg[Segment.CS].limit & 0xFFFFFFFFL)) throw CpuFault.gp0();
+            }
+            long p;
+            if (((pa & 0xFFF) + index) < 4096) {
+                p = pa + index;
+            } else {
+                long la = cs == 8 ? linear + index : (linear + index) & 0xFFFFFFFFL;
+                if (cs == 8 && !Operands.canonical(la)) throw CpuFault.gp0();
+                p = cpu.mmu.fetchPhysical(la);
+            }
+            PhysicalMemory m = cpu.mem;
+            if (m.isRam(p, 1)) return m.ram().get(ValueLayout.JAVA_BYTE, p) & 0xFF;
+            return (int) m.read(p, 1) & 0xFF;
+        }
+    }
+
+    // ---- dispatch ----
+
+    private static void execute(Cpu c, Insn i) {
+        switch (i.op) {
+            case Op.ALU_EG: Alu.aluEG(c, i); break;
+            case Op.ALU_GE: Alu.aluGE(c, i); break;
+            case Op.ALU_EI: Alu.aluEI(c, i); break;
+            case Op.TEST_EG: Alu.testEG(c, i); break;
+            case Op.TEST_EI: Alu.testEI(c, i); break;
+            case Op.INC: Alu.incDec(c, i, true); break;
+            case Op.DEC: Alu.incDec(c, i, false); break;
+            case Op.NOT: Alu.not(c, i); break;
+            case Op.NEG: Alu.neg(c, i); break;
+            case Op.MUL: MulDiv.mul(c, i); break;
+            case Op.IMUL1: MulDiv.imul1(c, i); break;
+            case Op.DIV: MulDiv.div(c, i); break;
+            case Op.IDIV: MulDiv.idiv(c, i); break;
+            case Op.IMUL_GE: MulDiv.imul(c, i, Operands.readG(c, i), Operands.readE(c, i)); break;
+            case Op.IMUL_GEI: MulDiv.imul(c, i, Operands.readE(c, i), i.imm); break;
+            case Op.SHIFT_I: Shift.shift(c, i, (int) i.imm); break;
+            case Op.SHIFT_CL: Shift.shift(c, i, (int) c.gpr[Cpu.RCX] & 0xFF); break;
+            case Op.SHLD_I: Shift.doubleShift(c, i, (int) i.imm, true); break;
+            case Op.SHLD_CL: Shift.doubleShift(c, i, (int) c.gpr[Cpu.RCX] & 0xFF, true); break;
+            case Op.SHRD_I: Shift.doubleShift(c, i, (int) i.imm, false); break;
+            case Op.SHRD_CL: Shift.doubleShift(c, i, (int) c.gpr[Cpu.RCX] & 0xFF, false); break;
+            case Op.BT_EG: Bits.btG(c, i); break;
+            case Op.BT_EI: Bits.btI(c, i); break;
+            case Op.BSF: Bits.bsfBsr(c, i, true); break;
+            case Op.BSR: Bits.bsfBsr(c, i, false); break;
+            case Op.TZCNT: Bits.tzLzCnt(c, i, true); break;
+            case Op.LZCNT: Bits.tzLzCnt(c, i, false); break;
+            case Op.POPCNT: Bits.popcnt(c, i); break;
+            case Op.XADD: Data.xadd(c, i); break;
+            case Op.CMPXCHG: Data.cmpxchg(c, i); break;
+            case Op.CMPXCHG8B: Data.cmpxchg8b(c, i); break;
+            case Op.DAA: Alu.daa(c); break;
+            case Op.DAS: Alu.das(c); break;
+            case Op.AAA: Alu.aaaAas(c, true); break;
+            case Op.AAS: Alu.aaaAas(c, false); break;
+            case Op.AAM: Alu.aam(c, i); break;
+            case Op.AAD: Alu.aad(c, i); break;
+
+            case Op.MOV_EG: Operands.writeE(c, i, Operands.readG(c, i)); break;
+            case Op.MOV_GE: Operands.writeG(c, i, Operands.readE(c, i)); break;
+            case Op.MOV_EI: Operands.writeE(c, i, i.imm); break;
+            case Op.MOV_E_SREG: Data.movSregToE(c, i); break;
+            case Op.MOV_SREG_E: Data.movEToSreg(c, i); break;
+            case Op.MOVZX_B: Data.movzx(c, i, 1); break;
+            case Op.MOVZX_W: Data.movzx(c, i, 2); break;
+            case Op.MOVSX_B: Data.movsx(c, i, 1); break;
+            case Op.MOVSX_W: Data.movsx(c, i, 2); break;
+            case Op.MOVSXD: Data.movsxd(c, i); break;
+            case Op.MOVBE_GM: Data.movbe(c, i, true); break;
+            case Op.MOVBE_MG: Data.movbe(c, i, false); break;
+            case Op.LEA: Data.lea(c, i); break;
+            case Op.XCHG: Data.xchg(c, i); break;
+            case Op.BSWAP: Data.bswap(c, i); break;
+            case Op.CMOV: Data.cmov(c, i); break;
+            case Op.SETCC: Data.setcc(c, i); break;
+            case Op.PUSH_E: Data.pushE(c, i); break;
+            case Op.PUSH_I: Operands.push(c, i.imm, i.opSize); break;
+            case Op.PUSH_SREG: Data.pushSreg(c, i); break;
+            case Op.POP_E: Data.popE(c, i); break;
+            case Op.POP_SREG: Data.popSreg(c, i); break;
+            case Op.PUSHA: Data.pusha(c, i); break;
+            case Op.POPA: Data.popa(c, i); break;
+            case Op.PUSHF: Data.pushf(c, i); break;
+            case Op.POPF: Data.popf(c, i); break;
+            case Op.ENTER: Data.enter(c, i); break;
+            case Op.LEAVE: Data.leave(c, i); break;
+            case Op.XLAT: Data.xlat(c, i); break;
+            case Op.CBW: Data.cbw(c, i); break;
+            case Op.CWD: Data.cwd(c, i); break;
+            case Op.LOAD_FAR: Data.loadFar(c, i); break;
+            case Op.BOUND: Data.bound(c, i); break;
+            case Op.ARPL: Data.arpl(c, i); break;
+            case Op.CLC: Data.carry(c, 0); break;
+            case Op.STC: Data.carry(c, 1); break;
+            case Op.CMC: Data.carry(c, 2); break;
+            case Op.CLD: Data.direction(c, false); break;
+            case Op.STD: Data.direction(c, true); break;
+            case Op.CLI: Data.interruptFlag(c, false); break;
+            case Op.STI: Data.interruptFlag(c, true); break;
+            case Op.LAHF: Data.lahf(c); break;
+            case Op.SAHF: Data.sahf(c); break;
+            case Op.CLAC: Data.acFlag(c, false); break;
+            case Op.STAC: Data.acFlag(c, true); break;
+
+            case Op.JCC: Control.jcc(c, i); break;
+            case Op.JMP_REL: Control.jmpRel(c, i); break;
+            case Op.JMP_E: Control.jmpE(c, i); break;
+            case Op.CALL_REL: Control.callRel(c, i); break;
+            case Op.CALL_E: Control.callE(c, i); break;
+            case Op.RET: Control.ret(c, i); break;
+            case Op.JMPF_PTR: Control.farPtr(c, i, false); break;
+            case Op.CALLF_PTR: Control.farPtr(c, i, true); break;
+            case Op.JMPF_M: Control.farMem(c, i, false); break;
+            case Op.CALLF_M: Control.farMem(c, i, true); break;
+            case Op.RETF: Control.retf(c, i); break;
+            case Op.LOOP: Control.loop(c, i, 0); break;
+            case Op.LOOPE: Control.loop(c, i, 1); break;
+            case Op.LOOPNE: Control.loop(c, i, 2); break;
+            case Op.JCXZ: Control.jcxz(c, i); break;
+            case Op.INT: Control.intN(c, i); break;
+            case Op.INT3: Control.int3(c); break;
+            case Op.INTO: Control.into(c); break;
+            case Op.INT1: Control.int1(c); break;
+            case Op.IRET: Control.iret(c, i); break;
+
+            case Op.MOVS: Strings.string(c, i, Strings.MOVS); break;
+            case Op.CMPS: Strings.string(c, i, Strings.CMPS); break;
+            case Op.STOS: Strings.string(c, i, Strings.STOS); break;
+            case Op.LODS: Strings.string(c, i, Strings.LODS); break;
+            case Op.SCAS: Strings.string(c, i, Strings.SCAS); break;
+            case Op.INS: Strings.string(c, i, Strings.INS); break;
+            case Op.OUTS: Strings.string(c, i, Strings.OUTS); break;
+            case Op.IN_I: Strings.in(c, i, (int) i.imm); break;
+            case Op.IN_DX: Strings.in(c, i, (int) c.gpr[Cpu.RDX] & 0xFFFF); break;
+            case Op.OUT_I: Strings.out(c, i, (int) i.imm); break;
+            case Op.OUT_DX: Strings.out(c, i, (int) c.gpr[Cpu.RDX] & 0xFFFF); break;
+
+            case Op.NOP: case Op.FENCE: break;
+            case Op.PAUSE: SystemOps.pause(c, i); break;
+            case Op.HLT: SystemOps.hlt(c, i); break;
+            case Op.CLFLUSH: SystemOps.clflush(c, i); break;
+
+            case Op.SGDT: SystemOps.storeTable(c, i, 0); break;
+            case Op.SIDT: SystemOps.storeTable(c, i, 1); break;
+            case Op.LGDT: SystemOps.loadTable(c, i, 2); break;
+            case Op.LIDT: SystemOps.loadTable(c, i, 3); break;
+            case Op.SLDT: SystemOps.storeSelector(c, i, 0); break;
+            case Op.STR: SystemOps.storeSelector(c, i, 1); break;
+            case Op.LLDT: SystemOps.loadSelector(c, i, 2); break;
+            case Op.LTR: SystemOps.loadSelector(c, i, 3); break;
+            case Op.VERR: SystemOps.verify(c, i, false); break;
+            case Op.VERW: SystemOps.verify(c, i, true); break;
+            case Op.LAR: SystemOps.larLsl(c, i, true); break;
+            case Op.LSL: SystemOps.larLsl(c, i, false); break;
+            case Op.SMSW: SystemOps.smsw(c, i); break;
+            case Op.LMSW: SystemOps.lmsw(c, i); break;
+            case Op.CLTS: SystemOps.clts(c, i); break;
+            case Op.INVLPG: SystemOps.invlpg(c, i); break;
+            case Op.INVD: SystemOps.cacheInvalidate(c, i, false); break;
+            case Op.WBINVD: SystemOps.cacheInvalidate(c, i, true); break;
+            case Op.MOV_R_CR: SystemOps.movCr(c, i, false); break;
+            case Op.MOV_CR_R: SystemOps.movCr(c, i, true); break;
+            case Op.MOV_R_DR: SystemOps.movDr(c, i, false); break;
+            case Op.MOV_DR_R: SystemOps.movDr(c, i, true); break;
+            case Op.RDMSR: SystemOps.rdmsr(c, i); break;
+            case Op.WRMSR: SystemOps.wrmsr(c, i); break;
+            case Op.RDTSC: SystemOps.rdtsc(c, i, false); break;
+            case Op.RDTSCP: SystemOps.rdtsc(c, i, true); break;
+            case Op.RDPMC: SystemOps.rdpmc(c, i); break;
+            case Op.CPUID: SystemOps.cpuid(c, i); break;
+            case Op.SYSCALL: SystemOps.syscall(c); break;
+            case Op.SYSRET: SystemOps.sysret(c, i); break;
+            case Op.SYSENTER: SystemOps.sysenter(c); break;
+            case Op.SYSEXIT: SystemOps.sysexit(c, i); break;
+            case Op.SWAPGS: SystemOps.swapgs(c); break;
+            case Op.MONITOR: SystemOps.monitor(c, i); break;
+            case Op.MWAIT: SystemOps.mwait(c, i); break;
+            case Op.XGETBV: SystemOps.xgetbv(c, i); break;
+            case Op.XSETBV: SystemOps.xsetbv(c, i); break;
+            case Op.RDRAND: SystemOps.random(c, i, false); break;
+            case Op.RDSEED: SystemOps.random(c, i, true); break;
+            case Op.GETSEC: SystemOps.getsec(c, i); break;
+            case Op.RDFSBASE: case Op.WRFSBASE: SystemOps.fsgsbase(c, i); break;
+            case Op.VMX: SystemOps.vmx(c, i); break;
+
+            case Op.UD: case Op.UD2: case Op.RSM: throw CpuFault.ud();
+            case Op.TOO_LONG: throw CpuFault.gp0();
+            case Op.NOT_IMPLEMENTED: throw new NotImplemented(describeNotImplemented(i));
+            default: throw new IllegalStateException("no execution for decoded op " + Op.name(i.op));
+        }
+    }
+
+    private static String describeNotImplemented(Insn i) {
+        String kind;
+        switch (i.sub) {
+            case Decoder.NI_X87: kind = "x87"; break;
+            case Decoder.NI_SSE: kind = "SSE/MMX"; break;
+            case Decoder.NI_AVX: kind = "AVX"; break;
+            default: kind = "instruction";
+        }
+        String opc;
+        if (i.opcode > 0xFFFF) opc = String.format("%02X %02X %02X", i.opcode >>> 16, (i.opcode >>> 8) & 0xFF, i.opcode & 0xFF);
+        else if (i.opcode > 0xFF) opc = String.format("%02X %02X", i.opcode >>> 8, i.opcode & 0xFF);
+        else opc = String.format("%02X", i.opcode);
+        return kind + " (opcode " + opc + ")";
+    }
+
+    // ---- services for the instruction families and the VMX layer ----
+
+    /** Status flags into cpu.rflags before handing control to code that reads or writes RFLAGS directly. */
+    static void materializeForSystem(Cpu c) {
+        if (c.flagsOp != Flags.NONE) Flags.materialize(c);
+    }
+
+    /** Starts an interrupt shadow (1 = blocking by STI, 2 = blocking by MOV SS) for the next instruction. */
+    static void blockEvents(Cpu c, int bits) {
+        c.interruptShadow |= bits;
+        c.interpreter.shadowFresh = true;
+    }
+
+    /** Deterministic RDRAND/RDSEED source (xorshift64*), reseeded by {@link #seedRandom}. */
+    long nextRandom() {
+        long x = randomState;
+        x ^= x >>> 12;
+        x ^= x << 25;
+        x ^= x >>> 27;
+        randomState = x;
+        return x * 0x2545F4914F6CDD1DL;
+    }
+
+    public void seedRandom(long seed) {
+        randomState = seed == 0 ? 0x9E3779B97F4A7C15L : seed;
+    }
+
+    /** Segment-relative effective address of {@code insn}'s memory operand (RIP-relative uses cpu.rip = next instruction). */
+    public long effectiveAddress(Insn insn) {
+        return Operands.ea(cpu, insn);
+    }
+
+    /** Reads general register {@code reg} (0..15) with {@code size} bytes (1 means the low byte). */
+    public long readRegister(int reg, int size) {
+        return Operands.getReg(cpu, reg, size, false);
+    }
+
+    /** Writes general register {@code reg} with SDM merge/zero-extension rules for {@code size}. */
+    public void writeRegister(int reg, int size, long value) {
+        Operands.setReg(cpu, reg, size, false, value);
+    }
+
+    /** Decodes the instruction at the current CS:RIP without executing it (diagnostics, tests). */
+    public Insn decodeAt(long rip) {
+        int cs = codeSize();
+        long linear = linearRip(cpu, cs, rip);
+        long pa = cpu.mmu.fetchPhysical(linear);
+        Insn i = new Insn();
+        fetch.start(linear, pa, rip, cs);
+        decoder.decode(i, fetch, cs);
+        return i;
+    }
+}
