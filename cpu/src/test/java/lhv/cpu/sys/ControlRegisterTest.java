@@ -76,7 +76,7 @@ class ControlRegisterTest {
 
     @Test
     void unsupportedCr4BitsAreGp() {
-        for (long bit : new long[] {Cr.CR4_VME, Cr.CR4_LA57, Cr.CR4_PCIDE, Cr.CR4_PKE, Cr.CR4_FSGSBASE, 1L << 32}) {
+        for (long bit : new long[] {Cr.CR4_PCE, Cr.CR4_UMIP, Cr.CR4_LA57, Cr.CR4_PCIDE, Cr.CR4_PKE, Cr.CR4_FSGSBASE, 1L << 32}) {
             assertEquals(13, gpVector(() -> cpu.sys.writeCr(4, bit)), Long.toHexString(bit));
         }
         cpu.sys.writeCr(4, Cr.CR4_VMXE | Cr.CR4_PSE | Cr.CR4_SMEP);
