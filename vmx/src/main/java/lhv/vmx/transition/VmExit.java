@@ -32,8 +32,8 @@ public final class VmExit {
     private final Cpu cpu;
 
     /**
-     * The event whose delivery is under way when an exit happens (IDT-vectoring information format,
-     * SDM 25.9.3: vector, type, error-code-valid, valid), or 0. Maintained by the non-root intercepts.
+     * IDT-vectoring information of the exit being performed (SDM 25.9.3: the event whose delivery
+     * was under way, with its error code), or 0; set by the event intercepts, consumed by the exit.
      */
     public int vectoringInfo;
     public int vectoringErrorCode;
