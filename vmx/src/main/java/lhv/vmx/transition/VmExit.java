@@ -73,9 +73,12 @@ public final class VmExit {
         throw signal();
     }
 
-    /** The signal that abandons the guest's instruction: to Java when the root software is Java. */
+    /**
+     * The signal that abandons the guest's instruction: to Java when the root software is Java. After
+     * a VMX abort the processor is shut down; the run loop then stops with SHUTDOWN, not VM_EXIT.
+     */
     public VmExitSignal signal() {
-        return vmx.hostIsJava ? VmExitSignal.TO_JAVA : VmExitSignal.TO_GUEST_CODE;
+        return vmx.hostIsJava && abortIndicator == 0 ? VmExitSignal.TO_JAVA : VmExitSignal.TO_GUEST_CODE;
     }
 
     /** Everything a VM exit does, without throwing (also used by failed VM entries). */
