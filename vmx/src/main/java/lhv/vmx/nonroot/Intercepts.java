@@ -223,6 +223,11 @@ public final class Intercepts {
                 }
             }
             case EVENT -> event((int) a, (int) b);
+            case TASK_SWITCH -> {
+                long q = new ExitQualification.TaskSwitch((int) a, ExitQualification.TaskSwitchSource.values()[(int) b & 3]).encode();
+                if (b == 3 || insn == null) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
+                else exitForInstruction(ExitReason.TASK_SWITCH, insn, q);
+            }
             // SDM 26.2: triple fault and INIT always exit
             case TRIPLE_FAULT -> eventExit(ExitReason.TRIPLE_FAULT, 0, 0, 0);
             case INIT -> vmx.exit.exit(ExitReason.INIT_SIGNAL.number, 0, 0, 0);
