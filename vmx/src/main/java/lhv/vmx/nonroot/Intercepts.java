@@ -348,10 +348,8 @@ public final class Intercepts {
             cpu.boundaryWork = false;
             return;
         }
-        if (injection != 0) {
-            inject();
-            return;
-        }
+        // the injected event is delivered first; exits pending "before the first instruction" follow it
+        if (injection != 0) inject();
         if (mtfPendingAfterInjection) {
             mtfPendingAfterInjection = false;
             vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
