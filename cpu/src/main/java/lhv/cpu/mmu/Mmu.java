@@ -20,6 +20,12 @@ import java.lang.foreign.ValueLayout;
  * by VMX instructions). Faults are thrown as {@link CpuFault} (#GP/#SS/#PF/#AC with the right error
  * code; CR2 is written when a #PF is raised, SDM 4.7).
  *
+ * <p>Additions to the skeleton contract: sized {@link #read}/{@link #write}; {@link #readPhysical} /
+ * {@link #writePhysical} (RAM fast, MMIO through the board, code-map notification);
+ * {@link #loadPdptes}, {@link #pdpte}, {@link #pdptesValid} (PAE PDPTE registers, VM entry);
+ * {@link #canonical}; the #PF error-code bits {@code PF_*}; TLB contexts {@link #newContext},
+ * {@link #switchContext}, {@link #context}, {@link #contextTag}, {@link #flushAllContexts}.
+ *
  * <h2>Software TLB</h2>
  * Six direct-mapped arrays, one per (access kind, privilege): read, write and execute, each for
  * supervisor and user accesses. An entry maps a 4 KiB linear page to the start of its physical page
