@@ -415,12 +415,31 @@ class GuestExitsTest {
     @Test
     void exceptionBitmapSelectsExceptions() {
         t.w(EXCEPTION_BITMAP, 1 << 6);
-        launchOnly();
-        assertDoesNotThrow(() -> intercept(Sensitive.EVENT, 13 | 3 << 8, 0), "#GP not selected");
-        assertThrows(VmExitSignal.class, () -> intercept(Sensitive.EVENT, 6 | 3 << 8, -1));
+        // ud2 = 0F 0B; a fault: the guest RIP is the faulting instruction (the length is undefined here)
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x0B));
         assertEquals(ExitReason.EXCEPTION_NMI.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
         assertEquals(0x8000_0306L, t.r(VM_EXIT_INTR_INFO), "vector 6, hardware exception, valid");
-        assertEquals(0x8000_0B0DL, t.r(IDT_VECTORING_INFO_FIELD), "exit during delivery of the #GP (error code valid)");
+        assertEquals(0, t.r(IDT_VECTORING_INFO_FIELD) >>> 31, "not during event delivery");
+    }
+
+    @Test
+    void exceptionDuringDeliveryReportsIdtVectoring() {
+        t.w(EXCEPTION_BITMAP, 1 << 13);
+        t.w(GUEST_IDTR_LIMIT, 0); // delivering the #UD faults on the IDT limit: #GP(IDT vector 6, EXT)
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x0B));
+        assertEquals(ExitReason.EXCEPTION_NMI.number, t.r(VM_EXIT_REASON));
+        assertEquals(0x8000_0B0DL, t.r(VM_EXIT_INTR_INFO), "#GP with error code");
+        assertEquals(6 << 3 | 2 | 1, t.r(VM_EXIT_INTR_ERROR_CODE));
+        assertEquals(0x8000_0306L, t.r(IDT_VECTORING_INFO_FIELD), "the #UD being delivered");
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+    }
+
+    @Test
+    void exceptionNotInTheBitmapIsDeliveredToTheGuest() {
+        t.w(EXCEPTION_BITMAP, 1 << 13);
+        launchOnly();
+        assertDoesNotThrow(() -> intercept(Sensitive.EVENT, 6 | 3 << 8, -1));
     }
 
     @Test
