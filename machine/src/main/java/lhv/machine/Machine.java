@@ -18,6 +18,8 @@ import lhv.platform.loader.BootImage;
 import lhv.platform.loader.BootState;
 import lhv.platform.loader.LoadException;
 import lhv.platform.memory.GuestMemory;
+import lhv.vmx.Vmx;
+import lhv.vmx.caps.VmxCapabilities;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -51,7 +53,7 @@ public final class Machine implements AutoCloseable {
     private final NmiStatusControl portB;
     private final Cmos cmos;
     private final PostCodePort post;
-    private final boolean vmx;
+    private final Vmx vmx;
     private BootState bootState;
 
     private Machine(Builder b) {
@@ -86,8 +88,9 @@ public final class Machine implements AutoCloseable {
         post.attach(ports);
         ports.logUnhandled(b.unhandledIoLog);
 
-        this.vmx = b.vmx && b.model.vmx;
-        // TODO(vmx-ops): lhv.vmx.Vmx.attach(cpu, caps) once the vmx branch is merged.
+        // VMX is a feature of the processor model (CPUID.1:ECX.VMX): attach it only when the model has it.
+        VmxCapabilities caps = b.vmx ? VmxCapabilities.forModel(b.model) : null;
+        this.vmx = caps == null ? null : Vmx.attach(cpu, caps);
     }
 
     public static Builder builder() {
@@ -130,7 +133,9 @@ public final class Machine implements AutoCloseable {
     public Cmos cmos() { return cmos; }
     public PostCodePort post() { return post; }
     /** True when VMX was requested and the model has it. */
-    public boolean vmxEnabled() { return vmx; }
+    public boolean vmxEnabled() { return vmx != null; }
+    /** The processor's VMX unit (for the hosted hypervisor's Java API), or null without VMX. */
+    public Vmx vmx() { return vmx; }
 
     /**
      * Loads {@code image} and puts the processor at its entry point. On a LoadException nothing was
@@ -190,6 +195,7 @@ public final class Machine implements AutoCloseable {
                     }
                 }
                 uart.pollInput();
+                uart.flush(); // a prompt without a newline shows up while the guest waits
                 if (System.nanoTime() >= deadline) return end(Outcome.TIMEOUT, "", startInstructions, t0);
             }
         } finally {

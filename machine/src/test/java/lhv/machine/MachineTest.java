@@ -160,6 +160,14 @@ class MachineTest {
         assertThrows(IllegalArgumentException.class, () -> Machine.builder().memory(1000).build());
         try (Machine m = Machine.builder().memory(16L << 20).cpuModel(CpuModel.withoutVmx()).vmx(true).build()) {
             assertFalse(m.vmxEnabled());
+            assertSame(lhv.cpu.intercept.Virtualization.NONE, m.cpu().vmx);
+        }
+        try (Machine m = Machine.builder().memory(16L << 20).build()) {
+            assertTrue(m.vmxEnabled());
+            assertSame(m.vmx(), m.cpu().vmx, "Vmx.attach installed the VMX unit in the processor");
+        }
+        try (Machine m = Machine.builder().memory(16L << 20).vmx(false).build()) {
+            assertFalse(m.vmxEnabled());
         }
     }
 

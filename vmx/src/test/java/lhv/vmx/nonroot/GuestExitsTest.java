@@ -200,8 +200,15 @@ class GuestExitsTest {
     @Test
     void movFromCr3AndCr8ExitPerStoreControls() {
         t.primary(CR3_STORE_EXITING);
-        // mov rax, cr3 = 0F 20 D8
-        assertExit(ExitReason.CR_ACCESS, 3 | 1 << 4, 3, run(0x0F, 0x20, 0xD8));
+        launchOnly();
+        assertEquals(0x1234, intercept(Sensitive.CR_READ, 8, 0x1234), "CR8-store exiting off");
+        assertThrows(VmExitSignal.class, () -> intercept(Sensitive.CR_READ, 3, 0x9000));
+        assertEquals(3 | 1 << 4, t.r(EXIT_QUALIFICATION), "MOV from CR3 to RAX");
+        t.primary(CR8_STORE_EXITING);
+        t.ok(t.vmx.vmresume());
+        assertEquals(0x9000, intercept(Sensitive.CR_READ, 3, 0x9000), "CR3-store exiting off");
+        assertThrows(VmExitSignal.class, () -> intercept(Sensitive.CR_READ, 8, 0));
+        assertEquals(8 | 1 << 4, t.r(EXIT_QUALIFICATION));
     }
 
     @Test
