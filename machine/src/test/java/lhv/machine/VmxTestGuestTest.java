@@ -2,8 +2,6 @@ package lhv.machine;
 
 import lhv.platform.loader.BootImage;
 import lhv.platform.loader.LoadException;
-import lhv.vmx.Vmx;
-import lhv.vmx.caps.VmxCapabilities;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -61,7 +59,6 @@ class VmxTestGuestTest {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         RunResult r;
         try (Machine m = Machine.builder().console(console).build()) {
-            if (!(m.cpu().vmx instanceof Vmx)) Vmx.attach(m.cpu(), VmxCapabilities.skylakeClient()); // until Machine attaches it
             m.boot(BootImage.of(IMAGE));
             r = m.run(new RunLimits(50_000_000, Duration.ofSeconds(60)));
         }
