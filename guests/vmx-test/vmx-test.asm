@@ -212,11 +212,14 @@ EXIT_CR_ACCESS      equ 28
 EXIT_IO             equ 30
 EXIT_MSR_READ       equ 31
 EXIT_MSR_WRITE      equ 32
+EXIT_INVALID_GUEST  equ 33
 EXIT_ENTRY_FAILURE  equ 1 << 31         ; bit 31 of the exit-reason field
 
 ; VM-instruction error numbers (SDM 31.4)
 VMERR_VMCALL_IN_ROOT equ 1
 VMERR_RESUME_NONLAUNCHED equ 5
+VMERR_ENTRY_BAD_CONTROLS equ 7
+VMERR_ENTRY_BAD_HOST equ 8
 VMERR_UNSUPPORTED_FIELD equ 12
 VMERR_WRITE_READONLY equ 13
 
@@ -856,7 +859,46 @@ vmx_test:
     cmp rax, 1
     TAP e, "VMREAD of the 32-bit CR3-target count returns the value VMWRITE stored"
 
-    ; --- 11. Launch. A successful VMLAUNCH does not return here: exits go to exit_entry, and the
+    ; --- 11. VM entries that must fail, each from this valid VMCS with one field changed.
+    ; A control-field check (SDM 27.2.1.1): CR3-target count above what IA32_VMX_MISC[24:16] allows.
+    mov rax, [vmx_misc]
+    shr rax, 16
+    and eax, 0x1FF
+    inc eax
+    VMW VMCS_CR3_TARGET_CNT, rax
+    vmlaunch
+    mov edx, VMERR_ENTRY_BAD_CONTROLS
+    STR esi, "VMLAUNCH with a CR3-target count above IA32_VMX_MISC's fails with error 7"
+    call expect_vmfail_valid
+    VMW VMCS_CR3_TARGET_CNT, 1
+    ; A host-state check (SDM 27.2.3): the host TR selector cannot be 0000H.
+    VMW VMCS_HOST_TR_SEL, 0
+    vmlaunch
+    mov edx, VMERR_ENTRY_BAD_HOST
+    STR esi, "VMLAUNCH with host TR selector 0 fails with error 8"
+    call expect_vmfail_valid
+    VMW VMCS_HOST_TR_SEL, SEL_TSS
+    ; A guest-state check (SDM 27.3.1.4): RFLAGS bit 1 must be 1. This is not a VMfail but a
+    ; VM-entry failure: a VM exit to HOST_RIP with reason 33 and bit 31 set (SDM 27.8).
+    VMW VMCS_GUEST_RFLAGS, 0
+    mov [host_main_rsp], rsp
+    mov byte [expect_entry_failure], 1
+    vmlaunch
+    ; reaching the next instruction means the entry did not even get to the guest-state checks
+    mov byte [expect_entry_failure], 0
+    pushfq
+    pop rax
+    xor eax, eax
+    STR esi, "VMLAUNCH with guest RFLAGS bit 1 clear fails with exit reason 33 | 80000000H (got VMfail)"
+    call tap
+    call read_vm_instruction_error
+    STR esi, "VM-instruction error"
+    call diag_kv
+..@entry_failed:                         ; handle_exit comes back here on the expected failure
+    mov rsp, [host_main_rsp]
+    VMW VMCS_GUEST_RFLAGS, 0x2
+
+    ; --- 12. Launch. A successful VMLAUNCH does not return here: exits go to exit_entry, and the
     ; last one (VMCALL) comes back through guest_done with the main stack restored.
     mov [host_main_rsp], rsp
     mov dword [exit_cursor], 0
@@ -875,7 +917,7 @@ vmx_test:
     ; every expected exit must have happened
     call report_missing_exits
 
-    ; --- 12. Leave VMX operation.
+    ; --- 13. Leave VMX operation.
     ; VMCALL in VMX root operation, no dual-monitor treatment: VMfailValid(1) (SDM Vol. 2, VMCALL).
     ; Done last because some emulators (Bochs 2.7) do not implement it and stop here.
     vmcall
@@ -1111,10 +1153,12 @@ exit_entry:
 
 ; handle_exit: RBP = saved guest registers. Returns EAX = 0 to resume the guest, 1 to stop.
 handle_exit:
-    inc qword [exit_count]
     mov edi, VMCS_EXIT_REASON
     vmread rax, rdi
     mov [exit_reason], rax
+    cmp byte [expect_entry_failure], 0
+    jne .entry_failure_test
+    inc qword [exit_count]
     mov edi, VMCS_EXIT_QUAL
     vmread rax, rdi
     mov [exit_qual], rax
@@ -1271,6 +1315,19 @@ handle_exit:
 .stop:
     mov eax, 1
     ret
+
+    ; The deliberate VM-entry failure of step 11: check it and resume the main flow there.
+.entry_failure_test:
+    mov byte [expect_entry_failure], 0
+    cmp dword [exit_reason], EXIT_ENTRY_FAILURE | EXIT_INVALID_GUEST
+    TAP e, "VMLAUNCH with guest RFLAGS bit 1 clear fails with exit reason 33 | 80000000H"
+    test al, al
+    jnz .entry_failure_done
+    STR esi, "exit reason"
+    mov rax, [exit_reason]
+    call diag_kv
+.entry_failure_done:
+    jmp ..@entry_failed
 
 ; report_missing_exit: RBX = an expectation that was passed over without its exit.
 report_missing_exit:
@@ -2016,6 +2073,8 @@ exit_len:       resq 1
 exit_intr:      resq 1
 exit_rip:       resq 1
 breakpoints:    resq 1
+expect_entry_failure: resb 1
+alignb 8
 lmsw_source:    resq 1
 tests_run:      resq 1
 tests_failed:   resq 1
