@@ -3,7 +3,6 @@ package lhv.cpu.sys;
 import lhv.cpu.Cpu;
 import lhv.cpu.CpuFault;
 import lhv.cpu.Mode;
-import lhv.cpu.NotImplemented;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
 import lhv.cpu.StopReason;
@@ -32,6 +31,7 @@ final class EventDelivery {
     private final Descriptor code = new Descriptor();
     private final Descriptor stackSeg = new Descriptor();
     private final StackFrame stack;
+    private final TaskSwitch tasks;
 
     /**
      * While a second event arises during delivery of a first one: the first event in the VMX
@@ -41,9 +41,10 @@ final class EventDelivery {
     int vectoringInfo;
     int vectoringErrorCode;
 
-    EventDelivery(Cpu cpu) {
+    EventDelivery(Cpu cpu, TaskSwitch tasks) {
         this.cpu = cpu;
         this.stack = new StackFrame(cpu);
+        this.tasks = tasks;
     }
 
     /**
@@ -149,16 +150,27 @@ final class EventDelivery {
         gate.hi = (int) (q >>> 32);
         int gt = gate.type();
         if (gate.codeOrData()) throw CpuFault.gp(idtError);
-        boolean gate32;
+        boolean gate32 = false;
         switch (gt) {
             case Descriptor.INT_GATE, Descriptor.TRAP_GATE -> gate32 = true;
-            case Descriptor.INT_GATE16, Descriptor.TRAP_GATE16 -> gate32 = false;
-            case Descriptor.TASK_GATE -> throw new NotImplemented("task switch (task gate in IDT, vector " + vector + ")");
+            case Descriptor.INT_GATE16, Descriptor.TRAP_GATE16, Descriptor.TASK_GATE -> { }
             default -> throw CpuFault.gp(idtError);
         }
         // SDM 6.12.1.1: software interrupts check the gate's DPL (not INT1, not hardware events).
         if ((type == SW_INTERRUPT || type == SW_EXCEPTION) && gate.dpl() < cpu.cpl) throw CpuFault.gp(idtError);
         if (!gate.present()) throw CpuFault.np(idtError);
+        if (gt == Descriptor.TASK_GATE) {
+            // SDM 6.12.2: the handler is a task; the error code goes on its stack.
+            long before = cpu.getRflags();
+            cpu.setRflags(flags); // the old task's saved EFLAGS carry RF for faults
+            try {
+                tasks.switchTo(gate.gateSelector(), TaskSwitch.INTERRUPT, errorCode, ext);
+            } catch (CpuFault beforeCommit) {
+                cpu.setRflags(before);
+                throw beforeCommit;
+            }
+            return;
+        }
         int sel = gate.gateSelector();
         if ((sel & 0xFFFC) == 0) throw CpuFault.gp(ext);
         if (!Descriptor.fetch(cpu, sel, code)) throw CpuFault.gp((sel & 0xFFFC) | ext);

@@ -4,7 +4,6 @@ import lhv.cpu.Cpu;
 import lhv.cpu.CpuFault;
 import lhv.cpu.Cr;
 import lhv.cpu.Mode;
-import lhv.cpu.NotImplemented;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
 import lhv.cpu.mmu.Mmu;
@@ -12,8 +11,8 @@ import lhv.cpu.mmu.Mmu;
 /**
  * Far JMP, far CALL, far RET and IRET in every mode (SDM Vol. 2 JMP, CALL, RET, IRET; Vol. 3A 5.8
  * privilege checks for control transfers, 5.8.5 stack switching through call gates, 6.14.3 IRET in
- * IA-32e mode). Hardware task switches (TSS or task-gate targets, IRET with NT=1 outside IA-32e mode)
- * are not implemented and stop the run with "not implemented: task switch".
+ * IA-32e mode). Hardware task switches (TSS or task-gate targets, IRET with NT=1 outside IA-32e
+ * mode) are carried out by {@link TaskSwitch}.
  *
  * <p>Context: guest instruction execution. Checks come first; registers are changed only after every
  * memory access of the transfer succeeded.
@@ -25,9 +24,11 @@ final class FarTransfers {
     private final Descriptor stackSeg = new Descriptor();
     private final StackFrame stack;
     private final StackFrame oldStack;
+    private final TaskSwitch tasks;
 
-    FarTransfers(Cpu cpu) {
+    FarTransfers(Cpu cpu, TaskSwitch tasks) {
         this.cpu = cpu;
+        this.tasks = tasks;
         this.stack = new StackFrame(cpu);
         this.oldStack = new StackFrame(cpu);
     }
@@ -106,10 +107,14 @@ final class FarTransfers {
                 if (ia32e) throw CpuFault.gp(index);
                 viaCallGate(selector, call);
             }
-            case Descriptor.TSS_AVAIL, Descriptor.TSS16_AVAIL, Descriptor.TASK_GATE -> {
+            case Descriptor.TSS_AVAIL, Descriptor.TSS16_AVAIL -> {
+                // No task switching in IA-32e mode (SDM 7.7).
                 if (ia32e) throw CpuFault.gp(index);
-                throw new NotImplemented("task switch (far " + (call ? "CALL" : "JMP") + " to selector 0x"
-                        + Integer.toHexString(selector) + ")");
+                tasks.viaTssDescriptor(code, selector, call ? TaskSwitch.CALL : TaskSwitch.JMP);
+            }
+            case Descriptor.TASK_GATE -> {
+                if (ia32e) throw CpuFault.gp(index);
+                tasks.viaTaskGate(code, selector, call ? TaskSwitch.CALL : TaskSwitch.JMP);
             }
             default -> throw CpuFault.gp(index);
         }
@@ -368,7 +373,8 @@ final class FarTransfers {
         boolean ia32e = ia32e();
         if ((flags & Rflags.NT) != 0) {
             if (ia32e) throw CpuFault.gp0();
-            throw new NotImplemented("task switch (IRET with NT=1)");
+            tasks.iretToPreviousTask();
+            return;
         }
         StackFrame s = stack.current(0);
         long ip = s.pop(opSize);

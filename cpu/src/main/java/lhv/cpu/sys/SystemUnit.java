@@ -20,8 +20,13 @@ import lhv.cpu.model.CpuModel;
  * already asked the VMX layer (lhv.cpu.intercept) before calling the methods that can exit; event
  * delivery asks it itself (exception bitmap, triple fault).
  *
+ * <p>Additions to the skeleton contract (for the interpreter and the VMX layer):
+ * {@link #deliverEvent} (any interruption type, e.g. VM-entry event injection),
+ * {@link #vectoringInfo}/{@link #vectoringErrorCode} (the event whose delivery was interrupted by a
+ * VM exit, SDM 28.2.4), {@link #tripleFault}, {@link #checkIoPermission} (TSS I/O bitmap).
+ *
  * <p>The work is split by topic: {@link EventDelivery}, {@link SegmentLoads}, {@link FarTransfers},
- * {@link MsrFile}; control registers, CPUID and the fast system calls live here.
+ * {@link MsrFile}, {@link TaskSwitch}; control registers, CPUID and the fast system calls live here.
  */
 public final class SystemUnit {
     private final Cpu cpu;
@@ -32,9 +37,11 @@ public final class SystemUnit {
 
     public SystemUnit(Cpu cpu) {
         this.cpu = cpu;
-        this.events = new EventDelivery(cpu);
+        TaskSwitch tasks = new TaskSwitch(cpu);
+        this.events = new EventDelivery(cpu, tasks);
+        tasks.attach(events);
         this.segments = new SegmentLoads(cpu);
-        this.transfers = new FarTransfers(cpu);
+        this.transfers = new FarTransfers(cpu, tasks);
         this.msrs = new MsrFile(cpu);
     }
 

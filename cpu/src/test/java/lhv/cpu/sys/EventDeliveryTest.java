@@ -263,4 +263,57 @@ class EventDeliveryTest {
         assertFalse(EventDelivery.becomesDoubleFault(6, 13));
         assertFalse(EventDelivery.becomesDoubleFault(0x20, 13));
     }
+
+    @Test
+    void sixteenBitGatePushesWords() {
+        f.protected32(0);
+        f.idt32(0x21, gate(CODE16, 0x4321, 0x6, 0, 0));
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        cpu.rip = 0x1234;
+        cpu.setRflags(Rflags.IF);
+        cpu.sys.softwareInterrupt(0x21, 4);
+        assertEquals(0x8000 - 6, cpu.gpr[Cpu.RSP]);
+        assertEquals(0x1234, f.ram.d(0x8000 - 6) & 0xFFFF);
+        assertEquals(CODE32, f.ram.d(0x8000 - 4) & 0xFFFF);
+        assertEquals(0x4321, cpu.rip);
+        assertFalse(cpu.seg[Segment.CS].big());
+    }
+
+    @Test
+    void compatibilityModeDeliversA64BitFrame() {
+        f.long64(0);
+        cpu.seg[Segment.CS].set(CODE32, 0, 0xFFFFFFFF, 0xC09B);
+        cpu.stateChanged();
+        assertEquals(Mode.COMPATIBILITY, cpu.mode);
+        f.idt64(0x40, CODE64, 0x3000, 0xE, 0, 0);
+        cpu.gpr[Cpu.RSP] = 0x9004;
+        cpu.rip = 0x1000;
+        cpu.sys.externalInterrupt(0x40);
+        assertEquals(Mode.LONG64, cpu.mode);
+        assertEquals(0x9000 - 40, cpu.gpr[Cpu.RSP], "aligned to 16 bytes, five quadwords");
+        assertEquals(CODE32, f.ram.q(cpu.gpr[Cpu.RSP] + 8));
+        assertEquals(0x9004, f.ram.q(cpu.gpr[Cpu.RSP] + 24));
+    }
+
+    @Test
+    void interruptToConformingCodeKeepsPrivilegeAndStack() {
+        f.protected32(3);
+        f.idt32(0x50, gate(CONF_CODE, 0x6000, 0xE, 3, 0));
+        cpu.gpr[Cpu.RSP] = 0x9000;
+        cpu.sys.softwareInterrupt(0x50, 4);
+        assertEquals(3, cpu.cpl);
+        assertEquals(CONF_CODE | 3, cpu.seg[Segment.CS].selector);
+        assertEquals(0x9000 - 12, cpu.gpr[Cpu.RSP]);
+    }
+
+    @Test
+    void sixtyFourBitGateTypeMustBeInterruptOrTrap() {
+        f.long64(0);
+        f.idt64(0x41, CODE64, 0x3000, 0xC, 0, 0);   // call gate in the IDT
+        f.idt64(13, CODE64, 0x5000, 0xE, 0, 0);
+        cpu.gpr[Cpu.RSP] = 0x9000;
+        cpu.sys.externalInterrupt(0x41);
+        assertEquals(0x5000, cpu.rip);
+        assertEquals(0x41 * 8 + 2 + 1, f.ram.q(cpu.gpr[Cpu.RSP]));
+    }
 }

@@ -8,6 +8,7 @@ import lhv.cpu.Segment;
 import lhv.cpu.decode.Insn;
 import lhv.cpu.intercept.Sensitive;
 import lhv.vmx.Vmx;
+import lhv.vmx.controls.ExitControl;
 import lhv.vmx.controls.PinBasedControl;
 import lhv.vmx.controls.PrimaryProcessorControl;
 import lhv.vmx.controls.SecondaryProcessorControl;
@@ -221,9 +222,14 @@ public final class Intercepts {
                             InstructionInformation.ldtrTr(insn, (int) a), -1);
                 }
             }
-            case EVENT -> event((int) a, (int) b, insn);
+            case EVENT -> event((int) a, (int) b);
+            case TASK_SWITCH -> {
+                long q = new ExitQualification.TaskSwitch((int) a, ExitQualification.TaskSwitchSource.values()[(int) b & 3]).encode();
+                if (b == 3 || insn == null) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
+                else exitForInstruction(ExitReason.TASK_SWITCH, insn, q);
+            }
             // SDM 26.2: triple fault and INIT always exit
-            case TRIPLE_FAULT -> vmx.exit.exit(ExitReason.TRIPLE_FAULT.number, 0, 0, 0);
+            case TRIPLE_FAULT -> eventExit(ExitReason.TRIPLE_FAULT, 0, 0, 0);
             case INIT -> vmx.exit.exit(ExitReason.INIT_SIGNAL.number, 0, 0, 0);
         }
         return b;
@@ -291,44 +297,48 @@ public final class Intercepts {
     /**
      * An event about to be delivered through the guest IDT (SDM 26.2): NMIs with "NMI exiting",
      * external interrupts with "external-interrupt exiting", exceptions selected by the exception
-     * bitmap (with the #PF error-code mask/match). The event VM entry injects is exempt (SDM 27.6.1).
-     * An event that does not exit is remembered as being delivered, for the IDT-vectoring
-     * information of an exit that happens during its delivery (SDM 28.2.4).
+     * bitmap (with the #PF error-code mask/match). Software interrupts (INT n) never exit. The event
+     * VM entry injects is exempt (SDM 27.6.1). When this event arose while another was being
+     * delivered, the system unit reports that one as IDT-vectoring information (SDM 28.2.4).
      */
-    private void event(int vectorAndType, int errorCode, Insn insn) {
-        int vector = vectorAndType & 0xFF, type = vectorAndType >>> 8 & 7;
-        int info = vector | type << 8 | (errorCode >= 0 ? 1 << 11 : 0) | 1 << 31;
+    private void event(int vectorAndType, int errorCode) {
         if (injecting) {
             injecting = false;
-        } else {
-            switch (type) {
-                case 0 -> {
-                    if (pin(PinBasedControl.EXTERNAL_INTERRUPT_EXITING)) {
-                        // the vector is reported only when the exit acknowledges the interrupt
-                        boolean ack = lhv.vmx.controls.ExitControl.ACKNOWLEDGE_INTERRUPT_ON_EXIT.isSet(vmx.read32(VM_EXIT_CONTROLS));
-                        vmx.exit.exit(ExitReason.EXTERNAL_INTERRUPT.number, 0, ack ? vector | 1 << 31 : 0, 0);
-                    }
-                }
-                case 2 -> {
-                    if (pin(PinBasedControl.NMI_EXITING)) vmx.exit.exit(ExitReason.EXCEPTION_NMI.number, 0, info, 0);
-                }
-                case 3, 5, 6 -> {
-                    if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
-                        long qualification = vector == 14 ? cpu.cr2 : 0;
-                        if (type != 3) {
-                            // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
-                            vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
-                            cpu.rip = cpu.instructionStart;
-                        }
-                        vmx.exit.exit(ExitReason.EXCEPTION_NMI.number, qualification, info, errorCode);
-                    }
-                }
-                default -> { }
-            }
+            return;
         }
-        vmx.exit.vectoringInfo = info & ~(1 << 12);
-        vmx.exit.vectoringErrorCode = errorCode;
-        cpu.boundaryWork = true; // the delivery ends at the next instruction boundary
+        int vector = vectorAndType & 0xFF, type = vectorAndType >>> 8 & 7;
+        int info = vector | type << 8 | (errorCode >= 0 ? 1 << 11 : 0) | 1 << 31;
+        switch (type) {
+            case 0 -> {
+                if (pin(PinBasedControl.EXTERNAL_INTERRUPT_EXITING)) {
+                    // the vector is reported only when the exit acknowledges the interrupt (SDM 28.2.2)
+                    boolean ack = ExitControl.ACKNOWLEDGE_INTERRUPT_ON_EXIT.isSet(vmx.read32(VM_EXIT_CONTROLS));
+                    eventExit(ExitReason.EXTERNAL_INTERRUPT, 0, ack ? vector | 1 << 31 : 0, 0);
+                }
+            }
+            case 2 -> {
+                if (pin(PinBasedControl.NMI_EXITING)) eventExit(ExitReason.EXCEPTION_NMI, 0, info, 0);
+            }
+            case 3, 5, 6 -> {
+                if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
+                    // #PF: the qualification is the faulting linear address (SDM 28.2.1)
+                    long qualification = vector == 14 ? cpu.cr2 : 0;
+                    if (type != 3) {
+                        // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
+                        vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
+                        cpu.rip = cpu.instructionStart;
+                    }
+                    eventExit(ExitReason.EXCEPTION_NMI, qualification, info, errorCode);
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void eventExit(ExitReason reason, long qualification, int interruptionInfo, int errorCode) {
+        vmx.exit.vectoringInfo = cpu.sys.vectoringInfo();
+        vmx.exit.vectoringErrorCode = cpu.sys.vectoringErrorCode();
+        vmx.exit.exit(reason.number, qualification, interruptionInfo, errorCode);
     }
 
     // ---- instruction boundaries ----
@@ -338,11 +348,8 @@ public final class Intercepts {
             cpu.boundaryWork = false;
             return;
         }
-        vmx.exit.vectoringInfo = 0; // any event delivery has completed
-        if (injection != 0) {
-            inject();
-            return;
-        }
+        // the injected event is delivered first; exits pending "before the first instruction" follow it
+        if (injection != 0) inject();
         if (mtfPendingAfterInjection) {
             mtfPendingAfterInjection = false;
             vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
@@ -383,19 +390,10 @@ public final class Intercepts {
         mtfArmedAt = cpu.instructionsRetired;
         injecting = true;
         cpu.boundaryWork = true;
-        switch (type) {
-            case 0 -> cpu.sys.externalInterrupt(vector);
-            case 2 -> {
-                if (pin(PinBasedControl.VIRTUAL_NMIS)) virtualNmiBlocked = true;
-                cpu.sys.externalInterrupt(2);
-            }
-            case 3 -> cpu.sys.deliverFault(new CpuFault(vector, errorCode, cpu.cr2));
-            case 4, 5, 6 -> {
-                cpu.rip += vmx.read32(VM_ENTRY_INSTRUCTION_LEN);
-                cpu.sys.softwareInterrupt(vector, type);
-            }
-            default -> throw new IllegalStateException("injection type " + type + " passed the entry checks");
-        }
+        if (type == 2 && pin(PinBasedControl.VIRTUAL_NMIS)) virtualNmiBlocked = true;
+        // software interrupts and exceptions return past the instruction that would have raised them
+        if (type == 4 || type == 5 || type == 6) cpu.rip += vmx.read32(VM_ENTRY_INSTRUCTION_LEN);
+        cpu.sys.deliverEvent(vector, type, errorCode);
         injecting = false;
     }
 }

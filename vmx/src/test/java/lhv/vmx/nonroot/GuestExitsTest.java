@@ -415,12 +415,31 @@ class GuestExitsTest {
     @Test
     void exceptionBitmapSelectsExceptions() {
         t.w(EXCEPTION_BITMAP, 1 << 6);
-        launchOnly();
-        assertDoesNotThrow(() -> intercept(Sensitive.EVENT, 13 | 3 << 8, 0), "#GP not selected");
-        assertThrows(VmExitSignal.class, () -> intercept(Sensitive.EVENT, 6 | 3 << 8, -1));
+        // ud2 = 0F 0B; a fault: the guest RIP is the faulting instruction (the length is undefined here)
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x0B));
         assertEquals(ExitReason.EXCEPTION_NMI.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
         assertEquals(0x8000_0306L, t.r(VM_EXIT_INTR_INFO), "vector 6, hardware exception, valid");
-        assertEquals(0x8000_0B0DL, t.r(IDT_VECTORING_INFO_FIELD), "exit during delivery of the #GP (error code valid)");
+        assertEquals(0, t.r(IDT_VECTORING_INFO_FIELD) >>> 31, "not during event delivery");
+    }
+
+    @Test
+    void exceptionDuringDeliveryReportsIdtVectoring() {
+        t.w(EXCEPTION_BITMAP, 1 << 13);
+        t.w(GUEST_IDTR_LIMIT, 0); // delivering the #UD faults on the IDT limit: #GP(IDT vector 6, EXT)
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x0B));
+        assertEquals(ExitReason.EXCEPTION_NMI.number, t.r(VM_EXIT_REASON));
+        assertEquals(0x8000_0B0DL, t.r(VM_EXIT_INTR_INFO), "#GP with error code");
+        assertEquals(6 << 3 | 2 | 1, t.r(VM_EXIT_INTR_ERROR_CODE));
+        assertEquals(0x8000_0306L, t.r(IDT_VECTORING_INFO_FIELD), "the #UD being delivered");
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+    }
+
+    @Test
+    void exceptionNotInTheBitmapIsDeliveredToTheGuest() {
+        t.w(EXCEPTION_BITMAP, 1 << 13);
+        launchOnly();
+        assertDoesNotThrow(() -> intercept(Sensitive.EVENT, 6 | 3 << 8, -1));
     }
 
     @Test
@@ -514,5 +533,64 @@ class GuestExitsTest {
         assertEquals(ExitReason.PREEMPTION_TIMER.number, t.r(VM_EXIT_REASON));
         long ran = t.r(GUEST_RIP) - GUEST_RIP0;
         assertTrue(ran >= (1L << rate) && ran <= (3L << rate), "ran " + ran + " instructions for 2 ticks of 2^" + rate);
+    }
+
+    @Test
+    void nmiWindowExitsWithoutVirtualNmiBlocking() {
+        t.w(PIN_BASED_VM_EXEC_CONTROL, t.caps.mustBeOne(ControlWord.PIN_BASED) | PinBasedControl.NMI_EXITING.mask()
+                | PinBasedControl.VIRTUAL_NMIS.mask());
+        t.primary(NMI_WINDOW_EXITING);
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.NMI_WINDOW.number, t.r(VM_EXIT_REASON));
+    }
+
+    @Test
+    void nmiWindowWaitsWhileVirtualNmisAreBlocked() {
+        t.w(PIN_BASED_VM_EXEC_CONTROL, t.caps.mustBeOne(ControlWord.PIN_BASED) | PinBasedControl.NMI_EXITING.mask()
+                | PinBasedControl.VIRTUAL_NMIS.mask());
+        t.primary(NMI_WINDOW_EXITING);
+        t.w(GUEST_INTERRUPTIBILITY_INFO, 1 << 3); // virtual-NMI blocking
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0xA2));
+        assertEquals(ExitReason.CPUID.number, t.r(VM_EXIT_REASON));
+        assertEquals(1 << 3, t.r(GUEST_INTERRUPTIBILITY_INFO), "blocking saved");
+    }
+
+    @Test
+    void monitorTrapFlagAfterInjectingANonSoftwareEvent() {
+        long idt = 0x30000, handler = 0x11000;
+        t.mem.write(idt + 16 * 0x20, 8, (handler & 0xFFFF) | 0x08L << 16 | 0x8EL << 40 | (handler >>> 16 & 0xFFFF) << 48);
+        t.w(GUEST_IDTR_BASE, idt);
+        t.w(GUEST_RFLAGS, 0x202);
+        t.primary(MONITOR_TRAP_FLAG);
+        t.w(VM_ENTRY_INTR_INFO_FIELD, 0x8000_0020L);
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
+        assertEquals(handler, t.r(GUEST_RIP), "exit right after delivery, before the handler's first instruction");
+    }
+
+    @Test
+    void getsecAndTaskSwitchAlwaysExit() {
+        launchOnly();
+        assertThrows(VmExitSignal.class, () -> intercept(Sensitive.GETSEC, 0, 0));
+        assertEquals(ExitReason.GETSEC.number, t.r(VM_EXIT_REASON));
+        t.ok(t.vmx.vmresume());
+        assertThrows(VmExitSignal.class, () -> intercept(Sensitive.TASK_SWITCH, 0x28, 2));
+        assertEquals(ExitReason.TASK_SWITCH.number, t.r(VM_EXIT_REASON));
+        assertEquals(0x28 | 2L << 30, t.r(EXIT_QUALIFICATION), "JMP to TSS 0x28");
+    }
+
+    @Test
+    void movFromCr3ExitsInGuestCode() {
+        t.primary(CR3_STORE_EXITING);
+        // mov rax, cr3 = 0F 20 D8
+        assertExit(ExitReason.CR_ACCESS, 3 | 1 << 4, 3, run(0x0F, 0x20, 0xD8));
+    }
+
+    @Test
+    void tripleFaultInTheGuestExits() {
+        t.w(GUEST_IDTR_LIMIT, 0); // #UD -> #GP -> #DF -> triple fault, nothing is deliverable
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x0B));
+        assertEquals(ExitReason.TRIPLE_FAULT.number, t.r(VM_EXIT_REASON));
+        assertFalse(t.cpu.nonRoot);
     }
 }
