@@ -2,7 +2,8 @@
 ;
 ; Runs in the 32-bit protected-mode state a Multiboot loader leaves (EAX = 0x2BADB002, EBX = the
 ; information structure). Prints a greeting and the Multiboot command line through the 16550 UART
-; at 0x3F8 (COM1, polling LSR.THRE), then ends the run through QEMU's isa-debug-exit at port 0xF4:
+; at 0x3F8 (COM1, polling LSR.THRE), and each boot module's command line and size (modules come
+; from --initrd under hv and -initrd under QEMU), then ends the run through QEMU's isa-debug-exit at port 0xF4:
 ; writing 0x10 gives the exit status (0x10 << 1) | 1 = 33. A wrong boot magic prints a complaint
 ; and exits with value 1 (status 3).
 
@@ -43,6 +44,28 @@ start:
     mov al, 10
     call putc
 .no_cmdline:
+    test dword [edi], 1 << 3            ; info flag 3: mods_count/mods_addr are valid
+    jz .no_modules
+    mov ecx, [edi + 20]                 ; mods_count
+    mov ebx, [edi + 24]                 ; mods_addr: 16-byte entries {start, end, cmdline, reserved}
+.module:
+    test ecx, ecx
+    jz .no_modules
+    mov eax, module_label
+    call puts
+    mov eax, [ebx + 8]
+    call puts
+    mov eax, module_size
+    call puts
+    mov eax, [ebx + 4]
+    sub eax, [ebx]
+    call putdec
+    mov eax, bytes_label
+    call puts
+    add ebx, 16
+    dec ecx
+    jmp .module
+.no_modules:
     mov eax, bye
     call puts
     mov al, EXIT_OK
@@ -115,9 +138,37 @@ puts:
     pop ebx
     ret
 
+; putdec: EAX = unsigned number, printed in decimal.
+putdec:
+    push ebx
+    push ecx
+    push edx
+    mov ebx, 10
+    xor ecx, ecx
+.divide:
+    xor edx, edx
+    div ebx
+    push edx                            ; least significant digit first
+    inc ecx
+    test eax, eax
+    jnz .divide
+.emit:
+    pop eax
+    add al, '0'
+    call putc
+    dec ecx
+    jnz .emit
+    pop edx
+    pop ecx
+    pop ebx
+    ret
+
 section .rodata
 greeting:      db "Hello from a Multiboot guest on the 16550 UART!", 10, 0
 cmdline_label: db "command line: ", 0
+module_label:  db "module: ", 0
+module_size:   db ", ", 0
+bytes_label:   db " bytes", 10, 0
 bye:           db "Goodbye: exiting through isa-debug-exit with value 0x10.", 10, 0
 bad_magic:     db "Bad Multiboot magic in EAX.", 10, 0
 

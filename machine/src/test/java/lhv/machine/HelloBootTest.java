@@ -36,6 +36,25 @@ class HelloBootTest {
     }
 
     @Test
+    void modulesAreListedAsQemuListsThem(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path m1 = dir.resolve("m1.txt"), m2 = dir.resolve("m2.bin");
+        java.nio.file.Files.writeString(m1, "first module\n");
+        java.nio.file.Files.write(m2, new byte[5000]);
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        try (Machine m = Machine.builder().console(console).build()) {
+            m.boot(new BootImage(HELLO, "hello.elf", "a b", List.of(m1 + " arg1 arg2", m2.toString()), OptionalLong.empty()));
+            RunResult r = m.run(new RunLimits(10_000_000, null));
+            assertEquals(33, r.exitStatus(), r.summary());
+            // What qemu-system-x86_64 -kernel hello.elf -append "a b" -initrd "M1 arg1 arg2,M2" prints.
+            assertEquals("Hello from a Multiboot guest on the 16550 UART!\n"
+                    + "command line: hello.elf a b\n"
+                    + "module: " + m1 + " arg1 arg2, 13 bytes\n"
+                    + "module: " + m2 + ", 5000 bytes\n"
+                    + "Goodbye: exiting through isa-debug-exit with value 0x10.\n", console.toString());
+        }
+    }
+
+    @Test
     void instructionLimitStopsTheRun() throws LoadException {
         try (Machine m = Machine.builder().console(new ByteArrayOutputStream()).build()) {
             m.boot(BootImage.of(HELLO));
