@@ -131,6 +131,7 @@ VMCS_VM_INSTR_ERROR equ 0x4400
 VMCS_EXIT_REASON    equ 0x4402
 VMCS_EXIT_INTR_INFO equ 0x4404
 VMCS_EXIT_INSTR_LEN equ 0x440C
+VMCS_EXIT_INSTR_INFO equ 0x440E
 ; 32-bit guest state
 VMCS_GUEST_ES_LIMIT equ 0x4800
 VMCS_GUEST_CS_LIMIT equ 0x4802
@@ -163,6 +164,7 @@ VMCS_CR4_SHADOW     equ 0x6006
 VMCS_CR3_TARGET0    equ 0x6008
 ; natural-width read-only data
 VMCS_EXIT_QUAL      equ 0x6400
+VMCS_GUEST_LINEAR   equ 0x640A
 ; natural-width guest state
 VMCS_GUEST_CR0      equ 0x6800
 VMCS_GUEST_CR3      equ 0x6802
@@ -205,15 +207,19 @@ EXIT_EXCEPTION_NMI  equ 0
 EXIT_CPUID          equ 10
 EXIT_HLT            equ 12
 EXIT_VMCALL         equ 18
+EXIT_VMREAD         equ 23
 EXIT_CR_ACCESS      equ 28
 EXIT_IO             equ 30
 EXIT_MSR_READ       equ 31
 EXIT_MSR_WRITE      equ 32
+EXIT_INVALID_GUEST  equ 33
 EXIT_ENTRY_FAILURE  equ 1 << 31         ; bit 31 of the exit-reason field
 
 ; VM-instruction error numbers (SDM 31.4)
 VMERR_VMCALL_IN_ROOT equ 1
 VMERR_RESUME_NONLAUNCHED equ 5
+VMERR_ENTRY_BAD_CONTROLS equ 7
+VMERR_ENTRY_BAD_HOST equ 8
 VMERR_UNSUPPORTED_FIELD equ 12
 VMERR_WRITE_READONLY equ 13
 
@@ -234,6 +240,8 @@ PORT_A_IMM          equ 0x80            ; bitmap A, OUT imm8
 PORT_A_DX           equ 0x1234          ; bitmap A, 16-bit IN via DX (only its first byte's bit is set)
 PORT_B_DX           equ 0x9000          ; bitmap B, 32-bit OUT via DX
 PORT_PASS           equ COM1 + 5        ; UART line status: bitmap bit clear, reaches the device
+PORT_SPAN           equ 0x7FFF          ; last port of bitmap A (bit clear); its next byte 8000H is set in B
+PORT_WRAP           equ 0xFFFF          ; bit clear; a 2-byte access wraps to port 0 (SDM 26.1.3)
 
 ; Exit-expectation table entry layout (see exit_table)
 EX_RIP              equ 0
@@ -685,6 +693,8 @@ vmx_test:
     bts [io_bitmap_a], rax
     mov eax, PORT_B_DX - 0x8000
     bts [io_bitmap_b], rax
+    mov eax, PORT_SPAN + 1 - 0x8000
+    bts [io_bitmap_b], rax
     mov eax, MSR_SYSENTER_ESP           ; read-low
     bts [msr_bitmap], rax
     mov eax, (MSR_EFER & 0x1FFF) + 1024 * 8 ; read-high
@@ -699,6 +709,9 @@ vmx_test:
     setne ah
     or al, ah
     cmp byte [io_bitmap_b + (PORT_B_DX - 0x8000) / 8], 1 << ((PORT_B_DX - 0x8000) % 8)
+    setne ah
+    or al, ah
+    cmp byte [io_bitmap_b], 1                   ; port 8000H
     setne ah
     or al, ah
     cmp byte [msr_bitmap + MSR_SYSENTER_ESP / 8], (1 << (MSR_SYSENTER_ESP % 8)) | (0 << (MSR_SYSENTER_EIP % 8))
@@ -846,7 +859,46 @@ vmx_test:
     cmp rax, 1
     TAP e, "VMREAD of the 32-bit CR3-target count returns the value VMWRITE stored"
 
-    ; --- 11. Launch. A successful VMLAUNCH does not return here: exits go to exit_entry, and the
+    ; --- 11. VM entries that must fail, each from this valid VMCS with one field changed.
+    ; A control-field check (SDM 27.2.1.1): CR3-target count above what IA32_VMX_MISC[24:16] allows.
+    mov rax, [vmx_misc]
+    shr rax, 16
+    and eax, 0x1FF
+    inc eax
+    VMW VMCS_CR3_TARGET_CNT, rax
+    vmlaunch
+    mov edx, VMERR_ENTRY_BAD_CONTROLS
+    STR esi, "VMLAUNCH with a CR3-target count above IA32_VMX_MISC's fails with error 7"
+    call expect_vmfail_valid
+    VMW VMCS_CR3_TARGET_CNT, 1
+    ; A host-state check (SDM 27.2.3): the host TR selector cannot be 0000H.
+    VMW VMCS_HOST_TR_SEL, 0
+    vmlaunch
+    mov edx, VMERR_ENTRY_BAD_HOST
+    STR esi, "VMLAUNCH with host TR selector 0 fails with error 8"
+    call expect_vmfail_valid
+    VMW VMCS_HOST_TR_SEL, SEL_TSS
+    ; A guest-state check (SDM 27.3.1.4): RFLAGS bit 1 must be 1. This is not a VMfail but a
+    ; VM-entry failure: a VM exit to HOST_RIP with reason 33 and bit 31 set (SDM 27.8).
+    VMW VMCS_GUEST_RFLAGS, 0
+    mov [host_main_rsp], rsp
+    mov byte [expect_entry_failure], 1
+    vmlaunch
+    ; reaching the next instruction means the entry did not even get to the guest-state checks
+    mov byte [expect_entry_failure], 0
+    pushfq
+    pop rax
+    xor eax, eax
+    STR esi, "VMLAUNCH with guest RFLAGS bit 1 clear fails with exit reason 33 | 80000000H (got VMfail)"
+    call tap
+    call read_vm_instruction_error
+    STR esi, "VM-instruction error"
+    call diag_kv
+..@entry_failed:                         ; handle_exit comes back here on the expected failure
+    mov rsp, [host_main_rsp]
+    VMW VMCS_GUEST_RFLAGS, 0x2
+
+    ; --- 12. Launch. A successful VMLAUNCH does not return here: exits go to exit_entry, and the
     ; last one (VMCALL) comes back through guest_done with the main stack restored.
     mov [host_main_rsp], rsp
     mov dword [exit_cursor], 0
@@ -865,7 +917,7 @@ vmx_test:
     ; every expected exit must have happened
     call report_missing_exits
 
-    ; --- 12. Leave VMX operation.
+    ; --- 13. Leave VMX operation.
     ; VMCALL in VMX root operation, no dual-monitor treatment: VMfailValid(1) (SDM Vol. 2, VMCALL).
     ; Done last because some emulators (Bochs 2.7) do not implement it and stop here.
     vmcall
@@ -1101,10 +1153,12 @@ exit_entry:
 
 ; handle_exit: RBP = saved guest registers. Returns EAX = 0 to resume the guest, 1 to stop.
 handle_exit:
-    inc qword [exit_count]
     mov edi, VMCS_EXIT_REASON
     vmread rax, rdi
     mov [exit_reason], rax
+    cmp byte [expect_entry_failure], 0
+    jne .entry_failure_test
+    inc qword [exit_count]
     mov edi, VMCS_EXIT_QUAL
     vmread rax, rdi
     mov [exit_qual], rax
@@ -1262,6 +1316,19 @@ handle_exit:
     mov eax, 1
     ret
 
+    ; The deliberate VM-entry failure of step 11: check it and resume the main flow there.
+.entry_failure_test:
+    mov byte [expect_entry_failure], 0
+    cmp dword [exit_reason], EXIT_ENTRY_FAILURE | EXIT_INVALID_GUEST
+    TAP e, "VMLAUNCH with guest RFLAGS bit 1 clear fails with exit reason 33 | 80000000H"
+    test al, al
+    jnz .entry_failure_done
+    STR esi, "exit reason"
+    mov rax, [exit_reason]
+    call diag_kv
+.entry_failure_done:
+    jmp ..@entry_failed
+
 ; report_missing_exit: RBX = an expectation that was passed over without its exit.
 report_missing_exit:
     push rax
@@ -1356,6 +1423,29 @@ action_rdmsr_zero:
     mov qword [rbp + R_RDX], 0
     ret
 
+action_outs:
+    mov edi, VMCS_GUEST_LINEAR
+    vmread rax, rdi
+    cmp rax, outs_source
+    TAP e, "OUTS exit: guest-linear address is the source operand's address"
+    ret
+
+action_lmsw:
+    movzx eax, word [lmsw_source]
+    shl eax, 16
+    or eax, (3 << 4) | 0                ; LMSW, register operand, CR0
+    cmp rax, [exit_qual]
+    TAP e, "LMSW exit: qualification = source data << 16 | access type 3 (LMSW) | CR0"
+    ret
+
+action_vmread:
+    mov edi, VMCS_EXIT_INSTR_INFO
+    vmread rax, rdi
+    and eax, 0xF0000478                 ; Reg2 (31:28), register operand (10), Reg1 (6:3)
+    cmp eax, (7 << 28) | (1 << 10) | (0 << 3)
+    TAP e, "VMREAD exit: instruction information names RDI (field) and RAX (register destination)"
+    ret
+
 action_vmcall:
     mov rax, [rbp + R_RAX]
     test rax, rax
@@ -1404,6 +1494,26 @@ g_out_b:
     mov dx, PORT_PASS
     in al, dx
     NOEXIT_END "guest: IN from port 3FDH (bitmap A bit clear) does not exit"
+    ; A 2-byte access exits when any port it touches has its bit set: 7FFFH (A, clear) + 8000H (B, set).
+    NOEXIT_BEGIN
+    mov dx, PORT_SPAN
+    in al, dx
+    NOEXIT_END "guest: 1-byte IN from port 7FFFH (bit clear) does not exit"
+g_in_span:
+    in ax, dx
+    ; Accesses that wrap from FFFFH to 0000H always exit when I/O bitmaps are used.
+    NOEXIT_BEGIN
+    mov dx, PORT_WRAP
+    in al, dx
+    NOEXIT_END "guest: 1-byte IN from port FFFFH (bit clear) does not exit"
+g_in_wrap:
+    in ax, dx
+    ; String I/O: REP OUTSB to port 80H (bitmap A).
+    mov esi, outs_source
+    mov ecx, 1
+    mov dx, PORT_A_IMM
+g_outs:
+    rep outsb
 
     ; MSR bitmap (SDM 26.1.3): read-low 175H, write-low 176H, read-high C0000080H are intercepted;
     ; 174H in both directions and 176H for reading are not; MSRs outside both ranges always exit.
@@ -1469,6 +1579,35 @@ g_mov_cr4:
     mov rbx, [cr3_other_value]
 g_mov_cr3:
     mov cr3, rbx
+    ; MOV from CR3 reads CR3 when "CR3-store exiting" is 0 (it is, with TRUE controls).
+    test dword [ctl_proc], 1 << 16
+    jnz .skip_cr3_store
+    NOEXIT_BEGIN
+    mov rax, cr3
+    cmp rax, [cr3_target_value]
+    sete r13b
+    cmp r12, [exit_count]
+    sete al
+    and al, r13b
+    STR esi, "guest: MOV from CR3 does not exit and reads the CR3-target value loaded before"
+    call tap
+.skip_cr3_store:
+
+    ; CLTS exits only if TS is set in both the mask and the shadow (SDM 26.1.3); the shadow has 0.
+    NOEXIT_BEGIN
+    clts
+    NOEXIT_END "guest: CLTS with CR0.TS masked but clear in the shadow does not exit"
+    ; LMSW setting the masked TS bit, which the shadow has clear, exits with access type 3.
+    smsw eax
+    or eax, CR0_TS
+    mov [lmsw_source], ax
+g_lmsw:
+    lmsw ax
+
+    ; VMX instructions always exit in non-root operation (no VMCS shadowing).
+    mov edi, VMCS_GUEST_RIP
+g_vmread:
+    vmread rax, rdi
 
     ; Exceptions: #BP is not in the exception bitmap and reaches the guest's IDT; #UD is and exits.
     NOEXIT_BEGIN
@@ -1770,11 +1909,15 @@ diag_expect:
 section .rodata
 
 hex_digits: db "0123456789abcdef"
+outs_source:    db 0x5A
 msg_no_long_mode: db "Bail out! the processor has no long mode", 10, 0
 
 %define Q_OUT_A   (PORT_A_IMM << 16) | (1 << 6) | (0 << 3) | 0  ; imm operand, OUT, 1 byte
 %define Q_IN_A    (PORT_A_DX << 16) | (0 << 6) | (1 << 3) | 1   ; DX operand, IN, 2 bytes
 %define Q_OUT_B   (PORT_B_DX << 16) | (0 << 6) | (0 << 3) | 3   ; DX operand, OUT, 4 bytes
+%define Q_IN_SPAN (PORT_SPAN << 16) | (1 << 3) | 1                ; DX operand, IN, 2 bytes
+%define Q_IN_WRAP (PORT_WRAP << 16) | (1 << 3) | 1
+%define Q_OUTS    (PORT_A_IMM << 16) | (1 << 5) | (1 << 4) | 0     ; REP, string, OUT, 1 byte
 %define Q_CR0_RCX (1 << 8) | (0 << 4) | 0   ; register RCX, MOV to CR, CR0
 %define Q_CR4_RDX (2 << 8) | (0 << 4) | 4   ; register RDX, MOV to CR, CR4
 %define Q_CR3_RBX (3 << 8) | (0 << 4) | 3   ; register RBX, MOV to CR, CR3
@@ -1788,6 +1931,16 @@ s_in_a:       db "IN AX,DX port 1234H (I/O bitmap A) exits with reason 30", 0
 s_in_a_i:     db "IN 1234H exit: qualification 12340009H (2 bytes, IN, DX, port 1234H), length 2", 0
 s_out_b:      db "OUT DX,EAX port 9000H (I/O bitmap B) exits with reason 30", 0
 s_out_b_i:    db "OUT 9000H exit: qualification 90000003H (4 bytes, OUT, DX, port 9000H), length 1", 0
+s_in_span:    db "IN AX,DX port 7FFFH (touches 8000H, bit set in bitmap B) exits with reason 30", 0
+s_in_span_i:  db "IN 7FFFH exit: qualification 7FFF0009H (2 bytes, IN, DX, port 7FFFH), length 2", 0
+s_in_wrap:    db "IN AX,DX port FFFFH (wraps to port 0) exits with reason 30", 0
+s_in_wrap_i:  db "IN FFFFH exit: qualification FFFF0009H (2 bytes, IN, DX, port FFFFH), length 2", 0
+s_outs:       db "REP OUTSB to port 80H exits with reason 30", 0
+s_outs_i:     db "REP OUTSB exit: qualification 00800030H (1 byte, OUT, string, REP, DX, port 80H), length 2", 0
+s_lmsw:       db "LMSW setting masked TS exits with reason 28", 0
+s_lmsw_i:     db "LMSW AX exit: instruction length 3", 0
+s_vmread:     db "VMREAD in VMX non-root operation exits with reason 23", 0
+s_vmread_i:   db "VMREAD exit: instruction length 3", 0
 s_rdmsr_l:    db "RDMSR 175H (read-low bitmap bit set) exits with reason 31", 0
 s_rdmsr_l_i:  db "RDMSR 175H exit: instruction length 2", 0
 s_wrmsr_l:    db "WRMSR 176H (write-low bitmap bit set) exits with reason 32", 0
@@ -1816,6 +1969,9 @@ exit_table:
     dd g_out_a,       EXIT_IO,         2,  2,  Q_OUT_A,      EXF_CHECK_QUAL,      0,        s_out_a,     s_out_a_i,     0
     dd g_in_a,        EXIT_IO,         2,  2,  Q_IN_A,       EXF_CHECK_QUAL,      0,        s_in_a,      s_in_a_i,      action_in_word
     dd g_out_b,       EXIT_IO,         1,  1,  Q_OUT_B,      EXF_CHECK_QUAL,      0,        s_out_b,     s_out_b_i,     0
+    dd g_in_span,     EXIT_IO,         2,  2,  Q_IN_SPAN,    EXF_CHECK_QUAL,      0,        s_in_span,   s_in_span_i,   0
+    dd g_in_wrap,     EXIT_IO,         2,  2,  Q_IN_WRAP,    EXF_CHECK_QUAL,      0,        s_in_wrap,   s_in_wrap_i,   0
+    dd g_outs,        EXIT_IO,         2,  2,  Q_OUTS,       EXF_CHECK_QUAL,      0,        s_outs,      s_outs_i,      action_outs
     dd g_rdmsr_low,   EXIT_MSR_READ,   2,  2,  0,            0,                   0,        s_rdmsr_l,   s_rdmsr_l_i,   action_rdmsr_low
     dd g_wrmsr_low,   EXIT_MSR_WRITE,  2,  2,  0,            0,                   0,        s_wrmsr_l,   s_wrmsr_l_i,   action_wrmsr_low
     dd g_rdmsr_high,  EXIT_MSR_READ,   2,  2,  0,            0,                   0,        s_rdmsr_h,   s_rdmsr_h_i,   action_rdmsr_efer
@@ -1823,6 +1979,8 @@ exit_table:
     dd g_mov_cr0,     EXIT_CR_ACCESS,  3,  3,  Q_CR0_RCX,    EXF_CHECK_QUAL,      0,        s_cr0,       s_cr0_i,       0
     dd g_mov_cr4,     EXIT_CR_ACCESS,  3,  3,  Q_CR4_RDX,    EXF_CHECK_QUAL,      0,        s_cr4,       s_cr4_i,       0
     dd g_mov_cr3,     EXIT_CR_ACCESS,  3,  3,  Q_CR3_RBX,    EXF_CHECK_QUAL,      0,        s_cr3,       s_cr3_i,       0
+    dd g_lmsw,        EXIT_CR_ACCESS,  3,  3,  0,            0,                   0,        s_lmsw,      s_lmsw_i,      action_lmsw
+    dd g_vmread,      EXIT_VMREAD,     3,  3,  0,            0,                   0,        s_vmread,    s_vmread_i,    action_vmread
     dd g_ud2,         EXIT_EXCEPTION_NMI, 0, 2, 0,           EXF_CHECK_INTR,      INTR_UD,  s_ud,        s_ud_i,        0
     dd g_hlt,         EXIT_HLT,        1,  1,  0,            0,                   0,        s_hlt,       s_hlt_i,       0
     dd g_vmcall,      EXIT_VMCALL,     3,  3,  0,            EXF_FINAL,           0,        s_vmcall,    s_vmcall_i,    action_vmcall
@@ -1915,5 +2073,8 @@ exit_len:       resq 1
 exit_intr:      resq 1
 exit_rip:       resq 1
 breakpoints:    resq 1
+expect_entry_failure: resb 1
+alignb 8
+lmsw_source:    resq 1
 tests_run:      resq 1
 tests_failed:   resq 1
