@@ -57,8 +57,12 @@ public final class ControlSelection {
 
         // What the rest of the configuration needs, and the 64-bit guest and host (seed, SDM 25.7.1/25.8.1).
         if (secondary != 0) primary |= PrimaryProcessorControl.ACTIVATE_SECONDARY_CONTROLS.mask();
-        if (!config.ioTraps().isEmpty()) primary |= PrimaryProcessorControl.USE_IO_BITMAPS.mask();
-        if (!config.msrReadTraps().isEmpty() || !config.msrWriteTraps().isEmpty()) primary |= PrimaryProcessorControl.USE_MSR_BITMAPS.mask();
+        // The hypervisor always provides both bitmaps, as the seed does; without "use MSR bitmaps"
+        // every RDMSR/WRMSR would exit (SDM 26.1.3), so an empty trap list means "none exits".
+        primary |= PrimaryProcessorControl.USE_IO_BITMAPS.mask();
+        if ((caps.mayBeOne(ControlWord.PRIMARY_PROCESSOR_BASED) & PrimaryProcessorControl.USE_MSR_BITMAPS.mask()) != 0) {
+            primary |= PrimaryProcessorControl.USE_MSR_BITMAPS.mask();
+        }
         if (config.preemptionTimer() >= 0) pin |= PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.mask();
         exit |= ExitControl.HOST_ADDRESS_SPACE_SIZE.mask();
         entry |= EntryControl.IA32E_MODE_GUEST.mask();
