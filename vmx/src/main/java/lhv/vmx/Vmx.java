@@ -9,7 +9,11 @@ import lhv.cpu.decode.Insn;
 import lhv.cpu.intercept.Sensitive;
 import lhv.cpu.intercept.Virtualization;
 import lhv.cpu.intercept.VmxInstruction;
+import java.util.List;
 import lhv.vmx.caps.FeatureControl;
+import lhv.vmx.entry.CheckFailure;
+import lhv.vmx.entry.EntryChecks;
+import lhv.vmx.entry.EntryContext;
 import lhv.vmx.caps.VmxCapabilities;
 import lhv.vmx.caps.VmxMsrs;
 import lhv.vmx.exit.VmInstructionError;
@@ -86,6 +90,20 @@ public final class Vmx implements Virtualization {
     /** Width of the physical addresses VMX accepts for its regions (SDM A.1: 32 when IA32_VMX_BASIC[48] is set). */
     public int vmxAddressWidth() {
         return caps.limitsAddressesTo32Bits() ? 32 : cpu.mmu.maxPhysAddr();
+    }
+
+    /** What the VM-entry checks need besides the VMCS (SDM 27.2.4: IA-32e mode at the time of entry). */
+    public EntryContext entryContext() {
+        return EntryContext.of(caps, cpu.mmu.maxPhysAddr(), cpu.mem, (cpu.efer & Cr.EFER_LMA) != 0, vmcs.pointer());
+    }
+
+    /**
+     * Every VM-entry check the current VMCS fails, in SDM order (diagnose mode, for {@code hv check});
+     * empty when VMLAUNCH/VMRESUME would enter. Throws IllegalStateException without a current VMCS.
+     */
+    public List<CheckFailure> diagnoseCurrentVmcs() {
+        if (!hasCurrentVmcs()) throw new IllegalStateException("no current VMCS");
+        return EntryChecks.all(vmcs.snapshot(), entryContext());
     }
 
     /** The current-VMCS pointer, or {@link #INVALID_POINTER}. */

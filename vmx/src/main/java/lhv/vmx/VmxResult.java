@@ -29,8 +29,10 @@ public sealed interface VmxResult {
      * @param exitReason the full exit-reason field (bit 31 set)
      * @param qualification the exit qualification (33: 0 or a code of SDM 27.8; 34: the 1-based MSR entry index)
      * @param diagnosis one line saying which check or MSR entry failed (the design.md report format)
+     * @param check the failed guest-state check (reason 33), null for an MSR-loading failure (34)
      */
-    record EntryFailed(int exitReason, long qualification, String diagnosis) implements VmxResult { }
+    record EntryFailed(int exitReason, long qualification, String diagnosis, lhv.vmx.entry.CheckFailure check)
+            implements VmxResult { }
 
     Succeeded SUCCEEDED = new Succeeded();
     FailInvalid FAIL_INVALID = new FailInvalid();

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
  */
 public final class VmxTestbed {
     public static final long VMXON = 0x1000, VMCS = 0x2000, VMCS2 = 0x3000, IO_A = 0x4000, IO_B = 0x5000,
-            MSR_BITMAP = 0x6000, MSR_AREA = 0x7000, GDT = 0x8000, PML4 = 0x9000, GUEST_RIP0 = 0x10000,
+            MSR_BITMAP_PAGE = 0x6000, MSR_AREA = 0x7000, GDT = 0x8000, PML4 = 0x9000, GUEST_RIP0 = 0x10000,
             GUEST_RSP0 = 0x18000, HOST_RIP0 = 0x20000, HOST_RSP0 = 0x28000;
     public static final long CR0 = Cr.CR0_PE | Cr.CR0_ET | Cr.CR0_NE | Cr.CR0_PG;
     public static final long CR4 = Cr.CR4_PAE | Cr.CR4_VMXE;

@@ -559,6 +559,8 @@ public final class Decoder {
                 d.op = b == 0x20 ? Op.MOV_R_CR : b == 0x21 ? Op.MOV_R_DR : b == 0x22 ? Op.MOV_CR_R : Op.MOV_DR_R;
                 return;
             }
+            case 0x24: case 0x26: next(); ud(); return;                  // MOV TRn (i486, register-only ModRM): gone
+            case 0x0F: modrm(); imm(1); ud(); return;                    // AMD 3DNow!: not an Intel encoding
             case 0x30: d.op = Op.WRMSR; return;
             case 0x31: d.op = Op.RDTSC; return;
             case 0x32: d.op = Op.RDMSR; return;

@@ -103,6 +103,12 @@ public final class VmxCapabilities {
         return model.vmx ? skylakeClient() : null;
     }
 
+    /**
+     * Physical-address width (MAXPHYADDR) of the modelled i7-6700K, as its CPUID.80000008H:EAX[7:0]
+     * reports: 39 bits. VMXON/VMCS pointers, bitmap addresses and MSR areas are checked against it.
+     */
+    public static final int SKYLAKE_PHYSICAL_ADDRESS_WIDTH = 39;
+
     /** True when IA32_VMX_BASIC[55] says the TRUE_ capability MSRs exist (SDM A.1). */
     public boolean hasTrueControls() {
         return (basic & BASIC_TRUE_CONTROLS) != 0;

@@ -165,7 +165,9 @@ final class ControlChecks {
                         (s, x) -> "the " + address.description + " must be below 2^" + x.physicalAddressWidth() + " ("
                                 + address.name() + " = " + hex(s.get(address)) + ")"),
                 c(id + ".last-byte", section,
-                        (s, x) -> s.getInt(count) == 0 || lastByteWithin(s.get(address), s.getInt(count), x),
+                        // Reported only when the first byte is within the width, so each rule names one problem.
+                        (s, x) -> s.getInt(count) == 0 || !x.withinPhysicalWidth(s.get(address))
+                                || lastByteWithin(s.get(address), s.getInt(count), x),
                         (s, x) -> "the last byte of the area at the " + address.description + " (" + count.name() + " = "
                                 + Integer.toUnsignedString(s.getInt(count)) + " entries of 16 bytes) must be below 2^"
                                 + x.physicalAddressWidth() + " (" + address.name() + " = " + hex(s.get(address)) + ", last byte = "

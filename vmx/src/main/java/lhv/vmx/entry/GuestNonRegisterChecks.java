@@ -118,12 +118,12 @@ final class GuestNonRegisterChecks {
                 (s, x) -> "VMCS link pointer must be all ones or below 2^" + x.physicalAddressWidth() + " (VMCS link pointer = "
                         + hex(s.get(VMCS_LINK_POINTER)) + ")"));
         l.add(c("guest.vmcs-link-pointer.revision", 4,
-                (s, x) -> s.get(VMCS_LINK_POINTER) == -1L || Vmcs.revisionAt(x.memory(), s.get(VMCS_LINK_POINTER)) == x.caps().revisionId(),
+                (s, x) -> !linkPointerAddressValid(s, x) || Vmcs.revisionAt(x.memory(), s.get(VMCS_LINK_POINTER)) == x.caps().revisionId(),
                 (s, x) -> "VMCS link pointer: the referenced region must start with VMCS revision identifier " + x.caps().revisionId()
                         + " (VMCS link pointer = " + hex(s.get(VMCS_LINK_POINTER)) + ", revision found = "
                         + Vmcs.revisionAt(x.memory(), s.get(VMCS_LINK_POINTER)) + ")"));
         l.add(c("guest.vmcs-link-pointer.shadow-indicator", 4,
-                (s, x) -> s.get(VMCS_LINK_POINTER) == -1L || !Vmcs.shadowIndicatorAt(x.memory(), s.get(VMCS_LINK_POINTER)),
+                (s, x) -> !linkPointerAddressValid(s, x) || !Vmcs.shadowIndicatorAt(x.memory(), s.get(VMCS_LINK_POINTER)),
                 (s, x) -> "VMCS link pointer: the shadow-VMCS indicator (bit 31) of the referenced region must be 0 when \"VMCS shadowing\" = 0"
                         + " (VMCS link pointer = " + hex(s.get(VMCS_LINK_POINTER)) + ")"));
         l.add(c("guest.vmcs-link-pointer.not-current", 4,
@@ -131,6 +131,15 @@ final class GuestNonRegisterChecks {
                 (s, x) -> "VMCS link pointer must not be the current-VMCS pointer (VMCS link pointer = "
                         + hex(s.get(VMCS_LINK_POINTER)) + ")"));
         return l;
+    }
+
+    /**
+     * The link pointer is in use and names a well-formed address; only then is the region it
+     * references examined (so a bad address is reported once, by the alignment or width rule).
+     */
+    private static boolean linkPointerAddressValid(VmcsSnapshot s, EntryContext x) {
+        long p = s.get(VMCS_LINK_POINTER);
+        return p != -1L && (p & 0xFFF) == 0 && x.withinPhysicalWidth(p);
     }
 
     /** SDM 27.3.1.5: events allowed for each activity state. */

@@ -7,35 +7,23 @@ import lhv.vmx.Vmx;
 import lhv.vmx.VmxResult;
 import lhv.vmx.controls.EntryControl;
 import lhv.vmx.exit.ExitReason;
-import lhv.vmx.exit.VmInstructionError;
+import lhv.vmx.entry.CheckFailure;
+import lhv.vmx.entry.EntryChecks;
+import lhv.vmx.entry.Phase;
 
 import static lhv.vmx.vmcs.VmcsField.*;
 
 /**
  * The VM-entry procedure of SDM Vol. 3C chapter 27 after VMLAUNCH/VMRESUME's own checks: the
- * checks of 27.2-27.3 (run by {@link EntryCheckRunner}), loading guest state (27.3.2), the VM-entry
+ * checks of 27.2-27.3 ({@link EntryChecks}), loading guest state (27.3.2), the VM-entry
  * MSR-load area (27.4), then the event to inject (27.6) and the pending MTF/timer work (27.7), which
  * are delivered at the first instruction boundary in non-root operation.
  *
  * <p>Context: VMX root operation, inside VMLAUNCH/VMRESUME (x86 instruction or Java API).
  */
 public final class VmEntry {
-    /** Kinds of entry-check failure, deciding the outcome (the phase, not the check, decides: style rule 3). */
-    public enum Phase { CONTROLS, HOST_STATE, GUEST_STATE }
-
-    /** One failed entry check: phase, the report line, and the exit qualification for guest-state failures. */
-    public record Failure(Phase phase, String message, long qualification) { }
-
-    /** Runs the entry checks in SDM order and returns the first failure, or null. */
-    @FunctionalInterface
-    public interface EntryCheckRunner {
-        Failure firstFailure(Vmx vmx);
-    }
-
     private final Vmx vmx;
     private final Cpu cpu;
-    /** The entry checks; replaced when the check catalogue is wired in. */
-    public EntryCheckRunner checks;
 
     public VmEntry(Vmx vmx) {
         this.vmx = vmx;
@@ -44,18 +32,14 @@ public final class VmEntry {
 
     /** VM entry proper; see {@link lhv.vmx.insn.VmxOperations#vmentry}. */
     public VmxResult enter(boolean launch, boolean fromJava) {
-        Failure f = checks == null ? null : checks.firstFailure(vmx);
+        // SDM 27.2-27.3 in order; the phase of the first failure decides the outcome (SDM 27.1, 27.8)
+        CheckFailure f = EntryChecks.firstFailure(vmx.vmcs.snapshot(), vmx.entryContext());
         if (f != null) {
-            switch (f.phase()) {
-                case CONTROLS -> { return vmx.ops.vmfail(VmInstructionError.ENTRY_INVALID_CONTROL_FIELD); }
-                case HOST_STATE -> { return vmx.ops.vmfail(VmInstructionError.ENTRY_INVALID_HOST_STATE_FIELD); }
-                case GUEST_STATE -> {
-                    vmx.hostIsJava = fromJava;
-                    vmx.exit.entryFailure(ExitReason.INVALID_STATE.number, f.qualification());
-                    return new VmxResult.EntryFailed(ExitReason.INVALID_STATE.number | ExitReason.ENTRY_FAILURE_BIT,
-                            f.qualification(), f.message());
-                }
-            }
+            if (f.phase() != Phase.GUEST_STATE) return vmx.ops.vmfail(f.phase().instructionError);
+            vmx.hostIsJava = fromJava;
+            vmx.exit.entryFailure(ExitReason.INVALID_STATE.number, f.exitQualification());
+            return new VmxResult.EntryFailed(ExitReason.INVALID_STATE.number | ExitReason.ENTRY_FAILURE_BIT,
+                    f.exitQualification(), f.message(), f);
         }
         vmx.hostIsJava = fromJava;
         loadGuestState();
@@ -65,7 +49,7 @@ public final class VmEntry {
             vmx.exit.entryFailure(ExitReason.MSR_LOAD_FAIL.number, failed);
             return new VmxResult.EntryFailed(ExitReason.MSR_LOAD_FAIL.number | ExitReason.ENTRY_FAILURE_BIT, failed,
                     "VM-entry MSR-load area entry " + failed + " (MSR " + Long.toHexString(
-                            cpu.mem.read(vmx.read(VM_ENTRY_MSR_LOAD_ADDR) + 16L * (failed - 1), 4)) + ") could not be loaded [SDM 27.4]");
+                            cpu.mem.read(vmx.read(VM_ENTRY_MSR_LOAD_ADDR) + 16L * (failed - 1), 4)) + ") could not be loaded [SDM 27.4]", null);
         }
         if (launch) vmx.vmcs.setLaunched(true);
         cpu.nonRoot = true;
@@ -118,6 +102,10 @@ public final class VmEntry {
         vmx.intercepts.loadNmiBlocking((interruptibility & 1 << 3) != 0);
         cpu.activityState = vmx.read32(GUEST_ACTIVITY_STATE);
         cpu.stateChanged();
+        // SDM 27.3.2.4: PAE paging outside IA-32e mode loads the PDPTEs (the checks validated them)
+        if ((cpu.cr0 & Cr.CR0_PG) != 0 && (cpu.cr4 & Cr.CR4_PAE) != 0 && (cpu.efer & Cr.EFER_LMA) == 0) {
+            cpu.mmu.loadPdptes(cpu.cr3);
+        }
         // without VPIDs, entry invalidates the translations of linear addresses (SDM 29.4.3.3); O(1) retag
         cpu.mmu.flush(true);
     }

@@ -1,0 +1,264 @@
+package lhv.cpu.sys;
+
+import lhv.cpu.Cpu;
+import lhv.cpu.CpuFault;
+import lhv.cpu.Mode;
+import lhv.cpu.Msr;
+import lhv.cpu.NotImplemented;
+import lhv.cpu.Rflags;
+import lhv.cpu.Segment;
+import org.junit.jupiter.api.Test;
+
+import static lhv.cpu.sys.SysFixture.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Far JMP/CALL/RET, call gates, IRET and the fast system calls (SDM Vol. 2, Vol. 3A 5.8, 6.14.3). */
+class FarTransferTest {
+    static final int GATE_SEL = 0x80;
+    final SysFixture f = new SysFixture();
+    final Cpu cpu = f.cpu;
+
+    void extendGdt() {
+        cpu.gdtrLimit = 0x8F;
+    }
+
+    @Test
+    void realModeFarCallAndReturn() {
+        cpu.seg[Segment.CS].loadReal(0x100);
+        cpu.seg[Segment.SS].loadReal(0);
+        cpu.gpr[Cpu.RSP] = 0x7000;
+        cpu.rip = 0x10;
+        cpu.sys.farCall(0x2000, 0x30, 2);
+        assertEquals(0x20000, cpu.seg[Segment.CS].base);
+        assertEquals(0x30, cpu.rip);
+        assertEquals(0x6FFC, cpu.gpr[Cpu.RSP]);
+        assertEquals(0x0100_0010, f.ram.d(0x6FFC));
+        cpu.sys.farReturn(2, 4);
+        assertEquals(0x1000, cpu.seg[Segment.CS].base);
+        assertEquals(0x10, cpu.rip);
+        assertEquals(0x7004, cpu.gpr[Cpu.RSP]);
+    }
+
+    @Test
+    void realModeIretRestoresFlags() {
+        cpu.seg[Segment.SS].loadReal(0);
+        cpu.gpr[Cpu.RSP] = 0x7000;
+        f.ram.d(0x7000, 0x0200_0040);               // IP 0x40, CS 0x200
+        f.ram.d(0x7004, (int) (Rflags.IF | Rflags.CF));
+        cpu.sys.iret(2);
+        assertEquals(0x2000, cpu.seg[Segment.CS].base);
+        assertEquals(0x40, cpu.rip);
+        assertEquals(Rflags.IF | Rflags.CF | Rflags.FIXED1, cpu.getRflags());
+    }
+
+    @Test
+    void directTransferPrivilegeRules() {
+        f.protected32(3);
+        assertEquals(CODE32, assertThrows(CpuFault.class, () -> cpu.sys.farJump(CODE32, 0x1000, 4)).errorCode);
+        cpu.sys.farJump(CONF_CODE, 0x1000, 4);
+        assertEquals(CONF_CODE | 3, cpu.seg[Segment.CS].selector, "conforming code keeps CPL");
+        assertEquals(3, cpu.cpl);
+        f.protected32(0);
+        assertEquals(0, assertThrows(CpuFault.class, () -> cpu.sys.farJump(CODE16, 0x10000, 4)).errorCode,
+                "offset beyond the limit is #GP(0)");
+        cpu.sys.farJump(CODE16, 0x1234, 4);
+        assertEquals(0x1234, cpu.rip);
+        assertFalse(cpu.seg[Segment.CS].big());
+    }
+
+    @Test
+    void callGateToInnerPrivilegeCopiesParameters() {
+        extendGdt();
+        f.ram.q(GDT + GATE_SEL, gate(CODE32, 0x7000, 0xC, 3, 2));   // 32-bit call gate, 2 parameters
+        f.protected32(3);
+        f.ram.d(TSS + 4, 0x8000);
+        f.ram.d(TSS + 8, DATA32);
+        cpu.gpr[Cpu.RSP] = 0x9000;
+        f.ram.d(0x9000, 0x11);
+        f.ram.d(0x9004, 0x22);
+        cpu.rip = 0x4321;
+        cpu.sys.farCall(GATE_SEL | 3, 0, 4);
+        assertEquals(0, cpu.cpl);
+        assertEquals(0x7000, cpu.rip);
+        long[] sp = {cpu.gpr[Cpu.RSP]};
+        assertEquals(0x8000 - 24, sp[0]);
+        assertEquals(0x4321, f.pop32(sp));
+        assertEquals(CODE32_U, f.pop32(sp));
+        assertEquals(0x11, f.pop32(sp));
+        assertEquals(0x22, f.pop32(sp));
+        assertEquals(0x9000, f.pop32(sp));
+        assertEquals(DATA32_U, f.pop32(sp));
+        // RET 8 back to CPL 3 releases the parameters on both stacks.
+        cpu.sys.farReturn(4, 8);
+        assertEquals(3, cpu.cpl);
+        assertEquals(0x4321, cpu.rip);
+        assertEquals(0x9008, cpu.gpr[Cpu.RSP]);
+        assertEquals(DATA32_U, cpu.seg[Segment.SS].selector);
+    }
+
+    @Test
+    void returnToOuterPrivilegeNullsMorePrivilegedDataSegments() {
+        f.protected32(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        f.ram.d(0x8000, 0x1000);
+        f.ram.d(0x8004, CODE32_U);
+        f.ram.d(0x8008, 0x9000);
+        f.ram.d(0x800C, DATA32_U);
+        cpu.sys.farReturn(4, 0);
+        assertEquals(3, cpu.cpl);
+        assertTrue(cpu.seg[Segment.DS].unusable(), "DS had DPL 0");
+        assertEquals(0, cpu.seg[Segment.DS].selector);
+    }
+
+    @Test
+    void compatibilityToLongModeByFarJump() {
+        f.long64(0);
+        cpu.seg[Segment.CS].set(CODE32, 0, 0xFFFFFFFF, 0xC09B);
+        cpu.stateChanged();
+        assertEquals(Mode.COMPATIBILITY, cpu.mode);
+        cpu.sys.farJump(CODE64, 0x2000, 4);
+        assertEquals(Mode.LONG64, cpu.mode);
+    }
+
+    @Test
+    void sixtyFourBitCallGate() {
+        extendGdt();
+        f.long64(3);
+        f.ram.q(GDT + GATE_SEL, gate(CODE64, 0x3000, 0xC, 3, 0));
+        f.ram.q(GDT + GATE_SEL + 8, 0);
+        f.ram.q(TSS + 4, 0x8000);
+        cpu.gpr[Cpu.RSP] = 0x9000;
+        cpu.rip = 0x1234;
+        cpu.sys.farCall(GATE_SEL | 3, 0, 8);
+        assertEquals(0, cpu.cpl);
+        assertEquals(0x8000 - 32, cpu.gpr[Cpu.RSP]);
+        long sp = cpu.gpr[Cpu.RSP];
+        assertEquals(0x1234, f.ram.q(sp));
+        assertEquals(CODE64_U, f.ram.q(sp + 8));
+        assertEquals(0x9000, f.ram.q(sp + 16));
+        assertEquals(DATA32_U, f.ram.q(sp + 24));
+        assertTrue(cpu.seg[Segment.SS].unusable());
+        // A 16-bit call gate does not exist in IA-32e mode.
+        f.ram.q(GDT + GATE_SEL, gate(CODE64, 0x3000, 0x4, 3, 0));
+        assertEquals(GATE_SEL, assertThrows(CpuFault.class, () -> cpu.sys.farCall(GATE_SEL, 0, 8)).errorCode);
+    }
+
+    @Test
+    void iretqToUserMode() {
+        f.long64(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        f.ram.q(0x8000, 0x401000);
+        f.ram.q(0x8008, CODE64_U);
+        f.ram.q(0x8010, Rflags.IF | Rflags.IOPL | Rflags.FIXED1);
+        f.ram.q(0x8018, 0x7FF0);
+        f.ram.q(0x8020, DATA32_U);
+        cpu.nmiBlocked = true;
+        cpu.sys.iret(8);
+        assertEquals(3, cpu.cpl);
+        assertEquals(Mode.LONG64, cpu.mode);
+        assertEquals(0x401000, cpu.rip);
+        assertEquals(0x7FF0, cpu.gpr[Cpu.RSP]);
+        assertEquals(Rflags.IF | Rflags.IOPL, cpu.getRflags() & (Rflags.IF | Rflags.IOPL), "CPL 0 may set IF and IOPL");
+        assertFalse(cpu.nmiBlocked);
+        // Non-canonical return RIP is #GP(0).
+        f.long64(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        f.ram.q(0x8000, 0x0000_8000_0000_0000L);
+        f.ram.q(0x8008, CODE64);
+        assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.iret(8)).vector);
+    }
+
+    @Test
+    void iretAtCpl3CannotChangeIfOrIopl() {
+        f.protected32(3);
+        cpu.gpr[Cpu.RSP] = 0x9000;
+        f.ram.d(0x9000, 0x2000);
+        f.ram.d(0x9004, CODE32_U);
+        f.ram.d(0x9008, (int) (Rflags.IF | Rflags.IOPL | Rflags.CF));
+        cpu.setRflags(0);
+        cpu.sys.iret(4);
+        assertEquals(Rflags.CF | Rflags.FIXED1, cpu.getRflags());
+        assertEquals(0x900C, cpu.gpr[Cpu.RSP]);
+    }
+
+    @Test
+    void iretWithNestedTaskIsNotImplementedOutsideIa32e() {
+        f.protected32(0);
+        cpu.setRflags(Rflags.NT);
+        assertThrows(NotImplemented.class, () -> cpu.sys.iret(4));
+        f.long64(0);
+        cpu.setRflags(Rflags.NT);
+        assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.iret(8)).vector);
+    }
+
+    @Test
+    void iretToVirtual8086Mode() {
+        f.protected32(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        int[] frame = {0x0100, 0x2000, (int) (Rflags.VM | Rflags.IF), 0x0FFE, 0x3000, 0x4000, 0x5000, 0x6000, 0x7000};
+        for (int i = 0; i < frame.length; i++) f.ram.d(0x8000 + 4L * i, frame[i]);
+        cpu.sys.iret(4);
+        assertEquals(Mode.VIRTUAL_8086, cpu.mode);
+        assertEquals(3, cpu.cpl);
+        assertEquals(0x20000, cpu.seg[Segment.CS].base);
+        assertEquals(0x30000, cpu.seg[Segment.SS].base);
+        assertEquals(0x70000, cpu.seg[Segment.GS].base);
+        assertEquals(0x0FFE, cpu.gpr[Cpu.RSP]);
+        assertEquals(0x100, cpu.rip);
+    }
+
+    @Test
+    void syscallAndSysret() {
+        f.long64(3);
+        cpu.star = (long) (0x10 | 3) << 48 | (long) CODE64 << 32;  // sysret base 0x13: CS = 0x23+... see below
+        cpu.lstar = 0xFFFF_8000_0000_2000L;
+        cpu.fmask = Rflags.IF;
+        cpu.rip = 0x401000;
+        cpu.setRflags(Rflags.IF | Rflags.CF);
+        cpu.sys.syscall();
+        assertEquals(0, cpu.cpl);
+        assertEquals(CODE64, cpu.seg[Segment.CS].selector);
+        assertEquals(CODE64 + 8, cpu.seg[Segment.SS].selector);
+        assertEquals(0x401000, cpu.gpr[Cpu.RCX]);
+        assertEquals(Rflags.IF | Rflags.CF | Rflags.FIXED1, cpu.gpr[11]);
+        assertEquals(0, cpu.getRflags() & Rflags.IF);
+        assertEquals(0xFFFF_8000_0000_2000L, cpu.rip);
+        cpu.sys.sysret(8);
+        assertEquals(3, cpu.cpl);
+        assertEquals(Mode.LONG64, cpu.mode);
+        assertEquals((0x13 + 16) | 3, cpu.seg[Segment.CS].selector);
+        assertEquals((0x13 + 8) | 3, cpu.seg[Segment.SS].selector);
+        assertEquals(0x401000, cpu.rip);
+        assertEquals(Rflags.IF | Rflags.CF | Rflags.FIXED1, cpu.getRflags());
+        assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.sysret(8)).vector, "SYSRET at CPL 3");
+        cpu.efer &= ~1L;
+        assertEquals(6, assertThrows(CpuFault.class, cpu.sys::syscall).vector, "SCE=0");
+    }
+
+    @Test
+    void sysenterSysexitAndSwapgs() {
+        f.protected32(3);
+        assertEquals(13, assertThrows(CpuFault.class, cpu.sys::sysenter).vector, "SYSENTER_CS null");
+        cpu.sysenterCs = CODE32;
+        cpu.sysenterEsp = 0x8000;
+        cpu.sysenterEip = 0x6000;
+        cpu.sys.sysenter();
+        assertEquals(0, cpu.cpl);
+        assertEquals(CODE32, cpu.seg[Segment.CS].selector);
+        assertEquals(DATA32, cpu.seg[Segment.SS].selector);
+        assertEquals(0x8000, cpu.gpr[Cpu.RSP]);
+        cpu.gpr[Cpu.RCX] = 0x9000;
+        cpu.gpr[Cpu.RDX] = 0x1234;
+        cpu.sys.sysexit(4);
+        assertEquals(3, cpu.cpl);
+        assertEquals(CODE32_U, cpu.seg[Segment.CS].selector);
+        assertEquals(DATA32_U, cpu.seg[Segment.SS].selector);
+        assertEquals(0x1234, cpu.rip);
+        f.long64(0);
+        cpu.seg[Segment.GS].base = 1;
+        cpu.sys.wrmsr(Msr.IA32_KERNEL_GS_BASE, 2);
+        cpu.sys.swapgs();
+        assertEquals(2, cpu.seg[Segment.GS].base);
+        assertEquals(1, cpu.sys.rdmsr(Msr.IA32_KERNEL_GS_BASE));
+    }
+}
