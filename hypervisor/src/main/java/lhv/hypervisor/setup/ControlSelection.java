@@ -63,7 +63,14 @@ public final class ControlSelection {
         if ((caps.mayBeOne(ControlWord.PRIMARY_PROCESSOR_BASED) & PrimaryProcessorControl.USE_MSR_BITMAPS.mask()) != 0) {
             primary |= PrimaryProcessorControl.USE_MSR_BITMAPS.mask();
         }
-        if (config.preemptionTimer() >= 0) pin |= PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.mask();
+        if (config.preemptionTimer() >= 0) {
+            pin |= PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.mask();
+            // Save the remaining count at each exit so the value is a budget for the whole run,
+            // not per entry (SDM 25.7.1, 27.5.2); only where the processor offers that control.
+            if ((caps.mayBeOne(ControlWord.EXIT) & ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.mask()) != 0) {
+                exit |= ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.mask();
+            }
+        }
         exit |= ExitControl.HOST_ADDRESS_SPACE_SIZE.mask();
         entry |= EntryControl.IA32E_MODE_GUEST.mask();
 

@@ -42,11 +42,20 @@ final class Runs {
     }
 
     static Runs run(VmConfig config, UnaryOperator<RunOptions> adjust) throws Exception {
+        return run(config, adjust, b -> { });
+    }
+
+    /** {@code prepare} sees the board before the hypervisor touches it (to preset hardware state). */
+    static Runs run(VmConfig config, UnaryOperator<RunOptions> adjust, java.util.function.Consumer<TestBoard> prepare) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream(), trace = new ByteArrayOutputStream();
         Console console = new Console(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 Console.Verbosity.NORMAL);
         TestBoard[] board = new TestBoard[1];
-        Hypervisor hv = new Hypervisor(setup -> board[0] = new TestBoard(setup));
+        Hypervisor hv = new Hypervisor(setup -> {
+            board[0] = new TestBoard(setup);
+            prepare.accept(board[0]);
+            return board[0];
+        });
         RunResult r = hv.run(adjust.apply(RunOptions.of(config, console).withTrace(trace)));
         return new Runs(r, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
                 board[0] == null ? "" : board[0].output(), trace.toByteArray(), board[0]);
@@ -67,6 +76,16 @@ final class Runs {
     static Path examples() {
         Path p = Path.of("..", "examples");
         return p.toFile().isDirectory() ? p : Path.of("examples");
+    }
+
+    /** Writes a small guest program (raw 64-bit code) to a temporary file. */
+    static Path guest(int... bytes) throws java.io.IOException {
+        byte[] b = new byte[bytes.length];
+        for (int i = 0; i < bytes.length; i++) b[i] = (byte) bytes[i];
+        Path p = java.nio.file.Files.createTempFile("guest", ".bin");
+        java.nio.file.Files.write(p, b);
+        p.toFile().deleteOnExit();
+        return p;
     }
 
     /** The exit names of the trace, in order. */
