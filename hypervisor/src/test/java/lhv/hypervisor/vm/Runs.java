@@ -79,13 +79,17 @@ final class Runs {
     }
 
     /** Writes a small guest program (raw 64-bit code) to a temporary file. */
-    static Path guest(int... bytes) throws java.io.IOException {
+    static Path guest(int... bytes) {
         byte[] b = new byte[bytes.length];
         for (int i = 0; i < bytes.length; i++) b[i] = (byte) bytes[i];
-        Path p = java.nio.file.Files.createTempFile("guest", ".bin");
-        java.nio.file.Files.write(p, b);
-        p.toFile().deleteOnExit();
-        return p;
+        try {
+            Path p = java.nio.file.Files.createTempFile("guest", ".bin");
+            java.nio.file.Files.write(p, b);
+            p.toFile().deleteOnExit();
+            return p;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** The exit names of the trace, in order. */
