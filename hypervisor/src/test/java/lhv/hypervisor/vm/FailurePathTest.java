@@ -164,7 +164,7 @@ class FailurePathTest {
         assertEquals("test.yaml:2:9: control 'process posted interrupts' (pin-based VM-execution controls bit 7) is not allowed"
                 + " by this processor: IA32_VMX_TRUE_PINBASED_CTLS allowed-1 bit 39 is 0 (SDM A.3)", e.line());
         ConfigError ept = assertThrows(ConfigError.class, () -> Runs.run(Runs.yaml("controls: {secondary: [enable EPT]}")));
-        assertTrue(ept.line().startsWith("test.yaml:1:25: control 'enable EPT'"), ept.line());
+        assertTrue(ept.line().startsWith("test.yaml:1:24: control 'enable EPT'"), ept.line());
     }
 
     private static Path path(int... bytes) {
