@@ -4,9 +4,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The hypervisor's emulated MSRs: the values the guest reads and writes for every MSR whose bitmap
- * bit is set. Each starts at the value the processor had when the VM was set up; an MSR the
- * processor does not implement is absent and its access is answered with #GP(0).
+ * The hypervisor's emulated MSRs: for every MSR whose write bit is set in the MSR bitmap, the value
+ * the guest wrote (it never reaches the processor) and reads back. Each starts at the value the
+ * processor had when the VM was set up; an MSR the processor does not implement is absent, and the
+ * exit handlers answer its access with #GP(0). Read-only traps need no entry: the read is served
+ * from the guest's real value.
  *
  * <p>Context: Java host (VMX root software), RDMSR/WRMSR exit handlers.
  */
@@ -27,5 +29,30 @@ public final class MsrFile {
 
     public void write(int index, long value) {
         values.put(index, value);
+    }
+
+    /**
+     * The guest's actual value of an MSR the file does not emulate: the SYSENTER MSRs are switched by
+     * VM entry/exit, so the guest's value is in the guest-state area (SDM 27.3.1); every other MSR
+     * is shared with the host (the seed switches nothing else) and read from the processor.
+     * Throws CpuFault (#GP) for an MSR the processor does not implement.
+     */
+    public static long guestValue(Vcpu vcpu, int index) {
+        return switch (index) {
+            case lhv.cpu.Msr.IA32_SYSENTER_CS -> vcpu.vmcs.read(lhv.vmx.vmcs.VmcsField.GUEST_SYSENTER_CS);
+            case lhv.cpu.Msr.IA32_SYSENTER_ESP -> vcpu.vmcs.read(lhv.vmx.vmcs.VmcsField.GUEST_SYSENTER_ESP);
+            case lhv.cpu.Msr.IA32_SYSENTER_EIP -> vcpu.vmcs.read(lhv.vmx.vmcs.VmcsField.GUEST_SYSENTER_EIP);
+            default -> vcpu.cpu.sys.rdmsr(index);
+        };
+    }
+
+    /** Writes the guest's actual value of an MSR the file does not emulate (see {@link #guestValue}). */
+    public static void setGuestValue(Vcpu vcpu, int index, long value) {
+        switch (index) {
+            case lhv.cpu.Msr.IA32_SYSENTER_CS -> vcpu.vmcs.write(lhv.vmx.vmcs.VmcsField.GUEST_SYSENTER_CS, value);
+            case lhv.cpu.Msr.IA32_SYSENTER_ESP -> vcpu.vmcs.write(lhv.vmx.vmcs.VmcsField.GUEST_SYSENTER_ESP, value);
+            case lhv.cpu.Msr.IA32_SYSENTER_EIP -> vcpu.vmcs.write(lhv.vmx.vmcs.VmcsField.GUEST_SYSENTER_EIP, value);
+            default -> vcpu.cpu.sys.wrmsr(index, value);
+        }
     }
 }

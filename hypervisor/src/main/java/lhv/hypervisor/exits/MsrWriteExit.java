@@ -1,12 +1,14 @@
 package lhv.hypervisor.exits;
 
 import lhv.cpu.Cpu;
+import lhv.cpu.CpuFault;
 import lhv.hypervisor.config.MsrNames;
 import lhv.hypervisor.trace.ExitTrace.Hex;
 
 /**
- * WRMSR (exit reason 32): the value EDX:EAX goes into the hypervisor's MSR file; an MSR the file
- * does not hold gets #GP(0) injected.
+ * WRMSR (exit reason 32): the value EDX:EAX goes into the hypervisor's MSR file when the MSR is
+ * emulated (its write bit is set), else (an MSR outside the bitmap's ranges) to the guest's real
+ * MSR; an MSR nobody implements gets #GP(0) injected.
  *
  * <p>Context: Java host (VMX root software).
  */
@@ -18,13 +20,15 @@ final class MsrWriteExit implements ExitHandler {
         exit.note("msr", new Hex(msr & 0xFFFFFFFFL));
         exit.note("msr_name", MsrNames.name(msr));
         exit.note("value", new Hex(v));
-        if (!vcpu.msrs.has(msr)) {
+        try {
+            if (vcpu.msrs.has(msr)) vcpu.msrs.write(msr, v);
+            else MsrFile.setGuestValue(vcpu, msr, v);
+        } catch (CpuFault f) {
             exit.note("result", "#GP");
-            vcpu.console.step("WRMSR of " + MsrNames.name(msr) + ": not emulated, injecting #GP(0)");
+            vcpu.console.step("WRMSR of " + MsrNames.name(msr) + ": not implemented, injecting #GP(0)");
             vcpu.injectGp0();
             return ExitAction.RESUME;
         }
-        vcpu.msrs.write(msr, v);
         vcpu.advanceRip(exit);
         return ExitAction.RESUME;
     }

@@ -57,9 +57,20 @@ public final class ControlSelection {
 
         // What the rest of the configuration needs, and the 64-bit guest and host (seed, SDM 25.7.1/25.8.1).
         if (secondary != 0) primary |= PrimaryProcessorControl.ACTIVATE_SECONDARY_CONTROLS.mask();
-        if (!config.ioTraps().isEmpty()) primary |= PrimaryProcessorControl.USE_IO_BITMAPS.mask();
-        if (!config.msrReadTraps().isEmpty() || !config.msrWriteTraps().isEmpty()) primary |= PrimaryProcessorControl.USE_MSR_BITMAPS.mask();
-        if (config.preemptionTimer() >= 0) pin |= PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.mask();
+        // The hypervisor always provides both bitmaps, as the seed does; without "use MSR bitmaps"
+        // every RDMSR/WRMSR would exit (SDM 26.1.3), so an empty trap list means "none exits".
+        primary |= PrimaryProcessorControl.USE_IO_BITMAPS.mask();
+        if ((caps.mayBeOne(ControlWord.PRIMARY_PROCESSOR_BASED) & PrimaryProcessorControl.USE_MSR_BITMAPS.mask()) != 0) {
+            primary |= PrimaryProcessorControl.USE_MSR_BITMAPS.mask();
+        }
+        if (config.preemptionTimer() >= 0) {
+            pin |= PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.mask();
+            // Save the remaining count at each exit so the value is a budget for the whole run,
+            // not per entry (SDM 25.7.1, 27.5.2); only where the processor offers that control.
+            if ((caps.mayBeOne(ControlWord.EXIT) & ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.mask()) != 0) {
+                exit |= ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.mask();
+            }
+        }
         exit |= ExitControl.HOST_ADDRESS_SPACE_SIZE.mask();
         entry |= EntryControl.IA32E_MODE_GUEST.mask();
 

@@ -213,7 +213,7 @@ public final class Hypervisor {
             if (!o.afterSetup().test(vmcs)) return ExitAction.guestEnded(0, "stopped after VMCS set-up");
 
             MsrFile msrs = new MsrFile();
-            for (int msr : union(config.msrReadTraps(), config.msrWriteTraps())) {
+            for (int msr : config.msrWriteTraps()) {
                 try {
                     msrs.define(msr, cpu.sys.rdmsr(msr));
                 } catch (CpuFault f) {
@@ -434,9 +434,4 @@ public final class Hypervisor {
         }
     }
 
-    private static List<Integer> union(List<Integer> a, List<Integer> b) {
-        List<Integer> out = new ArrayList<>(a);
-        for (Integer x : b) if (!out.contains(x)) out.add(x);
-        return out;
-    }
 }
