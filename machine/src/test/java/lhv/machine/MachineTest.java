@@ -53,6 +53,35 @@ class MachineTest {
         }
     }
 
+    /** A minimal ELF64 x86-64 executable: one PT_LOAD segment holding {@code code} at {@code addr}. */
+    static byte[] elf64(long addr, byte[] code) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 + 56 + code.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[]{0x7F, 'E', 'L', 'F', 2, 1, 1});
+        b.putShort(16, (short) 2).putShort(18, (short) 62).putInt(20, 1).putLong(24, addr).putLong(32, 64)
+                .putShort(52, (short) 64).putShort(54, (short) 56).putShort(56, (short) 1);
+        b.putInt(64, 1).putInt(68, 5).putLong(72, 120).putLong(80, addr).putLong(88, addr)
+                .putLong(96, code.length).putLong(104, code.length).putLong(112, 0x1000);
+        b.put(120, code);
+        return b.array();
+    }
+
+    @Test
+    void plainElf64RunsIn64BitModeWithIdentityPaging() throws Exception {
+        // mov rax, [0x2000] (the PML4 entry, read through the identity map); out 0xf4, al
+        byte[] code = b(0x48, 0x8b, 0x04, 0x25, 0x00, 0x20, 0x00, 0x00, 0xe6, 0xf4);
+        Path p = dir.resolve("k.elf");
+        Files.write(p, elf64(0x200000, code));
+        try (Machine m = Machine.builder().memory(16L << 20).console(console).build()) {
+            m.boot(BootImage.of(p));
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+            // PML4[0] = PDPT | P | RW as loaded, plus the accessed flag the page walk set (SDM 4.8).
+            assertEquals(0x3023, m.cpu().gpr[0]);
+            assertEquals(0x23, m.debugExit().value());
+            assertEquals(lhv.cpu.Mode.LONG64, m.cpu().mode);
+        }
+    }
+
     @Test
     void hltWithInterruptsDisabledEndsWithStatusZero() throws Exception {
         try (Machine m = machine(b(0xfa, 0xf4))) { // cli; hlt
