@@ -83,6 +83,25 @@ class MachineTest {
     }
 
     @Test
+    void guestEchoesConsoleInputThroughTheUart() throws Exception {
+        // next: mov dx,0x3fd; poll: in al,dx; test al,1; jz poll; mov dx,0x3f8; in al,dx; out dx,al;
+        // cmp al,10; jne next; mov al,7; out 0xf4,al
+        byte[] code = b(0x66, 0xba, 0xfd, 0x03, 0xec, 0xa8, 0x01, 0x74, 0xfb, 0x66, 0xba, 0xf8,
+                0x03, 0xec, 0xee, 0x3c, 0x0a, 0x75, 0xed, 0xb0, 0x07, 0xe6, 0xf4);
+        Path p = dir.resolve("echo.bin");
+        Files.write(p, code);
+        java.util.ArrayDeque<Integer> typed = new java.util.ArrayDeque<>();
+        for (char c : "echo me\n".toCharArray()) typed.add((int) c);
+        try (Machine m = Machine.builder().memory(16L << 20).console(console)
+                .input(() -> typed.isEmpty() ? -1 : typed.poll()).build()) {
+            m.boot(new BootImage(p, "echo.bin", "", List.of(), OptionalLong.of(0x100000)));
+            RunResult r = m.run(new RunLimits(1_000_000, null));
+            assertEquals(15, r.exitStatus(), r.summary());
+            assertEquals("echo me\n", console.toString());
+        }
+    }
+
+    @Test
     void hltWithInterruptsDisabledEndsWithStatusZero() throws Exception {
         try (Machine m = machine(b(0xfa, 0xf4))) { // cli; hlt
             RunResult r = m.run(RunLimits.NONE);
