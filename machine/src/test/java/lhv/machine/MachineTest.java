@@ -142,6 +142,16 @@ class MachineTest {
     }
 
     @Test
+    void debugExitOnTheLastInstructionOfTheBudgetStillCounts() throws Exception {
+        try (Machine m = machine(b(0xb0, 0x05, 0xe6, 0xf4, 0xeb, 0xfe))) { // mov al,5; out 0xf4,al; jmp $
+            RunResult r = m.run(new RunLimits(2, null));
+            assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+            assertEquals(11, r.exitStatus());
+            assertEquals(2, r.instructions());
+        }
+    }
+
+    @Test
     void wallClockTimeout() throws Exception {
         try (Machine m = machine(b(0xeb, 0xfe))) {
             RunResult r = m.run(new RunLimits(0, Duration.ofMillis(200)));
