@@ -354,6 +354,47 @@ public final class Interpreter {
 
     private static void execute(Cpu c, Insn i) {
         switch (i.op) {
+            case Op.ALU_RR64 + 0: Fast.alu64(c, i, 0, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 0: Fast.alu32(c, i, 0, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 0: Fast.alu64(c, i, 0, i.imm); break;
+            case Op.ALU_RI32 + 0: Fast.alu32(c, i, 0, i.imm); break;
+            case Op.ALU_RR64 + 1: Fast.alu64(c, i, 1, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 1: Fast.alu32(c, i, 1, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 1: Fast.alu64(c, i, 1, i.imm); break;
+            case Op.ALU_RI32 + 1: Fast.alu32(c, i, 1, i.imm); break;
+            case Op.ALU_RR64 + 2: Fast.alu64(c, i, 2, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 2: Fast.alu32(c, i, 2, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 2: Fast.alu64(c, i, 2, i.imm); break;
+            case Op.ALU_RI32 + 2: Fast.alu32(c, i, 2, i.imm); break;
+            case Op.ALU_RR64 + 3: Fast.alu64(c, i, 3, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 3: Fast.alu32(c, i, 3, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 3: Fast.alu64(c, i, 3, i.imm); break;
+            case Op.ALU_RI32 + 3: Fast.alu32(c, i, 3, i.imm); break;
+            case Op.ALU_RR64 + 4: Fast.alu64(c, i, 4, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 4: Fast.alu32(c, i, 4, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 4: Fast.alu64(c, i, 4, i.imm); break;
+            case Op.ALU_RI32 + 4: Fast.alu32(c, i, 4, i.imm); break;
+            case Op.ALU_RR64 + 5: Fast.alu64(c, i, 5, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 5: Fast.alu32(c, i, 5, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 5: Fast.alu64(c, i, 5, i.imm); break;
+            case Op.ALU_RI32 + 5: Fast.alu32(c, i, 5, i.imm); break;
+            case Op.ALU_RR64 + 6: Fast.alu64(c, i, 6, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 6: Fast.alu32(c, i, 6, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 6: Fast.alu64(c, i, 6, i.imm); break;
+            case Op.ALU_RI32 + 6: Fast.alu32(c, i, 6, i.imm); break;
+            case Op.ALU_RR64 + 7: Fast.alu64(c, i, 7, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 7: Fast.alu32(c, i, 7, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 7: Fast.alu64(c, i, 7, i.imm); break;
+            case Op.ALU_RI32 + 7: Fast.alu32(c, i, 7, i.imm); break;
+            case Op.MOV_RR64_EG: c.gpr[i.rm] = c.gpr[i.reg]; break;
+            case Op.MOV_RR32_EG: c.gpr[i.rm] = c.gpr[i.reg] & 0xFFFFFFFFL; break;
+            case Op.MOV_RR64_GE: c.gpr[i.reg] = c.gpr[i.rm]; break;
+            case Op.MOV_RR32_GE: c.gpr[i.reg] = c.gpr[i.rm] & 0xFFFFFFFFL; break;
+            case Op.LOAD64: Fast.load64(c, i); break;
+            case Op.LOAD32: Fast.load32(c, i); break;
+            case Op.STORE64: Fast.store64(c, i); break;
+            case Op.STORE32: Fast.store32(c, i); break;
+
             case Op.ALU_EG: Alu.aluEG(c, i); break;
             case Op.ALU_GE: Alu.aluGE(c, i); break;
             case Op.ALU_EI: Alu.aluEI(c, i); break;
