@@ -593,4 +593,27 @@ class GuestExitsTest {
         assertEquals(ExitReason.TRIPLE_FAULT.number, t.r(VM_EXIT_REASON));
         assertFalse(t.cpu.nonRoot);
     }
+
+    @Test
+    void guestMovToCr0KeepsHostOwnedBitsAndReadsTheShadow() {
+        t.w(CR0_GUEST_HOST_MASK, 1L << 5);        // NE owned by the host (fixed to 1 in VMX operation)
+        t.w(CR0_READ_SHADOW, 0);                   // the guest believes NE = 0
+        t.cpu.gpr[Cpu.RDX] = CR0 & ~(1L << 5);
+        // mov cr0, rdx; mov rax, cr0; cpuid
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x22, 0xC2, 0x0F, 0x20, 0xC0, 0x0F, 0xA2), t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.CPUID.number, t.r(VM_EXIT_REASON));
+        assertEquals(CR0, t.r(GUEST_CR0), "real NE stayed 1");
+        assertEquals(CR0 & ~(1L << 5), t.cpu.gpr[Cpu.RAX], "the guest reads NE = 0 from the shadow");
+    }
+
+    @Test
+    void guestCltsLeavesHostOwnedTs() {
+        t.w(CR0_GUEST_HOST_MASK, 1L << 3);
+        t.w(CR0_READ_SHADOW, 0);
+        t.w(GUEST_CR0, CR0 | 1L << 3);
+        // clts; cpuid
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x06, 0x0F, 0xA2), t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.CPUID.number, t.r(VM_EXIT_REASON));
+        assertEquals(CR0 | 1L << 3, t.r(GUEST_CR0), "TS still set");
+    }
 }
