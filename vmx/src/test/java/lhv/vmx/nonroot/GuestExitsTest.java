@@ -616,4 +616,21 @@ class GuestExitsTest {
         assertEquals(ExitReason.CPUID.number, t.r(VM_EXIT_REASON));
         assertEquals(CR0 | 1L << 3, t.r(GUEST_CR0), "TS still set");
     }
+
+    @Test
+    void tprShadowVirtualizesCr8AndExitsBelowTheThreshold() {
+        long vapic = 0x32000;
+        t.mem.write(vapic + 0x80, 4, 0x50);
+        t.primary(USE_TPR_SHADOW);
+        t.w(VIRTUAL_APIC_PAGE_ADDR, vapic);
+        t.w(TPR_THRESHOLD, 3);
+        t.cpu.gpr[Cpu.RCX] = 2;
+        // mov rax, cr8; mov cr8, rcx (VTPR 2 < threshold 3); nop
+        assertEquals(StopReason.VM_EXIT, run(0x44, 0x0F, 0x20, 0xC0, 0x44, 0x0F, 0x22, 0xC1, 0x90), t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.TPR_BELOW_THRESHOLD.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0 + 8, t.r(GUEST_RIP), "trap-like: after the MOV to CR8");
+        assertEquals(5, t.cpu.gpr[Cpu.RAX], "MOV from CR8 reads VTPR[7:4]");
+        assertEquals(0x20, t.mem.read(vapic + 0x80, 4));
+        assertEquals(0, t.cpu.cr8, "the real TPR is untouched");
+    }
 }
