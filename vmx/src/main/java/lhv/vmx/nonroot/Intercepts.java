@@ -372,8 +372,16 @@ public final class Intercepts {
     private static final long DEBUG_QUALIFICATION_BITS = 0xF | 1L << 13 | 1L << 14 | 1L << 16;
 
     private void eventExit(ExitReason reason, long qualification, int interruptionInfo, int errorCode) {
-        vmx.exit.vectoringInfo = cpu.sys.vectoringInfo();
+        int vectoring = cpu.sys.vectoringInfo();
+        vmx.exit.vectoringInfo = vectoring;
         vmx.exit.vectoringErrorCode = cpu.sys.vectoringErrorCode();
+        int vectoringType = vectoring >>> 8 & 7;
+        if (vectoring < 0 && vectoringType >= 4 && vectoringType <= 6 && cpu.rip != cpu.instructionStart) {
+            // during delivery of INT n/INT3/INTO/INT1: the saved RIP is the instruction's and its length is
+            // reported, so the VMM can re-inject the event (SDM 28.2.4, 28.3.3)
+            vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
+            cpu.rip = cpu.instructionStart;
+        }
         vmx.exit.exit(reason.number, qualification, interruptionInfo, errorCode);
     }
 

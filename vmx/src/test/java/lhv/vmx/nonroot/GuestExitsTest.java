@@ -633,4 +633,16 @@ class GuestExitsTest {
         assertEquals(0x20, t.mem.read(vapic + 0x80, 4));
         assertEquals(0, t.cpu.cr8, "the real TPR is untouched");
     }
+
+    @Test
+    void faultDuringSoftwareInterruptDeliveryReportsTheInstruction() {
+        t.w(EXCEPTION_BITMAP, 1 << 13);
+        t.w(GUEST_IDTR_LIMIT, 0x7F); // vector 0x80 lies beyond the IDT limit: #GP during INT 80h
+        assertEquals(StopReason.VM_EXIT, run(0x90, 0xCD, 0x80)); // nop; int 0x80
+        assertEquals(0x8000_0B0DL, t.r(VM_EXIT_INTR_INFO));
+        assertEquals(0x80 << 3 | 2, t.r(VM_EXIT_INTR_ERROR_CODE), "IDT bit, vector 0x80, EXT clear for INT n");
+        assertEquals(0x8000_0480L, t.r(IDT_VECTORING_INFO_FIELD), "software interrupt 0x80 being delivered");
+        assertEquals(GUEST_RIP0 + 1, t.r(GUEST_RIP), "RIP of the INT instruction");
+        assertEquals(2, t.r(VM_EXIT_INSTRUCTION_LEN));
+    }
 }
