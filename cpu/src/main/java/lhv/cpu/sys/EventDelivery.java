@@ -115,6 +115,8 @@ final class EventDelivery {
             default -> deliverProtected(vector, type, errorCode, ext, flags);
         }
         if (type == NMI) cpu.nmiBlocked = true;
+        // An event delivered in the HLT state resumes execution at its handler (SDM Vol. 2 HLT).
+        if (cpu.activityState == 1) cpu.activityState = 0;
         cpu.interruptShadow = 0;
         cpu.stateChanged();
     }

@@ -388,13 +388,17 @@ public final class SystemUnit {
     // MSRs, CPUID, fast system calls
     // =====================================================================================
 
+    /**
+     * Reads an MSR with its architectural rules (#GP(0) for unknown MSRs). The RDMSR instruction's
+     * CPL check is the interpreter's: this method also serves RDTSCP (IA32_TSC_AUX at any CPL) and
+     * the VMX layer's MSR-load/store areas, which run whatever the current CPL is.
+     */
     public long rdmsr(int index) {
-        requireCpl0();
         return msrs.read(index);
     }
 
+    /** Writes an MSR with its architectural rules; the WRMSR instruction's CPL check is the interpreter's. */
     public void wrmsr(int index, long value) {
-        requireCpl0();
         msrs.write(index, value);
     }
 

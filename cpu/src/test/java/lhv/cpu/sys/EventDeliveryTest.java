@@ -141,7 +141,9 @@ class EventDeliveryTest {
         f.ram.q(TSS + 0x24, 0xA000);   // IST1
         f.idt64(2, CODE64, 0x3000, 0xE, 0, 1);
         cpu.gpr[Cpu.RSP] = 0x9000;
+        cpu.activityState = 1;                       // halted: the NMI wakes the processor
         cpu.sys.externalInterrupt(2);
+        assertEquals(0, cpu.activityState);
         assertEquals(0xA000 - 40, cpu.gpr[Cpu.RSP]);
         assertTrue(cpu.nmiBlocked);
         assertEquals(0x9000, f.ram.q(cpu.gpr[Cpu.RSP] + 24));
