@@ -331,4 +331,64 @@ class FarTransferTest {
         assertEquals(2, cpu.seg[Segment.GS].base);
         assertEquals(1, cpu.sys.rdmsr(Msr.IA32_KERNEL_GS_BASE));
     }
+
+    @Test
+    void iret32ToOuterPrivilege() {
+        f.protected32(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        int[] frame = {0x2000, CODE32_U, (int) (Rflags.IF | Rflags.FIXED1), 0x9000, DATA32_U};
+        for (int i = 0; i < frame.length; i++) f.ram.d(0x8000 + 4L * i, frame[i]);
+        cpu.sys.iret(4);
+        assertEquals(3, cpu.cpl);
+        assertEquals(0x9000, cpu.gpr[Cpu.RSP]);
+        assertEquals(DATA32_U, cpu.seg[Segment.SS].selector);
+        assertTrue(cpu.seg[Segment.ES].unusable(), "DPL 0 data segment dropped");
+        // The return SS must match the new CPL.
+        f.protected32(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        f.ram.d(0x8010, DATA32);
+        assertEquals(DATA32, assertThrows(CpuFault.class, () -> cpu.sys.iret(4)).errorCode);
+    }
+
+    @Test
+    void farReturnIn64BitModeWithRexW() {
+        f.long64(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        f.ram.q(0x8000, 0xFFFF_8000_0000_0000L & 0x1FFFFF | 0x1000);
+        f.ram.q(0x8008, CODE64);
+        cpu.sys.farReturn(8, 16);
+        assertEquals(0x1000, cpu.rip);
+        assertEquals(0x8020, cpu.gpr[Cpu.RSP]);
+    }
+
+    @Test
+    void nullStackSelectorRules() {
+        f.long64(3);
+        assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.loadSegment(Segment.SS, 3)).vector, "null SS at CPL 3");
+        f.long64(0);
+        cpu.sys.loadSegment(Segment.SS, 0);
+        assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.loadSegment(Segment.SS, 1)).vector, "RPL != CPL");
+    }
+
+    @Test
+    void sixteenBitTaskSwitch() {
+        secondTask();
+        f.ram.q(GDT + GATE_SEL, SysFixture.seg(NEW_TSS, 0x2B, 0x81, 0));      // available 16-bit TSS
+        f.ram.d(NEW_TSS + 14, 0x0777 | (int) (Rflags.FIXED1 | Rflags.IF) << 16); // IP, FLAGS
+        f.ram.d(NEW_TSS + 18, 0x0011);                                        // AX
+        int[] sels = {DATA32, CODE16, DATA32, DATA32};
+        // ES, CS, SS, DS at 34..41; the last dword write leaves the LDT selector (42) null.
+        for (int s = 0; s < 4; s++) f.ram.d(NEW_TSS + 34 + 2 * s, sels[s]);
+        cpu.dr[7] = 0x400 | 0x155 | 0x2AA;
+        cpu.sys.farCall(GATE_SEL, 0, 4);
+        assertEquals(0x777, cpu.rip);
+        assertEquals(0xFFFF0011L, cpu.gpr[Cpu.RAX], "upper word FFFFH from a 16-bit TSS");
+        assertTrue(cpu.seg[Segment.FS].unusable(), "FS is null");
+        assertEquals(0x81 | 2, f.ram.b(GDT + GATE_SEL + 5), "16-bit TSS busy");
+        assertEquals(0x400 | 0x2AA, cpu.dr[7], "local breakpoint enables cleared");
+        cpu.sys.iret(2);
+        assertEquals(0x1234, cpu.rip);
+        assertEquals(0x99, cpu.gpr[Cpu.RAX]);
+        assertEquals(0x81, f.ram.b(GDT + GATE_SEL + 5));
+    }
 }
