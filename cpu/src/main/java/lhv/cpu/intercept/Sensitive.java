@@ -12,13 +12,20 @@ public enum Sensitive {
     RDTSC, RDTSCP,
     /** a = linear address. */
     INVLPG,
-    /** MOV to CR: a = CR number, b = new value (already read from the register). */
+    /**
+     * MOV to CR: a = CR number, b = new value (already read from the register). Returns the value to
+     * write: a MOV to CR0/CR4 that does not exit leaves the bits set in the guest/host mask unchanged
+     * (SDM Vol. 3C 26.3), so the interpreter must write the returned value, not b.
+     */
     CR_WRITE,
     /** MOV from CR: a = CR number, b = architectural value; returns the value the guest reads. */
     CR_READ,
-    /** a = 0. */
+    /** a = 0. Returns 1 when CLTS clears CR0.TS, 0 when the host owns CR0.TS and it must stay (SDM 26.3). */
     CLTS,
-    /** a = the 16-bit LMSW source operand; b = linear address of a memory operand or -1. */
+    /**
+     * a = the 16-bit LMSW source operand; b = linear address of a memory operand or -1. Returns the
+     * operand to apply: host-owned bits among CR0[3:0] replaced by CR0's current values (SDM 26.3).
+     */
     LMSW,
     /** SMSW: b = architectural CR0; returns the value the guest reads (read shadow). */
     SMSW,
@@ -40,6 +47,12 @@ public enum Sensitive {
      * 5 privileged software exception, 6 software exception); b = error code or -1.
      */
     EVENT,
+    /**
+     * A task switch about to happen (always a VM exit, SDM Vol. 3C 26.1.2): a = the new TSS selector,
+     * b = source per SDM Table 28-2 (0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT). Called before
+     * anything of the switch is done.
+     */
+    TASK_SWITCH,
     /** Triple fault: the processor would shut down. */
     TRIPLE_FAULT,
     /** INIT signal. */

@@ -1,0 +1,226 @@
+package lhv.vmx;
+
+import lhv.cpu.Cpu;
+import lhv.cpu.CpuFault;
+import lhv.cpu.Cr;
+import lhv.cpu.Mode;
+import lhv.cpu.Rflags;
+import lhv.cpu.decode.Insn;
+import lhv.cpu.intercept.Sensitive;
+import lhv.cpu.intercept.Virtualization;
+import lhv.cpu.intercept.VmxInstruction;
+import java.util.List;
+import lhv.vmx.caps.FeatureControl;
+import lhv.vmx.entry.CheckFailure;
+import lhv.vmx.entry.EntryChecks;
+import lhv.vmx.entry.EntryContext;
+import lhv.vmx.caps.VmxCapabilities;
+import lhv.vmx.caps.VmxMsrs;
+import lhv.vmx.exit.VmInstructionError;
+import lhv.vmx.insn.VmxOperations;
+import lhv.vmx.insn.X86VmxInstructions;
+import lhv.vmx.nonroot.Intercepts;
+import lhv.vmx.transition.VmEntry;
+import lhv.vmx.transition.VmExit;
+import lhv.vmx.vmcs.Vmcs;
+import lhv.vmx.vmcs.VmcsField;
+
+/**
+ * The VMX unit of one logical processor (SDM Vol. 3C chapters 24-31): VMX operation state (VMXON
+ * pointer, current VMCS), the VMX instructions, VM entry, non-root intercepts and VM exits.
+ *
+ * <p>Context: installed as {@link Cpu#vmx}. The interpreter calls {@link #execute} for VMX
+ * instructions (guest x86 code, root or non-root), {@link #intercept} for sensitive actions in VMX
+ * non-root operation and {@link #atBoundary} between instructions while {@link Cpu#boundaryWork}
+ * is set. The hosted hypervisor (Java VMX root software) uses the Java API below instead of x86
+ * instructions; each call behaves as the instruction executed at CPL 0 in the processor's current
+ * state (faults are thrown as {@link CpuFault}).
+ *
+ * <p>Hosted semantics of VMLAUNCH/VMRESUME: a successful entry leaves the processor in VMX non-root
+ * operation; the caller runs it with {@link Cpu#run}, which returns {@code StopReason.VM_EXIT}
+ * after a VM exit (host state loaded, exit information readable with {@link #vmread}). An entry
+ * that fails after the control and host-state checks returns {@link VmxResult.EntryFailed}: the
+ * resulting exit (reason 33/34) has already happened and no run is needed.
+ */
+public final class Vmx implements Virtualization {
+    public static final long INVALID_POINTER = -1L;
+
+    public final Cpu cpu;
+    public final VmxCapabilities caps;
+    /** IA32_FEATURE_CONTROL of this processor (served by {@link #msrs}). */
+    public final FeatureControl featureControl;
+    /** The VMX capability MSRs and IA32_FEATURE_CONTROL, registered with the processor's RDMSR/WRMSR. */
+    public final VmxMsrs msrs;
+
+    // ---- VMX operation state (SDM 24.x, 25.1) ----
+    /** In VMX operation (after VMXON, before VMXOFF); root or non-root per {@link Cpu#nonRoot}. */
+    public boolean inVmxOperation;
+    public long vmxonPointer = INVALID_POINTER;
+    /** The current VMCS (cached); its pointer is the current-VMCS pointer. */
+    public final Vmcs vmcs = new Vmcs();
+    /**
+     * IA32_PERF_GLOBAL_CTRL as VM entries and exits load it ("load IA32_PERF_GLOBAL_CTRL" controls).
+     * The processor has no performance counters; the value is kept so the controls behave (QUIRKS).
+     */
+    public long perfGlobalCtrl;
+    /** True when the VMX root software of the running guest is Java (entry came through the Java API). */
+    public boolean hostIsJava;
+
+    public final VmxOperations ops;
+    public final VmEntry entry;
+    public final VmExit exit;
+    public final Intercepts intercepts;
+    private final X86VmxInstructions x86;
+
+    private Vmx(Cpu cpu, VmxCapabilities caps) {
+        this.cpu = cpu;
+        this.caps = caps;
+        this.featureControl = FeatureControl.atReset();
+        this.msrs = new VmxMsrs(caps, featureControl);
+        this.ops = new VmxOperations(this);
+        this.entry = new VmEntry(this);
+        this.exit = new VmExit(this);
+        this.intercepts = new Intercepts(this);
+        this.x86 = new X86VmxInstructions(this);
+    }
+
+    /** Gives {@code cpu} VMX with the capabilities {@code caps} and installs it as {@link Cpu#vmx}. */
+    public static Vmx attach(Cpu cpu, VmxCapabilities caps) {
+        Vmx vmx = new Vmx(cpu, caps);
+        cpu.vmx = vmx;
+        cpu.msrProviders.add(vmx.msrs);
+        return vmx;
+    }
+
+    /** Width of the physical addresses VMX accepts for its regions (SDM A.1: 32 when IA32_VMX_BASIC[48] is set). */
+    public int vmxAddressWidth() {
+        return caps.limitsAddressesTo32Bits() ? 32 : cpu.mmu.maxPhysAddr();
+    }
+
+    /** What the VM-entry checks need besides the VMCS (SDM 27.2.4: IA-32e mode at the time of entry). */
+    public EntryContext entryContext() {
+        return EntryContext.of(caps, cpu.mmu.maxPhysAddr(), cpu.mem, (cpu.efer & Cr.EFER_LMA) != 0, vmcs.pointer());
+    }
+
+    /**
+     * Every VM-entry check the current VMCS fails, in SDM order (diagnose mode, for {@code hv check});
+     * empty when VMLAUNCH/VMRESUME would enter. Throws IllegalStateException without a current VMCS.
+     */
+    public List<CheckFailure> diagnoseCurrentVmcs() {
+        if (!hasCurrentVmcs()) throw new IllegalStateException("no current VMCS");
+        return EntryChecks.all(vmcs.snapshot(), entryContext());
+    }
+
+    /** The current-VMCS pointer, or {@link #INVALID_POINTER}. */
+    public long currentVmcsPointer() {
+        return vmcs.pointer();
+    }
+
+    public boolean hasCurrentVmcs() {
+        return vmcs.isLoaded();
+    }
+
+    // ---- field access for the VMX units (current VMCS) ----
+    public long read(VmcsField f) {
+        return vmcs.read(f);
+    }
+
+    public int read32(VmcsField f) {
+        return (int) vmcs.read(f);
+    }
+
+    public void write(VmcsField f, long value) {
+        vmcs.write(f, value);
+    }
+
+    // ---- Virtualization (called by the interpreter) ----
+    @Override
+    public void execute(Cpu cpu, VmxInstruction which, Insn insn) {
+        x86.execute(which, insn);
+    }
+
+    @Override
+    public long intercept(Cpu cpu, Sensitive what, Insn insn, long a, long b) {
+        return intercepts.intercept(what, insn, a, b);
+    }
+
+    @Override
+    public void atBoundary(Cpu cpu) {
+        intercepts.atBoundary();
+    }
+
+    // ---- Java API for the hosted hypervisor (VMX root software in Java) ----
+
+    /** Mode checks every VMX instruction makes first (#UD outside protected mode, in v8086 or compatibility mode). */
+    private void requireRootJavaCaller(boolean needVmxOperation) {
+        if (cpu.nonRoot) throw new IllegalStateException("VMX instruction from Java while the processor is in VMX non-root operation");
+        if ((cpu.cr0 & Cr.CR0_PE) == 0 || cpu.mode == Mode.VIRTUAL_8086 || cpu.mode == Mode.COMPATIBILITY) throw CpuFault.ud();
+        if (needVmxOperation && !inVmxOperation) throw CpuFault.ud();
+    }
+
+    /** VMXON with the VMXON pointer {@code pa} (SDM 31.3 VMXON). */
+    public VmxResult vmxon(long pa) {
+        requireRootJavaCaller(false);
+        if ((cpu.cr4 & Cr.CR4_VMXE) == 0) throw CpuFault.ud();
+        if (inVmxOperation) return ops.vmfail(VmInstructionError.VMXON_IN_VMX_ROOT_OPERATION);
+        ops.vmxonPrecheck();
+        return ops.vmxon(pa);
+    }
+
+    public VmxResult vmxoff() {
+        requireRootJavaCaller(true);
+        return ops.vmxoff();
+    }
+
+    public VmxResult vmclear(long pa) {
+        requireRootJavaCaller(true);
+        return ops.vmclear(pa);
+    }
+
+    public VmxResult vmptrld(long pa) {
+        requireRootJavaCaller(true);
+        return ops.vmptrld(pa);
+    }
+
+    /** VMPTRST: the current-VMCS pointer (FFFFFFFF_FFFFFFFFH when there is none). */
+    public long vmptrst() {
+        requireRootJavaCaller(true);
+        return vmcs.pointer();
+    }
+
+    public VmReadResult vmread(VmcsField field) {
+        return vmread(field.encoding);
+    }
+
+    public VmReadResult vmread(long encoding) {
+        requireRootJavaCaller(true);
+        return ops.vmread(encoding);
+    }
+
+    public VmxResult vmwrite(VmcsField field, long value) {
+        return vmwrite(field.encoding, value);
+    }
+
+    public VmxResult vmwrite(long encoding, long value) {
+        requireRootJavaCaller(true);
+        return ops.vmwrite(encoding, value);
+    }
+
+    public VmxResult vmlaunch() {
+        requireRootJavaCaller(true);
+        return ops.vmentry(true, true);
+    }
+
+    public VmxResult vmresume() {
+        requireRootJavaCaller(true);
+        return ops.vmentry(false, true);
+    }
+
+    /** The RFLAGS effect of a VMX instruction result (SDM 31.2): used by the x86 instruction path. */
+    public void applyToRflags(VmxResult r) {
+        long f = cpu.getRflags() & ~Rflags.STATUS;
+        if (r instanceof VmxResult.FailInvalid) f |= Rflags.CF;
+        else if (r instanceof VmxResult.FailValid) f |= Rflags.ZF;
+        cpu.setRflags(f);
+    }
+}

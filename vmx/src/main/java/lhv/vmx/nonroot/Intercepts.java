@@ -1,0 +1,399 @@
+package lhv.vmx.nonroot;
+
+import lhv.cpu.Cpu;
+import lhv.cpu.CpuFault;
+import lhv.cpu.Mode;
+import lhv.cpu.Rflags;
+import lhv.cpu.Segment;
+import lhv.cpu.decode.Insn;
+import lhv.cpu.intercept.Sensitive;
+import lhv.vmx.Vmx;
+import lhv.vmx.controls.ExitControl;
+import lhv.vmx.controls.PinBasedControl;
+import lhv.vmx.controls.PrimaryProcessorControl;
+import lhv.vmx.controls.SecondaryProcessorControl;
+import lhv.vmx.exit.ExitQualification;
+import lhv.vmx.exit.ExitQualification.CrAccess;
+import lhv.vmx.exit.ExitQualification.DrAccess;
+import lhv.vmx.exit.ExitQualification.IoAccess;
+import lhv.vmx.exit.ExitReason;
+import lhv.vmx.exit.InstructionInformation;
+import lhv.vmx.transition.VmExit;
+
+import static lhv.vmx.vmcs.VmcsField.*;
+
+/**
+ * VMX non-root operation: which sensitive actions cause VM exits (SDM Vol. 3C 26.1 instructions,
+ * 26.2 other causes) and how the others behave differently (26.3: CR read shadows, host-owned CR
+ * bits, TSC offsetting, RDTSCP enable), plus the work at instruction boundaries: delivering the event
+ * VM entry injects (27.6), the monitor trap flag (26.5.2), the VMX-preemption timer (26.5.1) and
+ * the interrupt and NMI windows (26.7.5, 26.7.6).
+ *
+ * <p>Context: guest execution in VMX non-root operation, called by the interpreter and the
+ * system unit through {@link lhv.cpu.intercept.Virtualization}. The VM-execution controls cannot
+ * change while the guest runs (there is no VMWRITE in non-root operation), so they are read from
+ * the VMCS once per VM entry into fields.
+ */
+public final class Intercepts {
+    private final Vmx vmx;
+    private final Cpu cpu;
+
+    // controls, cached at VM entry
+    private int pin, primary, secondary, exceptionBitmap, pfecMask, pfecMatch, cr3TargetCount;
+    private long cr0Mask, cr0Shadow, cr4Mask, cr4Shadow, ioBitmapA, ioBitmapB, msrBitmap, tscOffset;
+    private final long[] cr3Targets = new long[4];
+
+    // non-root event state
+    private boolean virtualNmiBlocked;
+    private int injection;          // VM-entry interruption information still to deliver (0 = none)
+    private boolean injecting;      // the injected event is being delivered (not subject to exits)
+    private boolean mtfPendingAfterInjection;
+    private long mtfArmedAt;
+    private boolean timerActive;
+    private long timerStartTsc;
+    private long timerValue;
+
+    public Intercepts(Vmx vmx) {
+        this.vmx = vmx;
+        this.cpu = vmx.cpu;
+    }
+
+    private boolean primary(PrimaryProcessorControl c) { return (primary & c.mask()) != 0; }
+    private boolean secondary(SecondaryProcessorControl c) { return (secondary & c.mask()) != 0; }
+    private boolean pin(PinBasedControl c) { return (pin & c.mask()) != 0; }
+
+    // ---- entering and leaving non-root operation ----
+
+    /** Called at the end of a successful VM entry: caches the controls and arms the boundary work. */
+    public void enterNonRoot() {
+        pin = vmx.read32(PIN_BASED_VM_EXEC_CONTROL);
+        primary = vmx.read32(CPU_BASED_VM_EXEC_CONTROL);
+        secondary = primary(PrimaryProcessorControl.ACTIVATE_SECONDARY_CONTROLS) ? vmx.read32(SECONDARY_VM_EXEC_CONTROL) : 0;
+        exceptionBitmap = vmx.read32(EXCEPTION_BITMAP);
+        pfecMask = vmx.read32(PAGE_FAULT_ERROR_CODE_MASK);
+        pfecMatch = vmx.read32(PAGE_FAULT_ERROR_CODE_MATCH);
+        cr0Mask = vmx.read(CR0_GUEST_HOST_MASK);
+        cr0Shadow = vmx.read(CR0_READ_SHADOW);
+        cr4Mask = vmx.read(CR4_GUEST_HOST_MASK);
+        cr4Shadow = vmx.read(CR4_READ_SHADOW);
+        cr3TargetCount = vmx.read32(CR3_TARGET_COUNT);
+        cr3Targets[0] = vmx.read(CR3_TARGET_VALUE0);
+        cr3Targets[1] = vmx.read(CR3_TARGET_VALUE1);
+        cr3Targets[2] = vmx.read(CR3_TARGET_VALUE2);
+        cr3Targets[3] = vmx.read(CR3_TARGET_VALUE3);
+        ioBitmapA = vmx.read(IO_BITMAP_A);
+        ioBitmapB = vmx.read(IO_BITMAP_B);
+        msrBitmap = vmx.read(MSR_BITMAP);
+        tscOffset = primary(PrimaryProcessorControl.USE_TSC_OFFSETTING) ? vmx.read(TSC_OFFSET) : 0;
+
+        int info = vmx.read32(VM_ENTRY_INTR_INFO_FIELD);
+        injection = info < 0 ? info : 0;
+        injecting = false;
+        mtfPendingAfterInjection = false;
+        mtfArmedAt = cpu.instructionsRetired;
+        timerActive = pin(PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER);
+        if (timerActive) {
+            timerStartTsc = cpu.tsc();
+            timerValue = vmx.read32(VMX_PREEMPTION_TIMER_VALUE) & 0xFFFF_FFFFL;
+        }
+        if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injection wakes from HLT (SDM 27.6.3)
+        cpu.boundaryWork = injection != 0 || timerActive
+                || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()
+                | PrimaryProcessorControl.NMI_WINDOW_EXITING.mask())) != 0;
+    }
+
+    /** Called by every VM exit: VM exits clear the valid bit of the VM-entry interruption information (SDM 28.2.5? 25.8.3). */
+    public void leaveNonRoot() {
+        cpu.boundaryWork = false;
+        injection = 0;
+        injecting = false;
+        if (vmx.hasCurrentVmcs()) vmx.write(VM_ENTRY_INTR_INFO_FIELD, vmx.read32(VM_ENTRY_INTR_INFO_FIELD) & 0x7FFF_FFFFL);
+    }
+
+    /** Loads the NMI-blocking bit of the guest interruptibility state (virtual-NMI blocking with "virtual NMIs"). */
+    public void loadNmiBlocking(boolean blocked) {
+        if (PinBasedControl.VIRTUAL_NMIS.isSet(vmx.read32(PIN_BASED_VM_EXEC_CONTROL))) virtualNmiBlocked = blocked;
+        else cpu.nmiBlocked = blocked;
+    }
+
+    /** The NMI-blocking bit a VM exit saves. */
+    public boolean nmiBlockedForSave() {
+        return pin(PinBasedControl.VIRTUAL_NMIS) ? virtualNmiBlocked : cpu.nmiBlocked;
+    }
+
+    /** The VMX-preemption timer value a VM exit saves: the start value minus elapsed ticks (TSC >> rate). */
+    public long preemptionTimerRemaining() {
+        long elapsed = (cpu.tsc() >>> vmx.caps.preemptionTimerRate()) - (timerStartTsc >>> vmx.caps.preemptionTimerRate());
+        return Math.max(0, timerValue - elapsed);
+    }
+
+    // ---- the exits ----
+
+    private void exitForInstruction(ExitReason reason, Insn insn, long qualification) {
+        vmx.exit.instructionExit(reason.number, qualification, insn == null ? 0 : insn.length, 0, -1);
+    }
+
+    private void exitForInstruction(ExitReason reason, Insn insn, long qualification, int info, long linear) {
+        vmx.exit.instructionExit(reason.number, qualification, insn == null ? 0 : insn.length, info, linear);
+    }
+
+    /** The sensitive action {@code what}; see {@link Sensitive} for a and b. */
+    public long intercept(Sensitive what, Insn insn, long a, long b) {
+        switch (what) {
+            // SDM 26.1.2: instructions that cause VM exits unconditionally
+            case CPUID -> exitForInstruction(ExitReason.CPUID, insn, 0);
+            case GETSEC -> exitForInstruction(ExitReason.GETSEC, insn, 0);
+            case INVD -> exitForInstruction(ExitReason.INVD, insn, 0);
+            case XSETBV -> exitForInstruction(ExitReason.XSETBV, insn, 0);
+            // SDM 26.1.3: instructions that cause VM exits conditionally
+            case HLT -> { if (primary(PrimaryProcessorControl.HLT_EXITING)) exitForInstruction(ExitReason.HLT, insn, 0); }
+            case PAUSE -> { if (primary(PrimaryProcessorControl.PAUSE_EXITING)) exitForInstruction(ExitReason.PAUSE_INSTRUCTION, insn, 0); }
+            case RDPMC -> { if (primary(PrimaryProcessorControl.RDPMC_EXITING)) exitForInstruction(ExitReason.RDPMC, insn, 0); }
+            case MONITOR -> { if (primary(PrimaryProcessorControl.MONITOR_EXITING)) exitForInstruction(ExitReason.MONITOR_INSTRUCTION, insn, 0); }
+            // MWAIT's qualification says whether address-range monitoring is armed; this model never arms it
+            case MWAIT -> { if (primary(PrimaryProcessorControl.MWAIT_EXITING)) exitForInstruction(ExitReason.MWAIT_INSTRUCTION, insn, 0); }
+            case WBINVD -> { if (secondary(SecondaryProcessorControl.WBINVD_EXITING)) exitForInstruction(ExitReason.WBINVD, insn, 0); }
+            case RDRAND -> {
+                if (secondary(SecondaryProcessorControl.RDRAND_EXITING)) {
+                    exitForInstruction(ExitReason.RDRAND, insn, 0, InstructionInformation.rdrandRdseed(insn.rm, insn.opSize), -1);
+                }
+            }
+            case RDSEED -> {
+                if (secondary(SecondaryProcessorControl.RDSEED_EXITING)) {
+                    exitForInstruction(ExitReason.RDSEED, insn, 0, InstructionInformation.rdrandRdseed(insn.rm, insn.opSize), -1);
+                }
+            }
+            case RDTSC -> {
+                if (primary(PrimaryProcessorControl.RDTSC_EXITING)) exitForInstruction(ExitReason.RDTSC, insn, 0);
+                return a + tscOffset; // SDM 26.3 TSC offsetting
+            }
+            case RDTSCP -> {
+                // RDTSCP is #UD unless "enable RDTSCP" is set (SDM 26.3); then RDTSC exiting governs it
+                if (!secondary(SecondaryProcessorControl.ENABLE_RDTSCP)) throw CpuFault.ud();
+                if (primary(PrimaryProcessorControl.RDTSC_EXITING)) exitForInstruction(ExitReason.RDTSCP, insn, 0);
+                return a + tscOffset;
+            }
+            case INVLPG -> {
+                if (primary(PrimaryProcessorControl.INVLPG_EXITING)) {
+                    long linear = cpu.mode == Mode.LONG64 ? a : a & 0xFFFF_FFFFL; // bits 63:32 cleared outside 64-bit mode
+                    exitForInstruction(ExitReason.INVLPG, insn, linear);
+                }
+            }
+            case CR_WRITE -> { return crWrite((int) a, b, insn); }
+            case CR_READ -> { return crRead((int) a, b, insn); }
+            case CLTS -> {
+                if (ControlRegisterShadowing.cltsExits(cr0Mask, cr0Shadow)) exitForInstruction(ExitReason.CR_ACCESS, insn, CrAccess.clts().encode());
+                return ControlRegisterShadowing.cltsClearsTs(cr0Mask) ? 1 : 0;
+            }
+            case LMSW -> {
+                int source = (int) a & 0xFFFF;
+                if (ControlRegisterShadowing.lmswExits(cr0Mask, cr0Shadow, source)) {
+                    boolean memory = b != -1;
+                    exitForInstruction(ExitReason.CR_ACCESS, insn, CrAccess.lmsw(memory, source).encode(), 0, memory ? b : -1);
+                }
+                return ControlRegisterShadowing.lmswApplied(cr0Mask, cpu.cr0, source);
+            }
+            case SMSW -> { return ControlRegisterShadowing.read(cr0Mask, cr0Shadow, b); }
+            case MOV_DR -> {
+                if (primary(PrimaryProcessorControl.MOV_DR_EXITING)) {
+                    exitForInstruction(ExitReason.DR_ACCESS, insn, new DrAccess((int) a, b == 1, insn.rm).encode());
+                }
+            }
+            case IO -> io((int) a, (int) b, insn);
+            case RDMSR -> {
+                if (MsrBitmaps.exits(cpu.mem, primary(PrimaryProcessorControl.USE_MSR_BITMAPS), msrBitmap, (int) a, false)) {
+                    exitForInstruction(ExitReason.MSR_READ, insn, 0);
+                }
+            }
+            case WRMSR -> {
+                if (MsrBitmaps.exits(cpu.mem, primary(PrimaryProcessorControl.USE_MSR_BITMAPS), msrBitmap, (int) a, true)) {
+                    exitForInstruction(ExitReason.MSR_WRITE, insn, 0);
+                }
+            }
+            case DESCRIPTOR_TABLE -> {
+                if (secondary(SecondaryProcessorControl.DESCRIPTOR_TABLE_EXITING)) {
+                    exitForInstruction(ExitReason.GDTR_IDTR, insn, ExitQualification.displacement(insn, cpu.rip),
+                            InstructionInformation.descriptorTable(insn, (int) a), -1);
+                }
+            }
+            case LDTR_TR -> {
+                if (secondary(SecondaryProcessorControl.DESCRIPTOR_TABLE_EXITING)) {
+                    exitForInstruction(ExitReason.LDTR_TR, insn, ExitQualification.displacement(insn, cpu.rip),
+                            InstructionInformation.ldtrTr(insn, (int) a), -1);
+                }
+            }
+            case EVENT -> event((int) a, (int) b);
+            case TASK_SWITCH -> {
+                long q = new ExitQualification.TaskSwitch((int) a, ExitQualification.TaskSwitchSource.values()[(int) b & 3]).encode();
+                if (b == 3 || insn == null) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
+                else exitForInstruction(ExitReason.TASK_SWITCH, insn, q);
+            }
+            // SDM 26.2: triple fault and INIT always exit
+            case TRIPLE_FAULT -> eventExit(ExitReason.TRIPLE_FAULT, 0, 0, 0);
+            case INIT -> vmx.exit.exit(ExitReason.INIT_SIGNAL.number, 0, 0, 0);
+        }
+        return b;
+    }
+
+    /** MOV to CR0/CR3/CR4/CR8 (SDM 26.1.3); returns the value to write (host-owned bits kept, SDM 26.3). */
+    private long crWrite(int cr, long value, Insn insn) {
+        switch (cr) {
+            case 0 -> {
+                if (ControlRegisterShadowing.movToCrExits(cr0Mask, cr0Shadow, value)) crExit(CrAccess.movToCr(0, insn.rm), insn);
+                return ControlRegisterShadowing.written(cr0Mask, cpu.cr0, value);
+            }
+            case 4 -> {
+                if (ControlRegisterShadowing.movToCrExits(cr4Mask, cr4Shadow, value)) crExit(CrAccess.movToCr(4, insn.rm), insn);
+                return ControlRegisterShadowing.written(cr4Mask, cpu.cr4, value);
+            }
+            case 3 -> {
+                if (ControlRegisterShadowing.cr3LoadExits(primary(PrimaryProcessorControl.CR3_LOAD_EXITING), cr3Targets,
+                        cr3TargetCount, value)) crExit(CrAccess.movToCr(3, insn.rm), insn);
+            }
+            case 8 -> { if (primary(PrimaryProcessorControl.CR8_LOAD_EXITING)) crExit(CrAccess.movToCr(8, insn.rm), insn); }
+            default -> { }
+        }
+        return value;
+    }
+
+    /** MOV from CR (SDM 26.1.3, 26.3): CR3/CR8 store exiting; CR0/CR4 reads see the read shadow in host-owned bits. */
+    private long crRead(int cr, long value, Insn insn) {
+        switch (cr) {
+            case 0 -> { return ControlRegisterShadowing.read(cr0Mask, cr0Shadow, value); }
+            case 4 -> { return ControlRegisterShadowing.read(cr4Mask, cr4Shadow, value); }
+            case 3 -> { if (primary(PrimaryProcessorControl.CR3_STORE_EXITING)) crExit(CrAccess.movFromCr(3, insn.rm), insn); }
+            case 8 -> { if (primary(PrimaryProcessorControl.CR8_STORE_EXITING)) crExit(CrAccess.movFromCr(8, insn.rm), insn); }
+            default -> { }
+        }
+        return value;
+    }
+
+    private void crExit(CrAccess q, Insn insn) {
+        exitForInstruction(ExitReason.CR_ACCESS, insn, q.encode());
+    }
+
+    /** IN/OUT/INS/OUTS (SDM 26.1.3 with the I/O bitmaps); string forms also report the guest-linear address and, as IA32_VMX_BASIC[54] says, instruction information. */
+    private void io(int port, int flags, Insn insn) {
+        int size = flags & 7;
+        if (!IoBitmaps.exits(cpu.mem, primary(PrimaryProcessorControl.USE_IO_BITMAPS),
+                primary(PrimaryProcessorControl.UNCONDITIONAL_IO_EXITING), ioBitmapA, ioBitmapB, port, size)) return;
+        boolean in = (flags & 0x100) != 0, string = (flags & 0x200) != 0, rep = (flags & 0x400) != 0;
+        boolean immediate = insn != null && (insn.opcode & 0xFC) == 0xE4; // IN/OUT with imm8 (E4-E7)
+        long q = new IoAccess(size, in, string, rep, immediate, port).encode();
+        if (!string) {
+            exitForInstruction(ExitReason.IO_INSTRUCTION, insn, q);
+            return;
+        }
+        // INS writes ES:(E/R)DI, OUTS reads seg:(E/R)SI (SDM 28.2.1 guest-linear address)
+        int segment = in ? Segment.ES : insn.seg;
+        long offset = cpu.gpr[in ? Cpu.RDI : Cpu.RSI];
+        long mask = insn.addrSize == 8 ? -1L : (1L << (insn.addrSize * 8)) - 1;
+        long linear = cpu.seg[segment].base + (offset & mask);
+        if (cpu.mode != Mode.LONG64) linear &= 0xFFFF_FFFFL;
+        int info = vmx.caps.reportsInsOutsInfo() ? InstructionInformation.insOuts(insn.addrSize, in ? Segment.ES : insn.seg) : 0;
+        exitForInstruction(ExitReason.IO_INSTRUCTION, insn, q, info, linear);
+    }
+
+    /**
+     * An event about to be delivered through the guest IDT (SDM 26.2): NMIs with "NMI exiting",
+     * external interrupts with "external-interrupt exiting", exceptions selected by the exception
+     * bitmap (with the #PF error-code mask/match). Software interrupts (INT n) never exit. The event
+     * VM entry injects is exempt (SDM 27.6.1). When this event arose while another was being
+     * delivered, the system unit reports that one as IDT-vectoring information (SDM 28.2.4).
+     */
+    private void event(int vectorAndType, int errorCode) {
+        if (injecting) {
+            injecting = false;
+            return;
+        }
+        int vector = vectorAndType & 0xFF, type = vectorAndType >>> 8 & 7;
+        int info = vector | type << 8 | (errorCode >= 0 ? 1 << 11 : 0) | 1 << 31;
+        switch (type) {
+            case 0 -> {
+                if (pin(PinBasedControl.EXTERNAL_INTERRUPT_EXITING)) {
+                    // the vector is reported only when the exit acknowledges the interrupt (SDM 28.2.2)
+                    boolean ack = ExitControl.ACKNOWLEDGE_INTERRUPT_ON_EXIT.isSet(vmx.read32(VM_EXIT_CONTROLS));
+                    eventExit(ExitReason.EXTERNAL_INTERRUPT, 0, ack ? vector | 1 << 31 : 0, 0);
+                }
+            }
+            case 2 -> {
+                if (pin(PinBasedControl.NMI_EXITING)) eventExit(ExitReason.EXCEPTION_NMI, 0, info, 0);
+            }
+            case 3, 5, 6 -> {
+                if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
+                    // #PF: the qualification is the faulting linear address (SDM 28.2.1)
+                    long qualification = vector == 14 ? cpu.cr2 : 0;
+                    if (type != 3) {
+                        // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
+                        vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
+                        cpu.rip = cpu.instructionStart;
+                    }
+                    eventExit(ExitReason.EXCEPTION_NMI, qualification, info, errorCode);
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void eventExit(ExitReason reason, long qualification, int interruptionInfo, int errorCode) {
+        vmx.exit.vectoringInfo = cpu.sys.vectoringInfo();
+        vmx.exit.vectoringErrorCode = cpu.sys.vectoringErrorCode();
+        vmx.exit.exit(reason.number, qualification, interruptionInfo, errorCode);
+    }
+
+    // ---- instruction boundaries ----
+
+    public void atBoundary() {
+        if (!cpu.nonRoot) {
+            cpu.boundaryWork = false;
+            return;
+        }
+        // the injected event is delivered first; exits pending "before the first instruction" follow it
+        if (injection != 0) inject();
+        if (mtfPendingAfterInjection) {
+            mtfPendingAfterInjection = false;
+            vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
+        }
+        // SDM 26.5.2: an MTF VM exit follows the completion of a guest instruction
+        if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && cpu.instructionsRetired != mtfArmedAt) {
+            vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
+        }
+        if (timerActive && preemptionTimerRemaining() == 0) {
+            vmx.exit.exit(ExitReason.PREEMPTION_TIMER.number, 0, 0, 0);
+        }
+        boolean movSsOrSti = cpu.interruptShadow != 0;
+        if (primary(PrimaryProcessorControl.NMI_WINDOW_EXITING) && !virtualNmiBlocked && (cpu.interruptShadow & 2) == 0) {
+            vmx.exit.exit(ExitReason.NMI_WINDOW.number, 0, 0, 0);
+        }
+        if (primary(PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING) && (cpu.getRflags() & Rflags.IF) != 0 && !movSsOrSti) {
+            vmx.exit.exit(ExitReason.INTERRUPT_WINDOW.number, 0, 0, 0);
+        }
+        cpu.boundaryWork = timerActive || injection != 0
+                || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()
+                | PrimaryProcessorControl.NMI_WINDOW_EXITING.mask())) != 0;
+    }
+
+    /**
+     * Delivers the event of the VM-entry interruption-information field through the guest IDT
+     * (SDM 27.6.1): as if it had occurred right after entry, without exception-bitmap exits for
+     * itself. Software interrupts and exceptions push the RIP that follows the instruction
+     * (VM-entry instruction length).
+     */
+    private void inject() {
+        int info = injection;
+        injection = 0;
+        int vector = info & 0xFF, type = info >>> 8 & 7;
+        int errorCode = (info & 1 << 11) != 0 ? vmx.read32(VM_ENTRY_EXCEPTION_ERROR_CODE) : -1;
+        if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && type != 4 && type != 5 && type != 6) {
+            mtfPendingAfterInjection = true; // SDM 27.7.1: MTF exit right after delivery of a non-software event
+        }
+        mtfArmedAt = cpu.instructionsRetired;
+        injecting = true;
+        cpu.boundaryWork = true;
+        if (type == 2 && pin(PinBasedControl.VIRTUAL_NMIS)) virtualNmiBlocked = true;
+        // software interrupts and exceptions return past the instruction that would have raised them
+        if (type == 4 || type == 5 || type == 6) cpu.rip += vmx.read32(VM_ENTRY_INSTRUCTION_LEN);
+        cpu.sys.deliverEvent(vector, type, errorCode);
+        injecting = false;
+    }
+}

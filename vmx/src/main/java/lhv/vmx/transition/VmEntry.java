@@ -1,0 +1,118 @@
+package lhv.vmx.transition;
+
+import lhv.cpu.Cpu;
+import lhv.cpu.Cr;
+import lhv.cpu.Segment;
+import lhv.vmx.Vmx;
+import lhv.vmx.VmxResult;
+import lhv.vmx.controls.EntryControl;
+import lhv.vmx.exit.ExitReason;
+import lhv.vmx.entry.CheckFailure;
+import lhv.vmx.entry.EntryChecks;
+import lhv.vmx.entry.Phase;
+
+import static lhv.vmx.vmcs.VmcsField.*;
+
+/**
+ * The VM-entry procedure of SDM Vol. 3C chapter 27 after VMLAUNCH/VMRESUME's own checks: the
+ * checks of 27.2-27.3 ({@link EntryChecks}), loading guest state (27.3.2), the VM-entry
+ * MSR-load area (27.4), then the event to inject (27.6) and the pending MTF/timer work (27.7), which
+ * are delivered at the first instruction boundary in non-root operation.
+ *
+ * <p>Context: VMX root operation, inside VMLAUNCH/VMRESUME (x86 instruction or Java API).
+ */
+public final class VmEntry {
+    private final Vmx vmx;
+    private final Cpu cpu;
+
+    public VmEntry(Vmx vmx) {
+        this.vmx = vmx;
+        this.cpu = vmx.cpu;
+    }
+
+    /** VM entry proper; see {@link lhv.vmx.insn.VmxOperations#vmentry}. */
+    public VmxResult enter(boolean launch, boolean fromJava) {
+        // SDM 27.2-27.3 in order; the phase of the first failure decides the outcome (SDM 27.1, 27.8)
+        CheckFailure f = EntryChecks.firstFailure(vmx.vmcs.snapshot(), vmx.entryContext());
+        if (f != null) {
+            if (f.phase() != Phase.GUEST_STATE) return vmx.ops.vmfail(f.phase().instructionError);
+            vmx.hostIsJava = fromJava;
+            vmx.exit.entryFailure(ExitReason.INVALID_STATE.number, f.exitQualification());
+            return new VmxResult.EntryFailed(ExitReason.INVALID_STATE.number | ExitReason.ENTRY_FAILURE_BIT,
+                    f.exitQualification(), f.message(), f);
+        }
+        vmx.hostIsJava = fromJava;
+        loadGuestState();
+        // SDM 27.4: VM-entry MSR-load area; failure is exit 34 with the 1-based entry number
+        int failed = MsrAreas.load(cpu, vmx.read(VM_ENTRY_MSR_LOAD_ADDR), vmx.read32(VM_ENTRY_MSR_LOAD_COUNT));
+        if (failed != 0) {
+            vmx.exit.entryFailure(ExitReason.MSR_LOAD_FAIL.number, failed);
+            return new VmxResult.EntryFailed(ExitReason.MSR_LOAD_FAIL.number | ExitReason.ENTRY_FAILURE_BIT, failed,
+                    "VM-entry MSR-load area entry " + failed + " (MSR " + Long.toHexString(
+                            cpu.mem.read(vmx.read(VM_ENTRY_MSR_LOAD_ADDR) + 16L * (failed - 1), 4)) + ") could not be loaded [SDM 27.4]", null);
+        }
+        if (launch) vmx.vmcs.setLaunched(true);
+        cpu.nonRoot = true;
+        vmx.intercepts.enterNonRoot();
+        return VmxResult.SUCCEEDED;
+    }
+
+    // ---- SDM 27.3.2: loading guest state ----
+
+    private void loadGuestState() {
+        int entryControls = vmx.read32(VM_ENTRY_CONTROLS);
+        boolean ia32e = EntryControl.IA32E_MODE_GUEST.isSet(entryControls);
+        // 27.3.2.1 control registers, debug registers, MSRs
+        long keep = VmExit.CR0_UNMODIFIED;
+        cpu.cr0 = (cpu.cr0 & keep) | (vmx.read(GUEST_CR0) & ~keep);
+        cpu.cr3 = vmx.read(GUEST_CR3);
+        cpu.cr4 = vmx.read(GUEST_CR4);
+        if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) {
+            cpu.dr[7] = vmx.read(GUEST_DR7);
+            cpu.debugCtl = vmx.read(GUEST_IA32_DEBUGCTL);
+        }
+        cpu.sysenterCs = vmx.read(GUEST_SYSENTER_CS);
+        cpu.sysenterEsp = vmx.read(GUEST_SYSENTER_ESP);
+        cpu.sysenterEip = vmx.read(GUEST_SYSENTER_EIP);
+        if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.pat = vmx.read(GUEST_IA32_PAT);
+        if (EntryControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(entryControls)) vmx.perfGlobalCtrl = vmx.read(GUEST_IA32_PERF_GLOBAL_CTRL);
+        if (EntryControl.LOAD_IA32_EFER.isSet(entryControls)) {
+            cpu.efer = vmx.read(GUEST_IA32_EFER);
+        } else {
+            // LMA follows "IA-32e mode guest"; LME too when the guest has paging on
+            cpu.efer = ia32e ? cpu.efer | Cr.EFER_LMA : cpu.efer & ~Cr.EFER_LMA;
+            if ((cpu.cr0 & Cr.CR0_PG) != 0) cpu.efer = ia32e ? cpu.efer | Cr.EFER_LME : cpu.efer & ~Cr.EFER_LME;
+        }
+        // 27.3.2.2 segment and descriptor-table registers (unusable segments keep the unusable bit)
+        for (int s = 0; s < 6; s++) loadSegment(s, cpu.seg[s]);
+        loadSegment(6, cpu.ldtr);
+        loadSegment(7, cpu.tr);
+        cpu.gdtrBase = vmx.read(GUEST_GDTR_BASE);
+        cpu.gdtrLimit = vmx.read32(GUEST_GDTR_LIMIT);
+        cpu.idtrBase = vmx.read(GUEST_IDTR_BASE);
+        cpu.idtrLimit = vmx.read32(GUEST_IDTR_LIMIT);
+        // 27.3.2.3 RIP, RSP, RFLAGS
+        cpu.rip = vmx.read(GUEST_RIP);
+        cpu.gpr[Cpu.RSP] = vmx.read(GUEST_RSP);
+        cpu.setRflags(vmx.read(GUEST_RFLAGS));
+        // the CPL is SS.DPL (SDM 27.3.2.2)
+        cpu.cpl = cpu.seg[Segment.SS].dpl();
+        // 27.3.2.5 non-register state: interruptibility and activity
+        int interruptibility = vmx.read32(GUEST_INTERRUPTIBILITY_INFO);
+        cpu.interruptShadow = interruptibility & 3;
+        vmx.intercepts.loadNmiBlocking((interruptibility & 1 << 3) != 0);
+        cpu.activityState = vmx.read32(GUEST_ACTIVITY_STATE);
+        cpu.stateChanged();
+        // SDM 27.3.2.4: PAE paging outside IA-32e mode loads the PDPTEs (the checks validated them)
+        if ((cpu.cr0 & Cr.CR0_PG) != 0 && (cpu.cr4 & Cr.CR4_PAE) != 0 && (cpu.efer & Cr.EFER_LMA) == 0) {
+            cpu.mmu.loadPdptes(cpu.cr3);
+        }
+        // without VPIDs, entry invalidates the translations of linear addresses (SDM 29.4.3.3); O(1) retag
+        cpu.mmu.flush(true);
+    }
+
+    private void loadSegment(int s, Segment seg) {
+        seg.set((int) vmx.read(VmExit.GUEST_SELECTOR[s]), vmx.read(VmExit.GUEST_BASE[s]),
+                (int) vmx.read(VmExit.GUEST_LIMIT[s]), (int) vmx.read(VmExit.GUEST_AR[s]) & 0x1F0FF);
+    }
+}

@@ -1,0 +1,257 @@
+package lhv.vmx.transition;
+
+import lhv.cpu.Cpu;
+import lhv.cpu.Cr;
+import lhv.cpu.Rflags;
+import lhv.cpu.Segment;
+import lhv.cpu.StopReason;
+import lhv.cpu.intercept.VmExitSignal;
+import lhv.vmx.Vmx;
+import lhv.vmx.controls.EntryControl;
+import lhv.vmx.controls.ExitControl;
+import lhv.vmx.controls.PinBasedControl;
+import lhv.vmx.exit.ExitReason;
+import lhv.vmx.vmcs.Vmcs;
+import lhv.vmx.vmcs.VmcsField;
+
+import static lhv.vmx.vmcs.VmcsField.*;
+
+/**
+ * The VM-exit procedure of SDM Vol. 3C chapter 28: recording the exit information (28.2), updating
+ * processor state (28.3 saving guest state), saving MSRs (28.4), loading host state (28.5), loading
+ * host MSRs (28.6), and VMX aborts (28.7). Also the exits that follow a VM-entry failure (27.8).
+ *
+ * <p>Context: runs inside the instruction or event that caused the exit, in VMX non-root operation
+ * (or at the end of a failed VM entry); leaves the processor in VMX root operation and finally
+ * throws {@link VmExitSignal} to abandon what the guest was doing.
+ */
+public final class VmExit {
+    /** VMX-abort indicators, SDM 28.7. */
+    public static final int ABORT_SAVING_GUEST_MSRS = 1, ABORT_LOADING_HOST_MSRS = 4;
+
+    private final Vmx vmx;
+    private final Cpu cpu;
+
+    /**
+     * IDT-vectoring information of the exit being performed (SDM 25.9.3: the event whose delivery
+     * was under way, with its error code), or 0; set by the event intercepts, consumed by the exit.
+     */
+    public int vectoringInfo;
+    public int vectoringErrorCode;
+
+    /** Set after a VMX abort: the indicator written to the VMCS region. */
+    public int abortIndicator;
+
+    public VmExit(Vmx vmx) {
+        this.vmx = vmx;
+        this.cpu = vmx.cpu;
+    }
+
+    // ---- entry points ----
+
+    /**
+     * A VM exit caused by executing an instruction (fault-like: the saved RIP is that of the
+     * instruction, SDM 28.3.3): records the instruction length and information, then exits.
+     *
+     * @param guestLinear the guest-linear-address field value, or -1 when the reason defines none
+     */
+    public void instructionExit(int reason, long qualification, int length, int instructionInfo, long guestLinear) {
+        cpu.rip -= length; // during execution cpu.rip already points past the instruction
+        vmx.write(VM_EXIT_INSTRUCTION_LEN, length);
+        vmx.write(VMX_INSTRUCTION_INFO, instructionInfo);
+        if (guestLinear != -1) vmx.write(GUEST_LINEAR_ADDRESS, guestLinear);
+        exit(reason, qualification, 0, 0);
+    }
+
+    /**
+     * A VM exit with the guest's RIP as it stands (exits between instructions, or events whose
+     * RIP the event-delivery code already established).
+     *
+     * @param interruptionInfo VM-exit interruption information (0 = not valid), SDM 25.9.2
+     */
+    public void exit(int reason, long qualification, int interruptionInfo, int interruptionErrorCode) {
+        perform(reason, qualification, interruptionInfo, interruptionErrorCode);
+        throw signal();
+    }
+
+    /**
+     * The signal that abandons the guest's instruction: to Java when the root software is Java. After
+     * a VMX abort the processor is shut down; the run loop then stops with SHUTDOWN, not VM_EXIT.
+     */
+    public VmExitSignal signal() {
+        return vmx.hostIsJava && abortIndicator == 0 ? VmExitSignal.TO_JAVA : VmExitSignal.TO_GUEST_CODE;
+    }
+
+    /** Everything a VM exit does, without throwing (also used by failed VM entries). */
+    public void perform(int reason, long qualification, int interruptionInfo, int interruptionErrorCode) {
+        // SDM 28.2: exit information
+        vmx.write(VM_EXIT_REASON, reason & 0xFFFFL);
+        vmx.write(EXIT_QUALIFICATION, qualification);
+        vmx.write(VM_EXIT_INTR_INFO, interruptionInfo & 0xFFFF_FFFFL);
+        if (interruptionInfo < 0 && (interruptionInfo & 1 << 11) != 0) vmx.write(VM_EXIT_INTR_ERROR_CODE, interruptionErrorCode & 0xFFFF_FFFFL);
+        vmx.write(IDT_VECTORING_INFO_FIELD, vectoringInfo & 0xFFFF_FFFFL);
+        if (vectoringInfo < 0 && (vectoringInfo & 1 << 11) != 0) vmx.write(IDT_VECTORING_ERROR_CODE, vectoringErrorCode & 0xFFFF_FFFFL);
+        vectoringInfo = 0;
+        saveGuestState(reason);
+        int failed = MsrAreas.store(cpu, vmx.read(VM_EXIT_MSR_STORE_ADDR), vmx.read32(VM_EXIT_MSR_STORE_COUNT));
+        if (failed != 0) {
+            abort(ABORT_SAVING_GUEST_MSRS);
+            return;
+        }
+        boolean nmiExit = reason == ExitReason.EXCEPTION_NMI.number && interruptionInfo < 0
+                && (interruptionInfo >>> 8 & 7) == 2;
+        loadHostState(nmiExit);
+    }
+
+    /**
+     * The exit after a VM-entry failure during or after loading guest state (SDM 27.8): reason
+     * with bit 31 set and the qualification are recorded, guest state is not saved, host state and
+     * the VM-exit MSR-load area are loaded.
+     */
+    public void entryFailure(int reason, long qualification) {
+        vmx.write(VM_EXIT_REASON, (reason | ExitReason.ENTRY_FAILURE_BIT) & 0xFFFF_FFFFL);
+        vmx.write(EXIT_QUALIFICATION, qualification);
+        loadHostState(false);
+    }
+
+    // ---- SDM 28.3: saving guest state ----
+
+    private void saveGuestState(int reason) {
+        int exitControls = vmx.read32(VM_EXIT_CONTROLS);
+        vmx.write(GUEST_CR0, cpu.cr0);
+        vmx.write(GUEST_CR3, cpu.cr3);
+        vmx.write(GUEST_CR4, cpu.cr4);
+        if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) {
+            vmx.write(GUEST_DR7, cpu.dr[7]);
+            vmx.write(GUEST_IA32_DEBUGCTL, cpu.debugCtl);
+        }
+        vmx.write(GUEST_SYSENTER_CS, cpu.sysenterCs);
+        vmx.write(GUEST_SYSENTER_ESP, cpu.sysenterEsp);
+        vmx.write(GUEST_SYSENTER_EIP, cpu.sysenterEip);
+        if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) vmx.write(GUEST_IA32_PAT, cpu.pat);
+        if (ExitControl.SAVE_IA32_EFER.isSet(exitControls)) vmx.write(GUEST_IA32_EFER, cpu.efer);
+        if (vmx.caps.storesLmaOnExit()) {
+            // IA32_VMX_MISC[5]: the exit stores EFER.LMA into the "IA-32e mode guest" entry control (SDM 28.2, A.6)
+            long entry = vmx.read(VM_ENTRY_CONTROLS) & ~(long) EntryControl.IA32E_MODE_GUEST.mask();
+            vmx.write(VM_ENTRY_CONTROLS, (cpu.efer & Cr.EFER_LMA) != 0 ? entry | EntryControl.IA32E_MODE_GUEST.mask() : entry);
+        }
+        for (int s = 0; s < 6; s++) saveSegment(s, cpu.seg[s]);
+        saveSegment(6, cpu.ldtr);
+        saveSegment(7, cpu.tr);
+        vmx.write(GUEST_GDTR_BASE, cpu.gdtrBase);
+        vmx.write(GUEST_GDTR_LIMIT, cpu.gdtrLimit);
+        vmx.write(GUEST_IDTR_BASE, cpu.idtrBase);
+        vmx.write(GUEST_IDTR_LIMIT, cpu.idtrLimit);
+        vmx.write(GUEST_RIP, cpu.rip);
+        vmx.write(GUEST_RSP, cpu.gpr[Cpu.RSP]);
+        vmx.write(GUEST_RFLAGS, cpu.getRflags());
+        // SDM 28.3.4: interruptibility (STI/MOV SS blocking, NMI or virtual-NMI blocking) and activity
+        int interruptibility = cpu.interruptShadow & 3;
+        if (vmx.intercepts.nmiBlockedForSave()) interruptibility |= 1 << 3;
+        vmx.write(GUEST_INTERRUPTIBILITY_INFO, interruptibility);
+        vmx.write(GUEST_ACTIVITY_STATE, cpu.activityState);
+        // Pending debug exceptions are not tracked by this processor model (see docs/QUIRKS.md).
+        vmx.write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+        if (ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.isSet(exitControls)
+                && PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.isSet(vmx.read32(PIN_BASED_VM_EXEC_CONTROL))) {
+            vmx.write(VMX_PREEMPTION_TIMER_VALUE, reason == ExitReason.PREEMPTION_TIMER.number ? 0 : vmx.intercepts.preemptionTimerRemaining());
+        }
+    }
+
+    private void saveSegment(int s, Segment seg) {
+        vmx.write(GUEST_SELECTOR[s], seg.selector);
+        vmx.write(GUEST_BASE[s], seg.base);
+        vmx.write(GUEST_LIMIT[s], seg.limit & 0xFFFF_FFFFL);
+        vmx.write(GUEST_AR[s], seg.attributes & 0x1F0FF);
+    }
+
+    // ---- SDM 28.5: loading host state ----
+
+    /** CR0 bits a VM exit or entry does not modify: ET, NW, CD, reserved 15:6, 17, 28:19, 63:32 (SDM 28.5.1, 27.3.2.1). */
+    static final long CR0_UNMODIFIED = Cr.CR0_ET | Cr.CR0_NW | Cr.CR0_CD | 0xFFC0L | 1L << 17 | 0x1FF80000L | 0xFFFF_FFFF_0000_0000L;
+
+    private void loadHostState(boolean nmiExit) {
+        int exitControls = vmx.read32(VM_EXIT_CONTROLS);
+        boolean host64 = ExitControl.HOST_ADDRESS_SPACE_SIZE.isSet(exitControls);
+        // control registers: fixed bits stay as VMX operation requires
+        long cr0Fixed = vmx.caps.cr0Fixed0 | ~vmx.caps.cr0Fixed1;
+        long keep0 = CR0_UNMODIFIED | cr0Fixed;
+        cpu.cr0 = (cpu.cr0 & keep0) | (vmx.read(HOST_CR0) & ~keep0);
+        cpu.cr3 = vmx.read(HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1);
+        long cr4Fixed = vmx.caps.cr4Fixed0 | ~vmx.caps.cr4Fixed1;
+        long cr4 = (cpu.cr4 & cr4Fixed) | (vmx.read(HOST_CR4) & ~cr4Fixed);
+        if (host64) cr4 |= Cr.CR4_PAE; else cr4 &= ~Cr.CR4_PCIDE;
+        cpu.cr4 = cr4;
+        cpu.dr[7] = 0x400;
+        cpu.debugCtl = 0;
+        cpu.sysenterCs = vmx.read(HOST_IA32_SYSENTER_CS);
+        cpu.sysenterEsp = vmx.read(HOST_IA32_SYSENTER_ESP);
+        cpu.sysenterEip = vmx.read(HOST_IA32_SYSENTER_EIP);
+        if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.pat = vmx.read(HOST_IA32_PAT);
+        if (ExitControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(exitControls)) vmx.perfGlobalCtrl = vmx.read(HOST_IA32_PERF_GLOBAL_CTRL);
+        if (ExitControl.LOAD_IA32_EFER.isSet(exitControls)) {
+            cpu.efer = vmx.read(HOST_IA32_EFER);
+        } else {
+            long lm = Cr.EFER_LMA | Cr.EFER_LME;
+            cpu.efer = host64 ? cpu.efer | lm : cpu.efer & ~lm;
+        }
+        // SDM 28.5.2: segment registers with the fixed attributes of host segments
+        int codeAr = 0xB | Segment.AR_S | Segment.AR_P | Segment.AR_G | (host64 ? Segment.AR_L : Segment.AR_DB);
+        cpu.seg[Segment.CS].set((int) vmx.read(HOST_CS_SELECTOR), 0, -1, codeAr);
+        loadHostData(Segment.SS, HOST_SS_SELECTOR, 0);
+        loadHostData(Segment.DS, HOST_DS_SELECTOR, 0);
+        loadHostData(Segment.ES, HOST_ES_SELECTOR, 0);
+        loadHostData(Segment.FS, HOST_FS_SELECTOR, vmx.read(HOST_FS_BASE));
+        loadHostData(Segment.GS, HOST_GS_SELECTOR, vmx.read(HOST_GS_BASE));
+        cpu.tr.set((int) vmx.read(HOST_TR_SELECTOR), vmx.read(HOST_TR_BASE), 0x67, 0xB | Segment.AR_P);
+        cpu.ldtr.set(0, 0, 0, Segment.AR_UNUSABLE);
+        cpu.gdtrBase = vmx.read(HOST_GDTR_BASE);
+        cpu.gdtrLimit = 0xFFFF;
+        cpu.idtrBase = vmx.read(HOST_IDTR_BASE);
+        cpu.idtrLimit = 0xFFFF;
+        // SDM 28.5.3: RIP, RSP, RFLAGS (all flags cleared but bit 1)
+        cpu.rip = vmx.read(HOST_RIP);
+        cpu.gpr[Cpu.RSP] = vmx.read(HOST_RSP);
+        cpu.setRflags(Rflags.FIXED1);
+        cpu.cpl = 0;
+        cpu.interruptShadow = 0;
+        cpu.activityState = 0;
+        if (nmiExit) cpu.nmiBlocked = true;
+        cpu.nonRoot = false;
+        vmx.intercepts.leaveNonRoot();
+        cpu.stateChanged();
+        // no VPIDs: translations of the guest must not survive (SDM 29.4.3.3); the MMU retags in O(1)
+        cpu.mmu.flush(true);
+        // SDM 28.6: VM-exit MSR-load area
+        int failed = MsrAreas.load(cpu, vmx.read(VM_EXIT_MSR_LOAD_ADDR), vmx.read32(VM_EXIT_MSR_LOAD_COUNT));
+        if (failed != 0) abort(ABORT_LOADING_HOST_MSRS);
+    }
+
+    /** SS, DS, ES, FS, GS: unusable with a null selector, otherwise read/write accessed data, 4 GiB, DPL 0. */
+    private void loadHostData(int s, VmcsField selectorField, long base) {
+        int selector = (int) vmx.read(selectorField);
+        int ar = selector == 0 ? Segment.AR_UNUSABLE : 3 | Segment.AR_S | Segment.AR_P | Segment.AR_DB | Segment.AR_G;
+        cpu.seg[s].set(selector, base, -1, ar);
+    }
+
+    // ---- SDM 28.7: VMX abort ----
+
+    private void abort(int indicator) {
+        abortIndicator = indicator;
+        Vmcs.writeAbortIndicator(cpu.mem, vmx.vmcs.pointer(), indicator);
+        cpu.nonRoot = false;
+        vmx.intercepts.leaveNonRoot();
+        cpu.activityState = 2; // shutdown
+        cpu.requestStop(StopReason.SHUTDOWN);
+    }
+
+    /** Guest segment fields indexed ES, CS, SS, DS, FS, GS, LDTR, TR: encodings step by 2 (SDM Appendix B). */
+    static final VmcsField[] GUEST_SELECTOR = segmentFields(GUEST_ES_SELECTOR), GUEST_BASE = segmentFields(GUEST_ES_BASE),
+            GUEST_LIMIT = segmentFields(GUEST_ES_LIMIT), GUEST_AR = segmentFields(GUEST_ES_AR_BYTES);
+
+    private static VmcsField[] segmentFields(VmcsField es) {
+        VmcsField[] f = new VmcsField[8];
+        for (int s = 0; s < 8; s++) f[s] = VmcsField.forEncoding(es.encoding + 2 * s);
+        return f;
+    }
+}
