@@ -645,4 +645,23 @@ class GuestExitsTest {
         assertEquals(GUEST_RIP0 + 1, t.r(GUEST_RIP), "RIP of the INT instruction");
         assertEquals(2, t.r(VM_EXIT_INSTRUCTION_LEN));
     }
+
+    @Test
+    void rdseedExitReportsDestinationAndSize() {
+        secondary(SecondaryProcessorControl.RDSEED_EXITING);
+        // rdseed rdx = 48 0F C7 FA
+        assertExit(ExitReason.RDSEED, 0, 4, run(0x48, 0x0F, 0xC7, 0xFA));
+        assertEquals(2 << 3 | 2 << 11, t.r(VMX_INSTRUCTION_INFO), "RDX, 64-bit");
+    }
+
+    @Test
+    void interruptWindowWakesAHaltedGuest() {
+        t.primary(INTERRUPT_WINDOW_EXITING);
+        t.w(GUEST_RFLAGS, 0x202);
+        t.w(GUEST_ACTIVITY_STATE, 1);
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.INTERRUPT_WINDOW.number, t.r(VM_EXIT_REASON));
+        assertEquals(1, t.r(GUEST_ACTIVITY_STATE), "the guest was halted");
+        assertEquals(0, t.cpu.activityState, "the host runs");
+    }
 }
