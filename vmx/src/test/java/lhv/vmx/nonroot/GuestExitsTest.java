@@ -664,4 +664,44 @@ class GuestExitsTest {
         assertEquals(1, t.r(GUEST_ACTIVITY_STATE), "the guest was halted");
         assertEquals(0, t.cpu.activityState, "the host runs");
     }
+
+    @Test
+    void everyVmxInstructionExitsInNonRootOperation() {
+        java.util.Map<lhv.cpu.intercept.VmxInstruction, ExitReason> expected = new java.util.EnumMap<>(lhv.cpu.intercept.VmxInstruction.class);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMCALL, ExitReason.VMCALL);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMCLEAR, ExitReason.VMCLEAR);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMLAUNCH, ExitReason.VMLAUNCH);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMPTRLD, ExitReason.VMPTRLD);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMPTRST, ExitReason.VMPTRST);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMREAD, ExitReason.VMREAD);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMRESUME, ExitReason.VMRESUME);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMWRITE, ExitReason.VMWRITE);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMXOFF, ExitReason.VMOFF);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMXON, ExitReason.VMON);
+        boolean first = true;
+        for (var e : expected.entrySet()) {
+            if (first) launchOnly(); else t.ok(t.vmx.vmresume());
+            first = false;
+            lhv.cpu.decode.Insn insn = new lhv.cpu.decode.Insn();
+            insn.hasModrm = true;
+            insn.mem = true;
+            insn.base = Cpu.RBX;
+            insn.index = lhv.cpu.decode.Insn.NO_REG;
+            insn.seg = lhv.cpu.Segment.DS;
+            insn.addrSize = 8;
+            insn.disp = 0x40;
+            insn.length = 5;
+            t.cpu.instructionStart = GUEST_RIP0;
+            t.cpu.rip = GUEST_RIP0 + 5;
+            assertThrows(VmExitSignal.class, () -> t.vmx.execute(t.cpu, e.getKey(), insn), e.getKey().name());
+            assertEquals(e.getValue().number, t.r(VM_EXIT_REASON), e.getKey().name());
+            assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+            assertEquals(5, t.r(VM_EXIT_INSTRUCTION_LEN));
+        }
+        t.ok(t.vmx.vmresume());
+        for (var undefined : new lhv.cpu.intercept.VmxInstruction[]{lhv.cpu.intercept.VmxInstruction.INVEPT,
+                lhv.cpu.intercept.VmxInstruction.INVVPID, lhv.cpu.intercept.VmxInstruction.VMFUNC}) {
+            assertEquals(6, assertThrows(CpuFault.class, () -> t.vmx.execute(t.cpu, undefined, new lhv.cpu.decode.Insn())).vector);
+        }
+    }
 }
