@@ -104,13 +104,13 @@ public final class Intercepts {
             timerStartTsc = cpu.tsc();
             timerValue = vmx.read32(VMX_PREEMPTION_TIMER_VALUE) & 0xFFFF_FFFFL;
         }
-        if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injection wakes from HLT (SDM 27.6.3)
+        if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injecting an event leaves the HLT state (SDM 27.6)
         cpu.boundaryWork = injection != 0 || timerActive
                 || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()
                 | PrimaryProcessorControl.NMI_WINDOW_EXITING.mask())) != 0;
     }
 
-    /** Called by every VM exit: VM exits clear the valid bit of the VM-entry interruption information (SDM 28.2.5? 25.8.3). */
+    /** Called by every VM exit, which clears the valid bit of the VM-entry interruption-information field (SDM 28.2). */
     public void leaveNonRoot() {
         cpu.boundaryWork = false;
         injection = 0;
