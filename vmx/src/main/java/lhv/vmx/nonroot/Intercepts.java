@@ -98,6 +98,13 @@ public final class Intercepts {
         injection = info < 0 ? info : 0;
         injecting = false;
         mtfPendingAfterInjection = false;
+        if (injection != 0 && (injection >>> 8 & 7) == 7) {
+            // type 7 (other event), vector 0: only an MTF VM exit pending before the first instruction (SDM 27.5.2)
+            injection = 0;
+            mtfPendingAfterInjection = true;
+        } else if (injection != 0) {
+            cpu.interruptShadow = 0; // a vectoring entry leaves no blocking by STI or MOV SS (SDM 27.6.1)
+        }
         mtfArmedAt = cpu.instructionsRetired;
         timerActive = pin(PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER);
         if (timerActive) {
@@ -105,7 +112,7 @@ public final class Intercepts {
             timerValue = vmx.read32(VMX_PREEMPTION_TIMER_VALUE) & 0xFFFF_FFFFL;
         }
         if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injecting an event leaves the HLT state (SDM 27.6)
-        cpu.boundaryWork = injection != 0 || timerActive
+        cpu.boundaryWork = injection != 0 || mtfPendingAfterInjection || timerActive
                 || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()
                 | PrimaryProcessorControl.NMI_WINDOW_EXITING.mask())) != 0;
     }

@@ -704,4 +704,12 @@ class GuestExitsTest {
             assertEquals(6, assertThrows(CpuFault.class, () -> t.vmx.execute(t.cpu, undefined, new lhv.cpu.decode.Insn())).vector);
         }
     }
+
+    @Test
+    void injectingOtherEventZeroMakesAnMtfExitPending() {
+        t.w(VM_ENTRY_INTR_INFO_FIELD, 0x8000_0700L); // type 7, vector 0: pending MTF, even with MTF off
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP), "before the first instruction");
+    }
 }
