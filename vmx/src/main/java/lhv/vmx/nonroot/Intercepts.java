@@ -27,7 +27,7 @@ import static lhv.vmx.vmcs.VmcsField.*;
  * 26.2 other causes) and how the others behave differently (26.3: CR read shadows, host-owned CR
  * bits, TSC offsetting, RDTSCP enable), plus the work at instruction boundaries: delivering the event
  * VM entry injects (27.6), the monitor trap flag (26.5.2), the VMX-preemption timer (26.5.1) and
- * the interrupt and NMI windows (26.7.5, 26.7.6).
+ * the interrupt and NMI windows (26.2).
  *
  * <p>Context: guest execution in VMX non-root operation, called by the interpreter and the
  * system unit through {@link lhv.cpu.intercept.Virtualization}. The VM-execution controls cannot
@@ -99,11 +99,11 @@ public final class Intercepts {
         injecting = false;
         mtfPendingAfterInjection = false;
         if (injection != 0 && (injection >>> 8 & 7) == 7) {
-            // type 7 (other event), vector 0: only an MTF VM exit pending before the first instruction (SDM 27.5.2)
+            // type 7 (other event), vector 0: only an MTF VM exit pending before the first instruction (SDM 27.6.2)
             injection = 0;
             mtfPendingAfterInjection = true;
         } else if (injection != 0) {
-            cpu.interruptShadow = 0; // a vectoring entry leaves no blocking by STI or MOV SS (SDM 27.6.1)
+            cpu.interruptShadow = 0; // a vectoring entry leaves no blocking by STI or MOV SS (SDM 27.7.1)
         }
         mtfArmedAt = cpu.instructionsRetired;
         timerActive = pin(PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER);
@@ -111,7 +111,7 @@ public final class Intercepts {
             timerStartTsc = cpu.tsc();
             timerValue = vmx.read32(VMX_PREEMPTION_TIMER_VALUE) & 0xFFFF_FFFFL;
         }
-        if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injecting an event leaves the HLT state (SDM 27.6)
+        if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injecting an event leaves the HLT state (SDM 27.7.2)
         cpu.boundaryWork = injection != 0 || mtfPendingAfterInjection || timerActive
                 || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()
                 | PrimaryProcessorControl.NMI_WINDOW_EXITING.mask())) != 0;
@@ -440,7 +440,7 @@ public final class Intercepts {
         int vector = info & 0xFF, type = info >>> 8 & 7;
         int errorCode = (info & 1 << 11) != 0 ? vmx.read32(VM_ENTRY_EXCEPTION_ERROR_CODE) : -1;
         if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && type != 4 && type != 5 && type != 6) {
-            mtfPendingAfterInjection = true; // SDM 27.7.1: MTF exit right after delivery of a non-software event
+            mtfPendingAfterInjection = true; // SDM 27.7, monitor trap flag: MTF exit right after delivery of a non-software event
         }
         mtfArmedAt = cpu.instructionsRetired;
         injecting = true;
