@@ -18,7 +18,6 @@ import lhv.vmx.exit.ExitQualification.DrAccess;
 import lhv.vmx.exit.ExitQualification.IoAccess;
 import lhv.vmx.exit.ExitReason;
 import lhv.vmx.exit.InstructionInformation;
-import lhv.vmx.transition.VmExit;
 
 import static lhv.vmx.vmcs.VmcsField.*;
 
