@@ -1,0 +1,187 @@
+package lhv.machine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import lhv.cpu.model.CpuModel;
+import lhv.platform.loader.BootImage;
+import lhv.platform.loader.LoadException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Runs tiny hand-assembled 64-bit flat binaries (bytes from nasm, listed beside each) to each way a run ends. */
+class MachineTest {
+    @TempDir Path dir;
+    final ByteArrayOutputStream console = new ByteArrayOutputStream();
+
+    Machine machine(byte[] code) throws Exception {
+        Path p = dir.resolve("flat.bin");
+        Files.write(p, code);
+        Machine m = Machine.builder().memory(16L << 20).console(console).build();
+        m.boot(new BootImage(p, "flat.bin", "", List.of(), OptionalLong.of(0x100000)));
+        return m;
+    }
+
+    static byte[] b(int... v) {
+        byte[] r = new byte[v.length];
+        for (int i = 0; i < v.length; i++) r[i] = (byte) v[i];
+        return r;
+    }
+
+    @Test
+    void guestReadsFwCfgSignatureAndExitsWithA32BitWrite() throws Exception {
+        // mov dx,0x510; xor eax,eax; out dx,ax; mov ecx,4; l: mov dx,0x511; in al,dx; mov dx,0x3f8; out dx,al;
+        // dec ecx; jnz l; mov eax,0x42; out 0xf4,eax; hlt
+        byte[] code = b(0x66, 0xba, 0x10, 0x05, 0x31, 0xc0, 0x66, 0xef, 0xb9, 0x04, 0x00, 0x00,
+                0x00, 0x66, 0xba, 0x11, 0x05, 0xec, 0x66, 0xba, 0xf8, 0x03, 0xee, 0xff,
+                0xc9, 0x75, 0xf2, 0xb8, 0x42, 0x00, 0x00, 0x00, 0xe7, 0xf4, 0xf4);
+        try (Machine m = machine(code)) {
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+            assertEquals(0x85, r.exitStatus());
+            assertEquals("QEMU", console.toString());
+            assertEquals("debug-exit, status 133 (value 0x42)", r.summary().substring(4, r.summary().indexOf(';')));
+        }
+    }
+
+    @Test
+    void hltWithInterruptsDisabledEndsWithStatusZero() throws Exception {
+        try (Machine m = machine(b(0xfa, 0xf4))) { // cli; hlt
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.HALTED, r.outcome());
+            assertEquals(0, r.exitStatus());
+            assertEquals(2, r.instructions());
+            assertTrue(r.summary().contains("HLT with interrupts disabled"), r.summary());
+        }
+    }
+
+    @Test
+    void hltWithInterruptsEnabledAlsoEndsTheRun() throws Exception {
+        try (Machine m = machine(b(0xfb, 0xf4))) { // sti; hlt
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.HALTED, r.outcome());
+            assertTrue(r.summary().contains("nothing on this board raises interrupts"), r.summary());
+        }
+    }
+
+    @Test
+    void tripleFaultIsAShutdown() throws Exception {
+        try (Machine m = machine(b(0x0f, 0x0b))) { // ud2 with no IDT: #UD -> #GP -> #DF -> shutdown
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.SHUTDOWN, r.outcome());
+            assertEquals(4, r.exitStatus());
+        }
+    }
+
+    @Test
+    void instructionLimitAcrossSlices() throws Exception {
+        try (Machine m = machine(b(0xeb, 0xfe))) { // jmp $
+            long n = Machine.SLICE * 2 + 5;
+            RunResult r = m.run(new RunLimits(n, null));
+            assertEquals(Outcome.INSTRUCTION_LIMIT, r.outcome());
+            assertEquals(n, r.instructions());
+            assertEquals(6, r.exitStatus());
+        }
+    }
+
+    @Test
+    void wallClockTimeout() throws Exception {
+        try (Machine m = machine(b(0xeb, 0xfe))) {
+            RunResult r = m.run(new RunLimits(0, Duration.ofMillis(200)));
+            assertEquals(Outcome.TIMEOUT, r.outcome());
+            assertEquals(8, r.exitStatus());
+            assertTrue(r.nanos() >= 200_000_000L);
+        }
+    }
+
+    @Test
+    void unimplementedInstructionIsReportedWithItsAddress() throws Exception {
+        try (Machine m = machine(b(0xd9, 0xe8))) { // fld1 (x87)
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.NOT_IMPLEMENTED, r.outcome(), r.summary());
+            assertEquals(10, r.exitStatus());
+            assertTrue(r.detail().startsWith("not implemented: "), r.detail());
+            assertTrue(r.detail().contains("0x100000"), r.detail());
+        }
+    }
+
+    @Test
+    void unclaimedPortsAreLoggedWhenAsked() throws Exception {
+        Path p = dir.resolve("io.bin");
+        Files.write(p, b(0xe4, 0x99, 0xfa, 0xf4)); // in al,0x99; cli; hlt
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        try (Machine m = Machine.builder().memory(16L << 20).logUnhandledIo(new PrintStream(log, true)).build()) {
+            m.boot(new BootImage(p, "io.bin", "", List.of(), OptionalLong.of(0x100000)));
+            m.run(RunLimits.NONE);
+            assertEquals(0xFF, m.cpu().gpr[0] & 0xFF);
+        }
+        assertEquals("hv: unhandled I/O: inb port 0x0099", log.toString().trim());
+    }
+
+    @Test
+    void failedLoadLeavesTheProcessorAtReset() throws Exception {
+        try (Machine m = Machine.builder().memory(16L << 20).build()) {
+            assertThrows(LoadException.class, () -> m.boot(BootImage.of(dir.resolve("missing"))));
+            assertEquals(0xFFF0, m.cpu().rip);
+            assertNull(m.bootState());
+        }
+    }
+
+    @Test
+    void stateDumpHasRegistersControlRegistersAndSelectors() throws Exception {
+        try (Machine m = machine(b(0xfa, 0xf4))) {
+            m.run(RunLimits.NONE);
+            Path out = dir.resolve("state.json");
+            StateDump.write(m.cpu(), out);
+            JsonNode j = new ObjectMapper().readTree(out.toFile());
+            assertEquals("0x100002", j.get("rip").asText());
+            assertEquals("0x80000", j.get("rsp").asText());
+            assertEquals("0x2", j.get("rflags").asText());
+            assertEquals("0x2000", j.get("cr3").asText());
+            assertEquals("0x500", j.get("efer").asText());
+            assertEquals("0x8", j.get("cs").asText());
+            assertEquals("0x10", j.get("ss").asText());
+            assertEquals("LONG64", j.get("mode").asText());
+            for (String k : List.of("rax", "r15", "cr0", "cr2", "cr4", "ds", "es", "fs", "gs")) assertTrue(j.has(k), k);
+        }
+    }
+
+    @Test
+    void builderRejectsBadMemorySizesAndKnowsVmx() {
+        assertThrows(IllegalArgumentException.class, () -> Machine.builder().memory(1000).build());
+        try (Machine m = Machine.builder().memory(16L << 20).cpuModel(CpuModel.withoutVmx()).vmx(true).build()) {
+            assertFalse(m.vmxEnabled());
+            assertSame(lhv.cpu.intercept.Virtualization.NONE, m.cpu().vmx);
+        }
+        try (Machine m = Machine.builder().memory(16L << 20).build()) {
+            assertTrue(m.vmxEnabled());
+            assertSame(m.vmx(), m.cpu().vmx, "Vmx.attach installed the VMX unit in the processor");
+        }
+        try (Machine m = Machine.builder().memory(16L << 20).vmx(false).build()) {
+            assertFalse(m.vmxEnabled());
+        }
+    }
+
+    @Test
+    void boardDevicesAnswerOnTheirPorts() {
+        try (Machine m = Machine.builder().memory(16L << 20).build()) {
+            assertEquals(0x60, m.ports().in(0x3FD, 1), "UART LSR");
+            m.ports().out(0x70, 1, 0x15);
+            assertEquals(640 & 0xFF, m.ports().in(0x71, 1), "CMOS base memory low byte");
+            m.ports().out(0x21, 1, 0xFB);
+            assertEquals(0xFB, m.ports().in(0x21, 1), "PIC mask");
+            assertEquals(0xFF, m.ports().in(0x80, 1), "POST port");
+            m.ports().out(0x510, 2, 3);
+            assertEquals(0, m.ports().in(0x511, 1), "16 MiB = 0x01000000: low byte 0");
+        }
+    }
+}

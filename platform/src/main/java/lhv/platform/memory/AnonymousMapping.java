@@ -1,0 +1,93 @@
+package lhv.platform.memory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Reserves guest RAM from the host the way a hypervisor does: one private anonymous mapping with no
+ * swap reservation, so the host commits a page only when the guest (or a loader) first touches it.
+ * A 4 GiB guest that runs a hello-world costs a few pages, not 4 GiB.
+ *
+ * <p>Context: Java host, machine construction and teardown. Uses {@code mmap}/{@code munmap} of the
+ * C library through the foreign-function API (Linux and macOS flag values). Where that is not
+ * possible (another OS, native access denied) it falls back to an {@link Arena} allocation, which
+ * the JDK zero-fills and therefore commits in full; {@link #lazy()} tells which one was used.
+ */
+final class AnonymousMapping implements AutoCloseable {
+    private static final int PROT_READ = 1, PROT_WRITE = 2;
+
+    private final MemorySegment segment;
+    private final Arena fallbackArena;
+    private final MethodHandle munmap;
+    private boolean closed;
+
+    private AnonymousMapping(MemorySegment segment, Arena fallbackArena, MethodHandle munmap) {
+        this.segment = segment;
+        this.fallbackArena = fallbackArena;
+        this.munmap = munmap;
+    }
+
+    /** Maps {@code size} bytes (a multiple of 4 KiB) of zeroed, lazily committed memory. */
+    static AnonymousMapping allocate(long size) {
+        int flags = mapFlags();
+        if (flags != 0) {
+            try {
+                Linker linker = Linker.nativeLinker();
+                var libc = linker.defaultLookup();
+                MethodHandle mmap = linker.downcallHandle(libc.find("mmap").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+                MethodHandle munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                MemorySegment addr = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, size,
+                        PROT_READ | PROT_WRITE, flags, -1, 0L);
+                if (addr.address() != -1L && addr.address() != 0L) {
+                    return new AnonymousMapping(addr.reinterpret(size), null, munmap);
+                }
+            } catch (Throwable e) {
+                // Native access unavailable (e.g. --enable-native-access not granted): fall back below.
+            }
+        }
+        Arena arena = Arena.ofShared();
+        return new AnonymousMapping(arena.allocate(size, 4096), arena, null);
+    }
+
+    /** MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE for the host OS, or 0 when we do not know its values. */
+    private static int mapFlags() {
+        String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
+        if (os.contains("linux")) return 0x02 | 0x20 | 0x4000;
+        if (os.contains("mac")) return 0x0002 | 0x1000 | 0x0040;
+        return 0;
+    }
+
+    MemorySegment segment() {
+        return segment;
+    }
+
+    /** True when the memory comes from mmap and is committed page by page on first touch. */
+    boolean lazy() {
+        return munmap != null;
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        if (fallbackArena != null) {
+            fallbackArena.close();
+            return;
+        }
+        try {
+            int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(segment.address()), segment.byteSize());
+            if (rc != 0) throw new IllegalStateException("munmap failed for guest RAM");
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("munmap failed for guest RAM", e);
+        }
+    }
+}
