@@ -645,4 +645,71 @@ class GuestExitsTest {
         assertEquals(GUEST_RIP0 + 1, t.r(GUEST_RIP), "RIP of the INT instruction");
         assertEquals(2, t.r(VM_EXIT_INSTRUCTION_LEN));
     }
+
+    @Test
+    void rdseedExitReportsDestinationAndSize() {
+        secondary(SecondaryProcessorControl.RDSEED_EXITING);
+        // rdseed rdx = 48 0F C7 FA
+        assertExit(ExitReason.RDSEED, 0, 4, run(0x48, 0x0F, 0xC7, 0xFA));
+        assertEquals(2 << 3 | 2 << 11, t.r(VMX_INSTRUCTION_INFO), "RDX, 64-bit");
+    }
+
+    @Test
+    void interruptWindowWakesAHaltedGuest() {
+        t.primary(INTERRUPT_WINDOW_EXITING);
+        t.w(GUEST_RFLAGS, 0x202);
+        t.w(GUEST_ACTIVITY_STATE, 1);
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.INTERRUPT_WINDOW.number, t.r(VM_EXIT_REASON));
+        assertEquals(1, t.r(GUEST_ACTIVITY_STATE), "the guest was halted");
+        assertEquals(0, t.cpu.activityState, "the host runs");
+    }
+
+    @Test
+    void everyVmxInstructionExitsInNonRootOperation() {
+        java.util.Map<lhv.cpu.intercept.VmxInstruction, ExitReason> expected = new java.util.EnumMap<>(lhv.cpu.intercept.VmxInstruction.class);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMCALL, ExitReason.VMCALL);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMCLEAR, ExitReason.VMCLEAR);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMLAUNCH, ExitReason.VMLAUNCH);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMPTRLD, ExitReason.VMPTRLD);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMPTRST, ExitReason.VMPTRST);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMREAD, ExitReason.VMREAD);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMRESUME, ExitReason.VMRESUME);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMWRITE, ExitReason.VMWRITE);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMXOFF, ExitReason.VMOFF);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMXON, ExitReason.VMON);
+        boolean first = true;
+        for (var e : expected.entrySet()) {
+            if (first) launchOnly(); else t.ok(t.vmx.vmresume());
+            first = false;
+            lhv.cpu.decode.Insn insn = new lhv.cpu.decode.Insn();
+            insn.hasModrm = true;
+            insn.mem = true;
+            insn.base = Cpu.RBX;
+            insn.index = lhv.cpu.decode.Insn.NO_REG;
+            insn.seg = lhv.cpu.Segment.DS;
+            insn.addrSize = 8;
+            insn.disp = 0x40;
+            insn.length = 5;
+            t.cpu.instructionStart = GUEST_RIP0;
+            t.cpu.rip = GUEST_RIP0 + 5;
+            assertThrows(VmExitSignal.class, () -> t.vmx.execute(t.cpu, e.getKey(), insn), e.getKey().name());
+            assertEquals(e.getValue().number, t.r(VM_EXIT_REASON), e.getKey().name());
+            assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+            assertEquals(5, t.r(VM_EXIT_INSTRUCTION_LEN));
+        }
+        t.ok(t.vmx.vmresume());
+        for (var undefined : new lhv.cpu.intercept.VmxInstruction[]{lhv.cpu.intercept.VmxInstruction.INVEPT,
+                lhv.cpu.intercept.VmxInstruction.INVVPID, lhv.cpu.intercept.VmxInstruction.VMFUNC}) {
+            assertEquals(6, assertThrows(CpuFault.class, () -> t.vmx.execute(t.cpu, undefined, new lhv.cpu.decode.Insn())).vector);
+        }
+    }
+
+    @Test
+    void injectingOtherEventZeroMakesAnMtfExitPending() {
+        t.w(VM_ENTRY_INTR_INFO_FIELD, 0x8000_0700L); // type 7, vector 0: pending MTF, even with MTF off
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP), "before the first instruction");
+    }
 }
