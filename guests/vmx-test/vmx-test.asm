@@ -76,6 +76,7 @@ EFER_LME            equ 1 << 8
 ; VM-execution, VM-exit and VM-entry control bits (SDM 25.6.1, 25.6.2, 25.7.1, 25.8.1)
 PROC_HLT_EXITING    equ 1 << 7
 PROC_CR3_LOAD_EXIT  equ 1 << 15
+PROC_MOV_DR_EXITING equ 1 << 23
 PROC_USE_IO_BITMAPS equ 1 << 25
 PROC_USE_MSR_BITMAPS equ 1 << 28
 EXIT_HOST_ADDR_64   equ 1 << 9
@@ -126,10 +127,12 @@ VMCS_EXIT_MSR_LD_CNT equ 0x4010
 VMCS_ENTRY_CTLS     equ 0x4012
 VMCS_ENTRY_MSR_LD_CNT equ 0x4014
 VMCS_ENTRY_INTR_INFO equ 0x4016
+VMCS_ENTRY_INSTR_LEN equ 0x401A
 ; 32-bit read-only data
 VMCS_VM_INSTR_ERROR equ 0x4400
 VMCS_EXIT_REASON    equ 0x4402
 VMCS_EXIT_INTR_INFO equ 0x4404
+VMCS_EXIT_INTR_ERROR equ 0x4406
 VMCS_EXIT_INSTR_LEN equ 0x440C
 VMCS_EXIT_INSTR_INFO equ 0x440E
 ; 32-bit guest state
@@ -209,6 +212,7 @@ EXIT_HLT            equ 12
 EXIT_VMCALL         equ 18
 EXIT_VMREAD         equ 23
 EXIT_CR_ACCESS      equ 28
+EXIT_DR_ACCESS      equ 29
 EXIT_IO             equ 30
 EXIT_MSR_READ       equ 31
 EXIT_MSR_WRITE      equ 32
@@ -234,6 +238,9 @@ RDMSR_FAKE_EDX      equ 0x11223344
 EFER_FAKE_EAX       equ 0x0000D00D
 WRMSR_VALUE_EAX     equ 0xCAFEF00D
 WRMSR_VALUE_EDX     equ 0x00000000
+DR7_FAKE            equ 0x00000401
+UNMAPPED            equ 0x40000000      ; first byte above the identity-mapped GiB: PDPT[1] not present
+PFEC_W              equ 1 << 1          ; page-fault error code: write access
 
 ; The ports and MSRs the bitmaps intercept
 PORT_A_IMM          equ 0x80            ; bitmap A, OUT imm8
@@ -638,7 +645,7 @@ vmx_test:
     mov [ctl_pin], eax
     mov r13d, edx                       ; r13 accumulates required-but-unsupported bits
     mov ecx, [msr_proc]
-    mov esi, PROC_HLT_EXITING | PROC_CR3_LOAD_EXIT | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS
+    mov esi, PROC_HLT_EXITING | PROC_CR3_LOAD_EXIT | PROC_MOV_DR_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS
     call adjust_controls
     mov [ctl_proc], eax
     or r13d, edx
@@ -737,9 +744,11 @@ vmx_test:
     VMW VMCS_EXIT_CTLS, rax
     mov eax, [ctl_entry]
     VMW VMCS_ENTRY_CTLS, rax
-    VMW VMCS_EXC_BITMAP, 1 << 6         ; #UD exits; everything else goes to the guest's IDT
-    VMW VMCS_PF_EC_MASK, 0
-    VMW VMCS_PF_EC_MATCH, 0
+    ; #UD exits; #PF exits only when its error code has W set (PFEC & mask == match with bit 14 set,
+    ; SDM 26.2); everything else goes to the guest's IDT.
+    VMW VMCS_EXC_BITMAP, (1 << 6) | (1 << 14)
+    VMW VMCS_PF_EC_MASK, PFEC_W
+    VMW VMCS_PF_EC_MATCH, PFEC_W
     VMW VMCS_EXIT_MSR_ST_CNT, 0
     VMW VMCS_EXIT_MSR_LD_CNT, 0
     VMW VMCS_ENTRY_MSR_LD_CNT, 0
@@ -1446,7 +1455,34 @@ action_vmread:
     TAP e, "VMREAD exit: instruction information names RDI (field) and RAX (register destination)"
     ret
 
+action_pf_write:
+    mov edi, VMCS_EXIT_INTR_ERROR
+    vmread rax, rdi
+    cmp rax, PFEC_W
+    TAP e, "#PF exit: exit interruption error code 2 (write to a not-present page)"
+    ret
+
+action_dr_read:
+    mov qword [rbp + R_RAX], DR7_FAKE
+    ret
+
+; HLT: leave RIP at the HLT (advance 0) and inject #BP as a software exception of length 1, so the
+; guest's handler returns past the HLT (SDM 27.6.1.1: RIP + instruction length is pushed).
+action_hlt:
+    mov edi, VMCS_ENTRY_INTR_INFO
+    mov esi, (1 << 31) | (6 << 8) | 3
+    call vmwrite_checked
+    mov edi, VMCS_ENTRY_INSTR_LEN
+    mov esi, 1
+    call vmwrite_checked
+    ret
+
 action_vmcall:
+    ; every VM exit clears the valid bit of the VM-entry interruption information (SDM 28.2)
+    mov edi, VMCS_ENTRY_INTR_INFO
+    vmread rax, rdi
+    bt eax, 31
+    TAP nc, "VM exit cleared the valid bit of the VM-entry interruption-information field"
     mov rax, [rbp + R_RAX]
     test rax, rax
     TAP z, "VMCALL exit: guest RAX carries the hypercall number 0 (done)"
@@ -1623,9 +1659,46 @@ g_vmread:
 g_ud2:
     ud2
 
-    ; HLT with "HLT exiting".
+    ; #PF with the error-code mask/match rule: a write fault (W=1) matches and exits; a read fault
+    ; (error code 0) does not and is delivered through the guest IDT, whose handler skips the load.
+g_pf_write:
+    mov dword [UNMAPPED], eax
+g_pf_write_end:
+    NOEXIT_BEGIN
+    mov r13, [page_faults]
+    mov qword [pf_skip], g_pf_read_end - g_pf_read
+    mov byte [pf_expected], 1
+g_pf_read:
+    mov eax, dword [UNMAPPED]
+g_pf_read_end:
+    mov byte [pf_expected], 0
+    cmp r13, [page_faults]
+    setne al
+    cmp r12, [exit_count]
+    sete ah
+    and al, ah
+    cmp qword [pf_error], 0
+    sete ah
+    and al, ah
+    STR esi, "guest: read #PF (error code 0 does not match) is delivered through the guest IDT"
+    call tap
+
+    ; MOV DR with "MOV-DR exiting".
+g_mov_from_dr7:
+    mov rax, dr7
+    cmp rax, DR7_FAKE
+    TAP e, "guest: MOV from DR7 returns the value the host emulated"
+    mov ebx, 0x400
+g_mov_to_dr7:
+    mov dr7, rbx
+
+    ; HLT with "HLT exiting". The host answers by injecting a #BP (software exception, instruction
+    ; length 1) at the HLT: the guest's handler returns to the instruction after it.
+    mov r14, [breakpoints]
 g_hlt:
     hlt
+    cmp r14, [breakpoints]
+    TAP ne, "guest: #BP injected by VM entry (type 6, length 1) reached the guest IDT and returned after HLT"
 
     ; VMCALL always exits (SDM 26.1.2). Function 0: the guest is done.
     xor eax, eax
@@ -1637,6 +1710,21 @@ g_vmcall:
 ; Vector 3 in the shared IDT: only the guest ever raises it.
 breakpoint_handler:
     inc qword [breakpoints]
+    iretq
+
+; Vector 14 in the shared IDT: a page fault the guest provoked on purpose skips the faulting
+; instruction (pf_skip bytes); any other is unexpected.
+page_fault_handler:
+    cmp byte [pf_expected], 0
+    je isr14
+    push rax
+    mov rax, [rsp + 8]                  ; error code
+    mov [pf_error], rax
+    mov rax, [pf_skip]
+    add [rsp + 16], rax                 ; saved RIP
+    inc qword [page_faults]
+    pop rax
+    add rsp, 8                          ; drop the error code
     iretq
 
 ; ---------------------------------------------------------------------------------------------------
@@ -1674,14 +1762,18 @@ isr_common:
     mov al, EXIT_CRASH
     jmp exit_with
 
-; setup_idt: 64-bit interrupt gates for vectors 0-31, vector 3 to the guest's breakpoint handler.
+; setup_idt: 64-bit interrupt gates for vectors 0-31; vectors 3 and 14 go to the handlers the guest uses.
 setup_idt:
     xor ecx, ecx
 .loop:
     mov eax, [isr_table + rcx * 4]
     cmp ecx, 3
-    jne .gate
+    jne .not_bp
     mov eax, breakpoint_handler
+.not_bp:
+    cmp ecx, 14
+    jne .gate
+    mov eax, page_fault_handler
 .gate:
     mov rdi, rcx
     shl rdi, 4
@@ -1922,6 +2014,9 @@ msg_no_long_mode: db "Bail out! the processor has no long mode", 10, 0
 %define Q_CR4_RDX (2 << 8) | (0 << 4) | 4   ; register RDX, MOV to CR, CR4
 %define Q_CR3_RBX (3 << 8) | (0 << 4) | 3   ; register RBX, MOV to CR, CR3
 %define INTR_UD   (1 << 31) | (3 << 8) | 6  ; valid, hardware exception, vector 6, no error code
+%define INTR_PF   (1 << 31) | (1 << 11) | (3 << 8) | 14  ; valid, error code, hardware exception, 14
+%define Q_DR7_FROM_RAX (0 << 8) | (1 << 4) | 7  ; RAX, MOV from DR, DR7
+%define Q_DR7_TO_RBX   (3 << 8) | (0 << 4) | 7  ; RBX, MOV to DR, DR7
 
 s_cpuid:      db "CPUID exits with reason 10", 0
 s_cpuid_i:    db "CPUID exit: instruction length 2", 0
@@ -1957,6 +2052,12 @@ s_cr3:        db "MOV to CR3 of a non-target value exits with reason 28", 0
 s_cr3_i:      db "MOV CR3,RBX exit: qualification 303H (CR3, MOV to CR, RBX), length 3", 0
 s_ud:         db "UD2 (#UD in the exception bitmap) exits with reason 0", 0
 s_ud_i:       db "UD2 exit: interruption information 80000306H (valid, hardware exception, vector 6)", 0
+s_pf:         db "write #PF (error code matches mask/match) exits with reason 0", 0
+s_pf_i:       db "#PF exit: qualification = faulting address 40000000H, interruption information 80000B0EH", 0
+s_dr_from:    db "MOV RAX,DR7 with MOV-DR exiting exits with reason 29", 0
+s_dr_from_i:  db "MOV RAX,DR7 exit: qualification 17H (DR7, MOV from DR, RAX), length 3", 0
+s_dr_to:      db "MOV DR7,RBX with MOV-DR exiting exits with reason 29", 0
+s_dr_to_i:    db "MOV DR7,RBX exit: qualification 307H (DR7, MOV to DR, RBX), length 3", 0
 s_hlt:        db "HLT exits with reason 12", 0
 s_hlt_i:      db "HLT exit: instruction length 1", 0
 s_vmcall:     db "VMCALL exits with reason 18", 0
@@ -1982,7 +2083,10 @@ exit_table:
     dd g_lmsw,        EXIT_CR_ACCESS,  3,  3,  0,            0,                   0,        s_lmsw,      s_lmsw_i,      action_lmsw
     dd g_vmread,      EXIT_VMREAD,     3,  3,  0,            0,                   0,        s_vmread,    s_vmread_i,    action_vmread
     dd g_ud2,         EXIT_EXCEPTION_NMI, 0, 2, 0,           EXF_CHECK_INTR,      INTR_UD,  s_ud,        s_ud_i,        0
-    dd g_hlt,         EXIT_HLT,        1,  1,  0,            0,                   0,        s_hlt,       s_hlt_i,       0
+    dd g_pf_write,    EXIT_EXCEPTION_NMI, 0, g_pf_write_end - g_pf_write, UNMAPPED, EXF_CHECK_QUAL | EXF_CHECK_INTR, INTR_PF, s_pf, s_pf_i, action_pf_write
+    dd g_mov_from_dr7, EXIT_DR_ACCESS, 3,  3,  Q_DR7_FROM_RAX, EXF_CHECK_QUAL,    0,        s_dr_from,   s_dr_from_i,   action_dr_read
+    dd g_mov_to_dr7,  EXIT_DR_ACCESS,  3,  3,  Q_DR7_TO_RBX, EXF_CHECK_QUAL,      0,        s_dr_to,     s_dr_to_i,     0
+    dd g_hlt,         EXIT_HLT,        1,  0,  0,            0,                   0,        s_hlt,       s_hlt_i,       action_hlt
     dd g_vmcall,      EXIT_VMCALL,     3,  3,  0,            EXF_FINAL,           0,        s_vmcall,    s_vmcall_i,    action_vmcall
 exit_table_end:
 EXIT_TABLE_COUNT equ (exit_table_end - exit_table) / EX_SIZE
@@ -2076,5 +2180,10 @@ breakpoints:    resq 1
 expect_entry_failure: resb 1
 alignb 8
 lmsw_source:    resq 1
+page_faults:    resq 1
+pf_skip:        resq 1
+pf_error:       resq 1
+pf_expected:    resb 1
+alignb 8
 tests_run:      resq 1
 tests_failed:   resq 1

@@ -59,8 +59,15 @@ class VmxTestGuestTest {
             "VMREAD exit: instruction information names RDI (field) and RAX (register destination)",
             "guest: INT3 (#BP not in the exception bitmap) is delivered through the guest IDT",
             "UD2 exit: interruption information 80000306H (valid, hardware exception, vector 6)",
+            "#PF exit: qualification = faulting address 40000000H, interruption information 80000B0EH",
+            "#PF exit: exit interruption error code 2 (write to a not-present page)",
+            "guest: read #PF (error code 0 does not match) is delivered through the guest IDT",
+            "MOV RAX,DR7 exit: qualification 17H (DR7, MOV from DR, RAX), length 3",
+            "MOV DR7,RBX exit: qualification 307H (DR7, MOV to DR, RBX), length 3",
             "HLT exits with reason 12",
+            "guest: #BP injected by VM entry (type 6, length 1) reached the guest IDT and returned after HLT",
             "VMCALL exits with reason 18",
+            "VM exit cleared the valid bit of the VM-entry interruption-information field",
             "VMCALL in VMX root operation fails with VM-instruction error 1",
             "VMXOFF succeeds");
 
