@@ -74,6 +74,7 @@ CR4_VMXE            equ 1 << 13
 EFER_LME            equ 1 << 8
 
 ; VM-execution, VM-exit and VM-entry control bits (SDM 25.6.1, 25.6.2, 25.7.1, 25.8.1)
+PIN_PREEMPTION_TIMER equ 1 << 6
 PROC_HLT_EXITING    equ 1 << 7
 PROC_CR3_LOAD_EXIT  equ 1 << 15
 PROC_MOV_DR_EXITING equ 1 << 23
@@ -157,6 +158,7 @@ VMCS_GUEST_TR_AR    equ 0x4822
 VMCS_GUEST_INTERRUPTIBILITY equ 0x4824
 VMCS_GUEST_ACTIVITY equ 0x4826
 VMCS_GUEST_SYSENTER_CS equ 0x482A
+VMCS_PREEMPTION_TIMER equ 0x482E
 ; 32-bit host state
 VMCS_HOST_SYSENTER_CS equ 0x4C00
 ; natural-width control
@@ -211,6 +213,7 @@ EXIT_CPUID          equ 10
 EXIT_HLT            equ 12
 EXIT_VMCALL         equ 18
 EXIT_VMREAD         equ 23
+EXIT_PREEMPTION_TIMER equ 52
 EXIT_CR_ACCESS      equ 28
 EXIT_DR_ACCESS      equ 29
 EXIT_IO             equ 30
@@ -265,6 +268,7 @@ EX_SIZE             equ 40
 EXF_CHECK_QUAL      equ 1
 EXF_CHECK_INTR      equ 2
 EXF_FINAL           equ 4
+EXF_RIP_RANGE       equ 8               ; matches a RIP in [EX_RIP, EX_QUAL)
 
 ; Guest registers saved by exit_entry (offsets from the saved-register block)
 R_RAX equ 0
@@ -644,6 +648,10 @@ vmx_test:
     call adjust_controls
     mov [ctl_pin], eax
     mov r13d, edx                       ; r13 accumulates required-but-unsupported bits
+    mov ecx, [msr_pin]                  ; the timer is switched on for one stretch of the guest only
+    mov esi, PIN_PREEMPTION_TIMER
+    call adjust_controls
+    or r13d, edx
     mov ecx, [msr_proc]
     mov esi, PROC_HLT_EXITING | PROC_CR3_LOAD_EXIT | PROC_MOV_DR_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS
     call adjust_controls
@@ -1208,6 +1216,14 @@ handle_exit:
     mov eax, [rbx + EX_RIP]
     cmp rax, [exit_rip]
     je .matched
+    test dword [rbx + EX_FLAGS], EXF_RIP_RANGE
+    jz .next
+    cmp [exit_rip], rax
+    jb .next
+    mov eax, [rbx + EX_QUAL]
+    cmp [exit_rip], rax
+    jb .matched
+.next:
     inc ecx
     jmp .scan
 
@@ -1317,6 +1333,11 @@ handle_exit:
     mov rax, [exit_rip]
     mov ecx, [rbx + EX_ADVANCE]
     add rax, rcx
+    cmp qword [rip_override], 0         ; an action may name where the guest continues
+    je .set_rip
+    mov rax, [rip_override]
+    mov qword [rip_override], 0
+.set_rip:
     mov edi, VMCS_GUEST_RIP
     vmwrite rdi, rax
     xor eax, eax
@@ -1453,6 +1474,17 @@ action_vmread:
     and eax, 0xF0000478                 ; Reg2 (31:28), register operand (10), Reg1 (6:3)
     cmp eax, (7 << 28) | (1 << 10) | (0 << 3)
     TAP e, "VMREAD exit: instruction information names RDI (field) and RAX (register destination)"
+    ; arm the VMX-preemption timer for the guest's spin loop that follows (SDM 26.5.1)
+    mov eax, [ctl_pin]
+    or eax, PIN_PREEMPTION_TIMER
+    VMW VMCS_PIN_CTLS, rax
+    VMW VMCS_PREEMPTION_TIMER, 200
+    ret
+
+action_timer:
+    mov eax, [ctl_pin]
+    VMW VMCS_PIN_CTLS, rax
+    mov qword [rip_override], g_timer_done
     ret
 
 action_pf_write:
@@ -1644,6 +1676,14 @@ g_lmsw:
     mov edi, VMCS_GUEST_RIP
 g_vmread:
     vmread rax, rdi
+
+    ; The host armed the VMX-preemption timer at that exit: spin until it expires.
+    xor ecx, ecx
+g_timer_loop:
+    inc rcx
+    jmp g_timer_loop
+g_timer_loop_end:
+g_timer_done:
 
     ; Exceptions: #BP is not in the exception bitmap and reaches the guest's IDT; #UD is and exits.
     NOEXIT_BEGIN
@@ -2052,6 +2092,8 @@ s_cr3:        db "MOV to CR3 of a non-target value exits with reason 28", 0
 s_cr3_i:      db "MOV CR3,RBX exit: qualification 303H (CR3, MOV to CR, RBX), length 3", 0
 s_ud:         db "UD2 (#UD in the exception bitmap) exits with reason 0", 0
 s_ud_i:       db "UD2 exit: interruption information 80000306H (valid, hardware exception, vector 6)", 0
+s_timer:      db "VMX-preemption timer expiry exits with reason 52", 0
+s_timer_i:    db "VMX-preemption timer exit: guest RIP inside the spin loop", 0
 s_pf:         db "write #PF (error code matches mask/match) exits with reason 0", 0
 s_pf_i:       db "#PF exit: qualification = faulting address 40000000H, interruption information 80000B0EH", 0
 s_dr_from:    db "MOV RAX,DR7 with MOV-DR exiting exits with reason 29", 0
@@ -2082,6 +2124,7 @@ exit_table:
     dd g_mov_cr3,     EXIT_CR_ACCESS,  3,  3,  Q_CR3_RBX,    EXF_CHECK_QUAL,      0,        s_cr3,       s_cr3_i,       0
     dd g_lmsw,        EXIT_CR_ACCESS,  3,  3,  0,            0,                   0,        s_lmsw,      s_lmsw_i,      action_lmsw
     dd g_vmread,      EXIT_VMREAD,     3,  3,  0,            0,                   0,        s_vmread,    s_vmread_i,    action_vmread
+    dd g_timer_loop,  EXIT_PREEMPTION_TIMER, 0, 0, g_timer_loop_end, EXF_RIP_RANGE, 0,  s_timer,     s_timer_i,     action_timer
     dd g_ud2,         EXIT_EXCEPTION_NMI, 0, 2, 0,           EXF_CHECK_INTR,      INTR_UD,  s_ud,        s_ud_i,        0
     dd g_pf_write,    EXIT_EXCEPTION_NMI, 0, g_pf_write_end - g_pf_write, UNMAPPED, EXF_CHECK_QUAL | EXF_CHECK_INTR, INTR_PF, s_pf, s_pf_i, action_pf_write
     dd g_mov_from_dr7, EXIT_DR_ACCESS, 3,  3,  Q_DR7_FROM_RAX, EXF_CHECK_QUAL,    0,        s_dr_from,   s_dr_from_i,   action_dr_read
@@ -2180,6 +2223,7 @@ breakpoints:    resq 1
 expect_entry_failure: resb 1
 alignb 8
 lmsw_source:    resq 1
+rip_override:   resq 1
 page_faults:    resq 1
 pf_skip:        resq 1
 pf_error:       resq 1

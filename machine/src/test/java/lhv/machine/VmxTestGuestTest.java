@@ -57,6 +57,7 @@ class VmxTestGuestTest {
             "guest: CLTS with CR0.TS masked but clear in the shadow does not exit",
             "LMSW exit: qualification = source data << 16 | access type 3 (LMSW) | CR0",
             "VMREAD exit: instruction information names RDI (field) and RAX (register destination)",
+            "VMX-preemption timer expiry exits with reason 52",
             "guest: INT3 (#BP not in the exception bitmap) is delivered through the guest IDT",
             "UD2 exit: interruption information 80000306H (valid, hardware exception, vector 6)",
             "#PF exit: qualification = faulting address 40000000H, interruption information 80000B0EH",
