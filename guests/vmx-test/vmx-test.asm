@@ -108,6 +108,9 @@ VMCS_HOST_TR_SEL    equ 0x0C0C
 VMCS_IO_BITMAP_A    equ 0x2000
 VMCS_IO_BITMAP_B    equ 0x2002
 VMCS_MSR_BITMAP     equ 0x2004
+VMCS_EXIT_MSR_STORE_ADDR equ 0x2006
+VMCS_EXIT_MSR_LOAD_ADDR equ 0x2008
+VMCS_ENTRY_MSR_LOAD_ADDR equ 0x200A
 VMCS_TSC_OFFSET     equ 0x2010
 ; 64-bit guest state
 VMCS_LINK_POINTER   equ 0x2800
@@ -242,6 +245,8 @@ EFER_FAKE_EAX       equ 0x0000D00D
 WRMSR_VALUE_EAX     equ 0xCAFEF00D
 WRMSR_VALUE_EDX     equ 0x00000000
 DR7_FAKE            equ 0x00000401
+SYSENTER_CS_GUEST   equ 0x77            ; loaded by the VM-entry MSR-load area
+SYSENTER_CS_HOST    equ 0x55            ; loaded by the VM-exit MSR-load area
 UNMAPPED            equ 0x40000000      ; first byte above the identity-mapped GiB: PDPT[1] not present
 PFEC_W              equ 1 << 1          ; page-fault error code: write access
 
@@ -757,9 +762,14 @@ vmx_test:
     VMW VMCS_EXC_BITMAP, (1 << 6) | (1 << 14)
     VMW VMCS_PF_EC_MASK, PFEC_W
     VMW VMCS_PF_EC_MATCH, PFEC_W
-    VMW VMCS_EXIT_MSR_ST_CNT, 0
-    VMW VMCS_EXIT_MSR_LD_CNT, 0
-    VMW VMCS_ENTRY_MSR_LD_CNT, 0
+    ; one-entry MSR areas for IA32_SYSENTER_CS (16-byte entries: index, reserved, value; SDM 25.7.2,
+    ; 25.8.2): loaded on entry, stored and then loaded on exit
+    VMW VMCS_ENTRY_MSR_LOAD_ADDR, entry_msr_load
+    VMW VMCS_ENTRY_MSR_LD_CNT, 1
+    VMW VMCS_EXIT_MSR_STORE_ADDR, exit_msr_store
+    VMW VMCS_EXIT_MSR_ST_CNT, 1
+    VMW VMCS_EXIT_MSR_LOAD_ADDR, exit_msr_load
+    VMW VMCS_EXIT_MSR_LD_CNT, 1
     VMW VMCS_ENTRY_INTR_INFO, 0
     VMW VMCS_TSC_OFFSET, 0
     VMW VMCS_IO_BITMAP_A, io_bitmap_a
@@ -1412,6 +1422,13 @@ diag_exit:
 ; --- exit actions: what the host does for the guest beyond skipping the instruction -----------------
 
 action_cpuid:
+    ; the first exit after the entry: the MSR areas have done their work (SDM 28.4, 28.6)
+    cmp qword [exit_msr_store + 8], SYSENTER_CS_GUEST
+    TAP e, "VM-exit MSR-store area holds the guest's IA32_SYSENTER_CS (77H)"
+    mov ecx, MSR_SYSENTER_CS
+    rdmsr
+    cmp eax, SYSENTER_CS_HOST
+    TAP e, "VM-exit MSR-load area gave the host IA32_SYSENTER_CS 55H (after host state set it to 0)"
     mov qword [rbp + R_RAX], CPUID_FAKE_EAX
     mov qword [rbp + R_RBX], CPUID_FAKE_EBX
     mov qword [rbp + R_RCX], CPUID_FAKE_ECX
@@ -1528,6 +1545,12 @@ action_vmcall:
 ; must not move) and the values the host emulated.
 
 guest_main:
+    ; The VM-entry MSR-load area ran after the guest-state area was loaded (SDM 27.4).
+    mov ecx, MSR_SYSENTER_CS
+    rdmsr
+    cmp eax, SYSENTER_CS_GUEST
+    TAP e, "guest: VM-entry MSR-load area set IA32_SYSENTER_CS to 77H"
+
     ; CPUID always exits (SDM 26.1.2).
     xor eax, eax
     xor ecx, ecx
@@ -2163,6 +2186,13 @@ idt_pointer:
     dw idt_end - idt - 1
     dd idt
     dd 0
+align 16
+entry_msr_load: dd MSR_SYSENTER_CS, 0
+                dq SYSENTER_CS_GUEST
+exit_msr_store: dd MSR_SYSENTER_CS, 0
+                dq -1
+exit_msr_load:  dd MSR_SYSENTER_CS, 0
+                dq SYSENTER_CS_HOST
 
 ; ---------------------------------------------------------------------------------------------------
 ; Zeroed memory
