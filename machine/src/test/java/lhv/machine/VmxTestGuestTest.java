@@ -1,5 +1,6 @@
 package lhv.machine;
 
+import lhv.cpu.model.CpuModel;
 import lhv.platform.loader.BootImage;
 import lhv.platform.loader.LoadException;
 import org.junit.jupiter.api.Test;
@@ -92,5 +93,23 @@ class VmxTestGuestTest {
         }
         assertTrue(out.contains(" passed, 0 failed\n1.."), out);
         assertEquals(1, r.exitStatus(), "debug-exit value 0 (all passed) -> status 1\n" + out);
+    }
+
+    @Test
+    void withoutVmxTheGuestSkipsExactlyAsUnderQemuTcg() throws LoadException {
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        RunResult r;
+        try (Machine m = Machine.builder().cpuModel(CpuModel.withoutVmx()).vmx(false).console(console).build()) {
+            m.boot(BootImage.of(IMAGE));
+            r = m.run(new RunLimits(1_000_000, Duration.ofSeconds(30)));
+        }
+        // What qemu-system-x86_64 -kernel vmx-test.elf prints after the firmware (TCG has no VMX).
+        assertEquals("""
+                # vmx-test: VT-x test guest (Multiboot ELF32, long mode, VMX host + nested guest)
+                # long mode active, paging identity-maps 1 GiB
+                # VMX not supported (CPUID.1:ECX.VMX = 0)
+                1..0 # SKIP VMX not supported
+                """, console.toString(StandardCharsets.US_ASCII));
+        assertEquals(5, r.exitStatus(), "debug-exit value 2 -> status 5");
     }
 }
