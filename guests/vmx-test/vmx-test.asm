@@ -606,7 +606,7 @@ vmx_test:
     STR esi, "VMRESUME of a clear VMCS fails with VM-instruction error 5"
     call expect_vmfail_valid
     ; VM-exit information fields are read-only unless IA32_VMX_MISC[29] ("VMWRITE to any supported
-    ; field") is 1 (SDM Appendix A.6; VMWRITE operation in SDM Vol. 2).
+    ; field") is 1 (SDM Appendix A.6; SDM 31.3 VMWRITE).
     mov edi, VMCS_EXIT_REASON
     mov esi, 0x1234
     bt qword [vmx_misc], 29
@@ -947,7 +947,7 @@ vmx_test:
     call report_missing_exits
 
     ; --- 13. Leave VMX operation.
-    ; VMCALL in VMX root operation, no dual-monitor treatment: VMfailValid(1) (SDM Vol. 2, VMCALL).
+    ; VMCALL in VMX root operation, no dual-monitor treatment: VMfailValid(1) (SDM 31.3 VMCALL).
     ; Done last because some emulators (Bochs 2.7) do not implement it and stop here.
     vmcall
     mov edx, VMERR_VMCALL_IN_ROOT
