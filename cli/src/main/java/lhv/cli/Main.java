@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "hv", mixinStandardHelpOptions = true, version = "hv 0.1",
         description = "Lightweight Hypervisor: an Intel VT-x hypervisor with its own x86-64 processor.",
-        subcommands = {CommandLine.HelpCommand.class, BootCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, BootCommand.class, RunCommand.class, CapsCommand.class, CheckCommand.class, VmcsCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -245,6 +245,29 @@ public final class Decoder {
             oneByte(b);
         }
         if (lock && !lockable()) ud();
+        else if (!lock) specialize();
+    }
+
+    /** Picks the specialized op id of the hottest forms (see {@link Op#ALU_RR32} and following). */
+    private void specialize() {
+        int size = d.opSize;
+        if ((size != 4 && size != 8) || d.highByte != 0) return;
+        boolean q = size == 8;
+        switch (d.op) {
+            case Op.ALU_EG:
+                if (!d.mem) d.op = (q ? Op.ALU_RR64 : Op.ALU_RR32) + d.sub;
+                break;
+            case Op.ALU_EI:
+                if (!d.mem) d.op = (q ? Op.ALU_RI64 : Op.ALU_RI32) + d.sub;
+                break;
+            case Op.MOV_EG:
+                d.op = d.mem ? (q ? Op.STORE64 : Op.STORE32) : (q ? Op.MOV_RR64_EG : Op.MOV_RR32_EG);
+                break;
+            case Op.MOV_GE:
+                d.op = d.mem ? (q ? Op.LOAD64 : Op.LOAD32) : (q ? Op.MOV_RR64_GE : Op.MOV_RR32_GE);
+                break;
+            default:
+        }
     }
 
     /** LOCK is valid only with these instructions and a memory destination (SDM Vol. 2 LOCK). */

@@ -206,22 +206,29 @@ public final class Mmu {
      * alignment (#AC) for data accesses at CPL 3. Returns the linear address.
      */
     public long linear(int seg, long offset, int size, int access) {
-        Segment s = cpu.seg[seg];
         long lin;
         if (cpu.mode == Mode.LONG64) {
             // SDM 3.4.4: in 64-bit mode only FS and GS have a base; no limit or type checks.
-            lin = seg >= Segment.FS ? s.base + offset : offset;
-            if (!canonical(lin) || !canonical(lin + size - 1)) throw segFault(seg, 0);
+            lin = seg >= Segment.FS ? cpu.seg[seg].base + offset : offset;
+            if (((lin << 16 >> 16) != lin) || (((lin + size - 1) << 16 >> 16) != lin + size - 1)) throw segFault(seg, 0);
         } else {
-            checkLimitAndType(s, seg, offset, size, access);
-            lin = (s.base + offset) & 0xFFFFFFFFL;
+            lin = linearLegacy(seg, offset, size, access);
         }
         // SDM 6.4.17 (#AC): CR0.AM=1, RFLAGS.AC=1, CPL 3, unaligned data access.
-        if ((lin & (size - 1)) != 0 && cpu.cpl == 3 && access != EXECUTE
-                && (cpu.cr0 & Cr.CR0_AM) != 0 && (cpu.rflags & Rflags.AC) != 0) {
+        if ((lin & (size - 1)) != 0 && cpu.cpl == 3) checkAlignment(access);
+        return lin;
+    }
+
+    private long linearLegacy(int seg, long offset, int size, int access) {
+        Segment s = cpu.seg[seg];
+        checkLimitAndType(s, seg, offset, size, access);
+        return (s.base + offset) & 0xFFFFFFFFL;
+    }
+
+    private void checkAlignment(int access) {
+        if (access != EXECUTE && (cpu.cr0 & Cr.CR0_AM) != 0 && (cpu.rflags & Rflags.AC) != 0) {
             throw new CpuFault(17, 0, 0);
         }
-        return lin;
     }
 
     private void checkLimitAndType(Segment s, int seg, long offset, int size, int access) {

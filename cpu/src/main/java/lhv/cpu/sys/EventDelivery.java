@@ -115,6 +115,8 @@ final class EventDelivery {
             default -> deliverProtected(vector, type, errorCode, ext, flags);
         }
         if (type == NMI) cpu.nmiBlocked = true;
+        // An event delivered in the HLT state resumes execution at its handler (SDM Vol. 2 HLT).
+        if (cpu.activityState == 1) cpu.activityState = 0;
         cpu.interruptShadow = 0;
         cpu.stateChanged();
     }
@@ -139,6 +141,28 @@ final class EventDelivery {
         cpu.setRflags(flags & ~(Rflags.IF | Rflags.TF | Rflags.AC));
         cs.loadReal((int) (entry >>> 16));
         cpu.rip = entry & 0xFFFF;
+    }
+
+    /**
+     * Virtual-8086 mode with CR4.VME: INT n redirected to the 8086 program's own interrupt table at
+     * linear address 0 (SDM 20.3.3.4 method 5 with IOPL = 3, 20.3.3.5 method 6 with IOPL < 3, where
+     * the pushed FLAGS carry VIF in place of IF and IOPL reads 3, and VIF is cleared instead of IF).
+     */
+    void redirectToVm86(int vector, boolean iopl3) {
+        long flags = cpu.getRflags();
+        long image = flags & 0xFFFF;
+        if (!iopl3) image = (image & ~Rflags.IF) | ((flags & Rflags.VIF) != 0 ? Rflags.IF : 0) | Rflags.IOPL;
+        long entry = cpu.mmu.readLinear(vector * 4L, 4, false);
+        StackFrame s = stack.current(0);
+        Segment cs = cpu.seg[Segment.CS];
+        s.push(2, image);
+        s.push(2, cs.selector);
+        s.push(2, cpu.rip);
+        s.commit();
+        int sel = (int) (entry >>> 16) & 0xFFFF;
+        cs.set(sel, (long) sel << 4, 0xFFFF, 0xF3);
+        cpu.rip = entry & 0xFFFF;
+        cpu.setRflags(flags & ~(Rflags.TF | (iopl3 ? Rflags.IF : Rflags.VIF)));
     }
 
     // ---- protected mode and virtual-8086 mode: SDM 6.12 ----

@@ -356,8 +356,24 @@ final class FarTransfers {
             return;
         }
         if (cpu.mode == Mode.VIRTUAL_8086) {
-            // Without CR4.VME, IRET is IOPL-sensitive in virtual-8086 mode (SDM 20.2.7).
-            if ((flags & Rflags.IOPL) != Rflags.IOPL) throw CpuFault.gp0();
+            if ((flags & Rflags.IOPL) != Rflags.IOPL) {
+                // IOPL < 3: only a 16-bit IRET under CR4.VME is allowed; it moves the popped IF into
+                // VIF (SDM Vol. 2 IRET, 20.3.2); otherwise IRET is IOPL-sensitive (SDM 20.2.7).
+                if ((cpu.cr4 & Cr.CR4_VME) == 0 || opSize != 2) throw CpuFault.gp0();
+                StackFrame s = stack.current(0);
+                long ip = s.pop(2);
+                int sel = (int) s.pop(2) & 0xFFFF;
+                long f = s.pop(2);
+                if (((flags & Rflags.VIP) != 0 && (f & Rflags.IF) != 0) || (f & Rflags.TF) != 0) throw CpuFault.gp0();
+                s.commit();
+                loadCsReal(sel);
+                cpu.rip = ip;
+                long keep = ~0xFFFFL | Rflags.IOPL | Rflags.IF;
+                long next = (flags & keep) | (f & ~keep);
+                next = (next & ~Rflags.VIF) | ((f & Rflags.IF) != 0 ? Rflags.VIF : 0);
+                cpu.setRflags(next);
+                return;
+            }
             StackFrame s = stack.current(0);
             long ip = s.pop(opSize);
             int sel = (int) s.pop(opSize) & 0xFFFF;

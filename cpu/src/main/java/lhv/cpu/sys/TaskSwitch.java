@@ -3,7 +3,6 @@ package lhv.cpu.sys;
 import lhv.cpu.Cpu;
 import lhv.cpu.CpuFault;
 import lhv.cpu.Cr;
-import lhv.cpu.NotImplemented;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
 
@@ -13,7 +12,7 @@ import lhv.cpu.Segment;
  * follow SDM 7.3 (Table 7-1 lists the checks): new-TSS checks, save of the current state in the old
  * TSS, busy flags and the previous-task link, TR and CR0.TS, then the new state is loaded; faults
  * raised while loading the new task's segments belong to the new task and are delivered here.
- * 16-bit TSSs are not implemented (a switch involving one stops the run with "not implemented").
+ * Both 32-bit and 16-bit (80286) TSSs are supported.
  *
  * <p>Context: guest instruction execution and event delivery, legacy protected mode only (task
  * switching does not exist in IA-32e mode).
@@ -68,42 +67,62 @@ final class TaskSwitch {
             throw reason == IRET ? CpuFault.ts(index | ext) : CpuFault.gp(index | ext);
         }
         int t = d.type();
-        if (d.codeOrData()) throw reason == IRET ? CpuFault.ts(index | ext) : CpuFault.gp(index | ext);
-        if (t == Descriptor.TSS16_AVAIL || t == Descriptor.TSS16_BUSY) throw new NotImplemented("task switch to a 16-bit TSS");
-        boolean busy = t == Descriptor.TSS_BUSY;
-        if (reason == IRET ? !busy : t != Descriptor.TSS_AVAIL) {
-            throw reason == IRET ? CpuFault.ts(index | ext) : CpuFault.gp(index | ext);
-        }
+        boolean valid = !d.codeOrData() && (t == Descriptor.TSS16_AVAIL || t == Descriptor.TSS16_BUSY
+                || t == Descriptor.TSS_AVAIL || t == Descriptor.TSS_BUSY);
+        if (!valid) throw reason == IRET ? CpuFault.ts(index | ext) : CpuFault.gp(index | ext);
+        boolean busy = (t & 2) != 0;
+        if (reason == IRET ? !busy : busy) throw reason == IRET ? CpuFault.ts(index | ext) : CpuFault.gp(index | ext);
         if (!d.present()) throw CpuFault.np(index | ext);
-        if ((d.limit() & 0xFFFFFFFFL) < 0x67) throw CpuFault.ts(index | ext);
+        boolean new16 = t == Descriptor.TSS16_AVAIL || t == Descriptor.TSS16_BUSY;
+        // SDM 7.2.2: a TSS limit below 67H (2BH for a 16-bit TSS) is #TS.
+        if ((d.limit() & 0xFFFFFFFFL) < (new16 ? 0x2B : 0x67)) throw CpuFault.ts(index | ext);
         int oldType = cpu.tr.type();
-        if (cpu.tr.unusable() || (oldType != Descriptor.TSS_BUSY && oldType != Descriptor.TSS_AVAIL)) {
-            if (oldType == Descriptor.TSS16_BUSY) throw new NotImplemented("task switch from a 16-bit TSS");
-            throw CpuFault.ts(cpu.tr.selector & 0xFFFC | ext);
+        if (cpu.tr.unusable() || (oldType != Descriptor.TSS_BUSY && oldType != Descriptor.TSS16_BUSY)) {
+            throw CpuFault.ts((cpu.tr.selector & 0xFFFC) | ext);
         }
+        boolean old16 = oldType == Descriptor.TSS16_BUSY;
         long newBase = d.base();
         long newDescAddr = d.address;
         int newLimit = d.limit();
         int newAttributes = d.attributes();
 
         // Read the whole new state first, so that paging faults come before any change (SDM 7.3 step 4).
-        long newCr3 = read(newBase, 0x1C, 4);
-        long newEip = read(newBase, 0x20, 4);
-        long newFlags = read(newBase, 0x24, 4);
+        long newCr3 = -1, newEip, newFlags;
         long[] gprs = new long[8];
-        for (int r = 0; r < 8; r++) gprs[r] = read(newBase, 0x28 + 4 * r, 4);
         int[] sels = new int[6];
-        for (int s = 0; s < 6; s++) sels[s] = (int) read(newBase, 0x48 + 4 * s, 2);
-        int ldt = (int) read(newBase, 0x60, 2);
+        int ldt;
+        if (new16) {
+            // SDM 7.6 (16-bit TSS, Figure 7-11); like Bochs, the upper register words read as FFFFH,
+            // EIP and EFLAGS are zero-extended and FS/GS are null; CR3 is not part of a 16-bit TSS.
+            newEip = read(newBase, 14, 2);
+            newFlags = read(newBase, 16, 2);
+            for (int r = 0; r < 8; r++) gprs[r] = 0xFFFF0000L | read(newBase, 18 + 2 * r, 2);
+            for (int s = 0; s < 4; s++) sels[s] = (int) read(newBase, 34 + 2 * s, 2);
+            ldt = (int) read(newBase, 42, 2);
+        } else {
+            newCr3 = read(newBase, 0x1C, 4);
+            newEip = read(newBase, 0x20, 4);
+            newFlags = read(newBase, 0x24, 4);
+            for (int r = 0; r < 8; r++) gprs[r] = read(newBase, 0x28 + 4 * r, 4);
+            for (int s = 0; s < 6; s++) sels[s] = (int) read(newBase, 0x48 + 4 * s, 2);
+            ldt = (int) read(newBase, 0x60, 2);
+        }
 
         // Save the current task (SDM 7.3 step 7); IRET clears NT in the saved image (step 6).
         long flags = cpu.getRflags();
         if (reason == IRET) flags &= ~Rflags.NT;
         long oldBase = cpu.tr.base;
-        write(oldBase, 0x20, 4, cpu.rip);
-        write(oldBase, 0x24, 4, flags);
-        for (int r = 0; r < 8; r++) write(oldBase, 0x28 + 4 * r, 4, cpu.gpr[r]);
-        for (int s = 0; s < 6; s++) write(oldBase, 0x48 + 4 * s, 2, cpu.seg[s].selector);
+        if (old16) {
+            write(oldBase, 14, 2, cpu.rip);
+            write(oldBase, 16, 2, flags);
+            for (int r = 0; r < 8; r++) write(oldBase, 18 + 2 * r, 2, cpu.gpr[r]);
+            for (int s = 0; s < 4; s++) write(oldBase, 34 + 2 * s, 2, cpu.seg[s].selector);
+        } else {
+            write(oldBase, 0x20, 4, cpu.rip);
+            write(oldBase, 0x24, 4, flags);
+            for (int r = 0; r < 8; r++) write(oldBase, 0x28 + 4 * r, 4, cpu.gpr[r]);
+            for (int s = 0; s < 6; s++) write(oldBase, 0x48 + 4 * s, 2, cpu.seg[s].selector);
+        }
 
         // Busy flags (steps 5 and 9) and the previous-task link (step 8).
         if (reason == JMP || reason == IRET) setBusy(cpu.gdtrBase + (cpu.tr.selector & 0xFFF8), false);
@@ -114,14 +133,16 @@ final class TaskSwitch {
         if (reason != IRET) setBusy(newDescAddr, true);
 
         // Commit point: TR, CR0.TS, then the new task's registers.
-        cpu.tr.set(selector, newBase, newLimit, (newAttributes & ~0xF) | Descriptor.TSS_BUSY);
+        cpu.tr.set(selector, newBase, newLimit, newAttributes | 2);
         cpu.cr0 |= Cr.CR0_TS;
+        // SDM 17.2.4: a task switch clears the local breakpoint enables L0-L3 and LE of DR7.
+        cpu.dr[7] &= ~0x155L;
         try {
             loadNewTask(newCr3, newEip, newFlags, gprs, sels, ldt);
             if (reason == INTERRUPT && errorCode >= 0) {
-                // SDM 6.12.2: the error code goes on the new task's stack.
+                // SDM 6.12.2: the error code goes on the new task's stack, sized by the new TSS.
                 StackFrame s = stack.current(0);
-                s.push(cpu.seg[Segment.CS].big() ? 4 : 2, errorCode);
+                s.push(new16 ? 2 : 4, errorCode);
                 s.commit();
             }
         } catch (CpuFault inNewTask) {
@@ -131,7 +152,7 @@ final class TaskSwitch {
     }
 
     private void loadNewTask(long cr3, long eip, long flags, long[] gprs, int[] sels, int ldt) {
-        if ((cpu.cr0 & Cr.CR0_PG) != 0) {
+        if ((cpu.cr0 & Cr.CR0_PG) != 0 && cr3 != -1) {
             if ((cpu.cr4 & Cr.CR4_PAE) != 0) cpu.mmu.loadPdptes(cr3);
             cpu.cr3 = cr3;
             cpu.mmu.flush((cpu.cr4 & Cr.CR4_PGE) == 0);

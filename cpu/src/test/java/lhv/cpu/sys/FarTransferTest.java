@@ -369,4 +369,26 @@ class FarTransferTest {
         cpu.sys.loadSegment(Segment.SS, 0);
         assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.loadSegment(Segment.SS, 1)).vector, "RPL != CPL");
     }
+
+    @Test
+    void sixteenBitTaskSwitch() {
+        secondTask();
+        f.ram.q(GDT + GATE_SEL, SysFixture.seg(NEW_TSS, 0x2B, 0x81, 0));      // available 16-bit TSS
+        f.ram.d(NEW_TSS + 14, 0x0777 | (int) (Rflags.FIXED1 | Rflags.IF) << 16); // IP, FLAGS
+        f.ram.d(NEW_TSS + 18, 0x0011);                                        // AX
+        int[] sels = {DATA32, CODE16, DATA32, DATA32};
+        // ES, CS, SS, DS at 34..41; the last dword write leaves the LDT selector (42) null.
+        for (int s = 0; s < 4; s++) f.ram.d(NEW_TSS + 34 + 2 * s, sels[s]);
+        cpu.dr[7] = 0x400 | 0x155 | 0x2AA;
+        cpu.sys.farCall(GATE_SEL, 0, 4);
+        assertEquals(0x777, cpu.rip);
+        assertEquals(0xFFFF0011L, cpu.gpr[Cpu.RAX], "upper word FFFFH from a 16-bit TSS");
+        assertTrue(cpu.seg[Segment.FS].unusable(), "FS is null");
+        assertEquals(0x81 | 2, f.ram.b(GDT + GATE_SEL + 5), "16-bit TSS busy");
+        assertEquals(0x400 | 0x2AA, cpu.dr[7], "local breakpoint enables cleared");
+        cpu.sys.iret(2);
+        assertEquals(0x1234, cpu.rip);
+        assertEquals(0x99, cpu.gpr[Cpu.RAX]);
+        assertEquals(0x81, f.ram.b(GDT + GATE_SEL + 5));
+    }
 }

@@ -1,0 +1,44 @@
+package lhv.cli;
+
+import lhv.cpu.model.CpuModel;
+import lhv.hypervisor.vm.Hypervisor;
+import lhv.vmx.caps.CapabilityReport;
+import lhv.vmx.caps.VmxCapabilities;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/**
+ * {@code hv caps}: the processor's VMX capability MSRs (SDM Appendix A) decoded into named bits
+ * with their allowed-0/allowed-1 settings.
+ *
+ * <p>Context: Java host, the user's command line.
+ */
+@Command(name = "caps", mixinStandardHelpOptions = true, description = "Show the processor's VMX capabilities, decoded.")
+public final class CapsCommand implements Callable<Integer> {
+    @Option(names = "--cpu", paramLabel = "MODEL", description = "Processor model (lhv-skylake, lhv-skylake-novmx).")
+    String cpu;
+
+    @Override
+    public Integer call() {
+        CpuModel model;
+        try {
+            model = Hypervisor.model(cpu);
+        } catch (IllegalArgumentException e) {
+            System.err.println("hv: " + e.getMessage());
+            return 2;
+        }
+        VmxCapabilities caps = VmxCapabilities.forModel(model);
+        if (caps == null) {
+            System.out.println(model.name + ": VMX support not present (CPUID.1:ECX.VMX = 0)");
+            return 1;
+        }
+        System.out.println(model.name + ": " + caps.processorName);
+        for (CapabilityReport.Entry e : CapabilityReport.decode(caps)) {
+            System.out.printf("%n%s (0x%x)%s%n", e.name(), e.index(), e.value() == null ? "" : String.format(" = 0x%016x", e.value()));
+            for (String line : e.lines()) System.out.println("  " + line);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,126 @@
+package lhv.cli;
+
+import lhv.hypervisor.config.ConfigError;
+import lhv.hypervisor.config.ConfigLoader;
+import lhv.hypervisor.config.VmConfig;
+import lhv.hypervisor.trace.Console;
+import lhv.hypervisor.vm.Hypervisor;
+import lhv.hypervisor.vm.MachineBoard;
+import lhv.hypervisor.vm.RunOptions;
+import lhv.hypervisor.vm.RunResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code hv run [IMAGE]}: the seed's hypervisor brings up VMX, runs the guest (the built-in demo
+ * when no IMAGE is given) handling its VM exits, and goes down cleanly. The exit status is the
+ * guest's (exit hypercall, debug-exit) or one of the hypervisor's failure statuses (README).
+ *
+ * <p>Context: Java host, the user's command line.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run a guest under the seed's VT-x hypervisor (the built-in demo when no IMAGE is given).")
+public final class RunCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE", description = "Guest image: flat 64-bit binary or ELF64.")
+    Path image;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "VM configuration (JSON, or YAML for .yaml/.yml).")
+    Path config;
+
+    @Option(names = "--cpu", paramLabel = "MODEL", description = "Processor model (lhv-skylake, lhv-skylake-novmx).")
+    String cpu;
+
+    @Option(names = "--trace", paramLabel = "FILE", description = "Write the exit trace (JSON Lines) to FILE.")
+    Path trace;
+
+    @Option(names = "--stats", description = "Print exit counts by reason, exits/s, guest instructions and MIPS.")
+    boolean stats;
+
+    @Option(names = "--dump-state", paramLabel = "FILE", description = "Write the guest's final state (JSON) to FILE.")
+    Path dumpState;
+
+    @Option(names = "--max-instructions", paramLabel = "N", description = "Stop after N guest instructions.")
+    long maxInstructions;
+
+    @Option(names = "--timeout", paramLabel = "TIME", description = "Stop after TIME of wall-clock time (e.g. 500ms, 2s).")
+    String timeout;
+
+    @Option(names = {"-v", "--verbose"}, description = "One line per set-up step and per exit.")
+    boolean verbose;
+
+    @Option(names = {"-q", "--quiet"}, description = "Only the guest's output and errors.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        Console console = console(verbose, quiet);
+        VmConfig cfg;
+        long timeoutMillis;
+        try {
+            cfg = loadConfig(config);
+            timeoutMillis = timeout == null ? 0 : parseDuration(timeout);
+            if (maxInstructions < 0) throw new IllegalArgumentException("--max-instructions must not be negative");
+            if (image != null && !Files.isRegularFile(image)) throw new IllegalArgumentException("guest image not found: " + image);
+            Hypervisor.model(cpu);
+        } catch (ConfigError e) {
+            console.error("hv: " + e.line());
+            return 2;
+        } catch (IllegalArgumentException e) {
+            console.error("hv: " + e.getMessage());
+            return 2;
+        }
+        OutputStream traceOut = null;
+        try {
+            if (trace != null) traceOut = new BufferedOutputStream(Files.newOutputStream(trace));
+            RunOptions o = RunOptions.of(cfg, console).withImage(image).withCpuModel(cpu).withTrace(traceOut)
+                    .withDumpState(dumpState).withLimits(maxInstructions, timeoutMillis);
+            RunResult r = MachineBoard.hypervisor().run(o);
+            if (stats) r.stats().print(System.out);
+            return r.status();
+        } catch (ConfigError e) {
+            console.error("hv: " + e.line());
+            return 2;
+        } catch (IOException e) {
+            console.error("hv: cannot write " + trace + ": " + e.getMessage());
+            return 2;
+        } finally {
+            if (traceOut != null) {
+                try {
+                    traceOut.close();
+                } catch (IOException ignored) {
+                    // already reported by the writer
+                }
+            }
+        }
+    }
+
+    static Console console(boolean verbose, boolean quiet) {
+        return new Console(System.out, System.err, quiet ? Console.Verbosity.QUIET
+                : verbose ? Console.Verbosity.VERBOSE : Console.Verbosity.NORMAL);
+    }
+
+    static VmConfig loadConfig(Path file) {
+        return file == null ? VmConfig.defaults() : ConfigLoader.load(file);
+    }
+
+    /** "500ms", "2s", "1.5s", "1m" or a plain number of seconds. */
+    static long parseDuration(String text) {
+        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) return Long.parseLong(t.substring(0, t.length() - 2).trim());
+            if (t.endsWith("s")) return Math.round(Double.parseDouble(t.substring(0, t.length() - 1).trim()) * 1000);
+            if (t.endsWith("m")) return Math.round(Double.parseDouble(t.substring(0, t.length() - 1).trim()) * 60_000);
+            return Math.round(Double.parseDouble(t) * 1000);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--timeout: '" + text + "' is not a duration (e.g. 500ms, 2s)");
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package lhv.hypervisor.exits;
+
+import lhv.cpu.Vector;
+import lhv.hypervisor.trace.ExitTrace.Hex;
+import lhv.vmx.vmcs.VmcsField;
+
+/**
+ * Exception or NMI (exit reason 0): an exception whose exception-bitmap bit is set (for #PF, as the
+ * error-code mask/match decide, SDM 26.2). The exception is reported, then re-injected into the
+ * guest through the VM-entry interruption-information field — unless the config lists it under
+ * stop-on-exceptions, which ends the run. For #PF the exit happens before CR2 is written (SDM
+ * 27.1), so the hypervisor loads CR2 with the exit qualification before re-injecting; software
+ * exceptions (INT3, INTO) need the instruction length for the injection (SDM 27.6.1.1).
+ *
+ * <p>Context: Java host (VMX root software).
+ */
+final class ExceptionExit implements ExitHandler {
+    @Override
+    public ExitAction handle(VmExit exit, Vcpu vcpu) {
+        long info = vcpu.vmcs.read(VmcsField.VM_EXIT_INTR_INFO);
+        int vector = (int) info & 0xFF, type = (int) (info >>> 8) & 7;
+        boolean hasError = (info & (1L << 11)) != 0;
+        int error = hasError ? (int) vcpu.vmcs.read(VmcsField.VM_EXIT_INTR_ERROR_CODE) : -1;
+        Vector v = Vector.of(vector);
+        String name = type == 2 ? "NMI" : v != null ? "#" + v.name() : "vector " + vector;
+        exit.note("vector", vector);
+        exit.note("exception", name);
+        exit.note("type", type);
+        if (hasError) exit.note("error_code", new Hex(error & 0xFFFFFFFFL));
+        if (vector == 14) exit.note("address", new Hex(exit.qualification));
+        String what = name + (hasError ? "(0x" + Integer.toHexString(error) + ")" : "") + " at rip 0x" + Long.toHexString(exit.rip)
+                + (vector == 14 ? " address 0x" + Long.toHexString(exit.qualification) : "");
+        if ((vcpu.config.stopOnExceptions() & (1 << vector)) != 0 && type != 2) {
+            return ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "guest exception " + what + " (configured to stop)");
+        }
+        vcpu.console.step("guest exception " + what + ": re-injecting");
+        if (vector == 14) vcpu.cpu.cr2 = exit.qualification;
+        // Re-inject: vector, type, deliver-error-code and valid bits carry over (SDM 25.8.3).
+        long inject = (info & (0xFFL | 7L << 8 | 1L << 11)) | (1L << 31);
+        vcpu.vmcs.write(VmcsField.VM_ENTRY_INTR_INFO_FIELD, inject);
+        if (hasError) vcpu.vmcs.write(VmcsField.VM_ENTRY_EXCEPTION_ERROR_CODE, error & 0xFFFFFFFFL);
+        if (type == 4 || type == 5 || type == 6) vcpu.vmcs.write(VmcsField.VM_ENTRY_INSTRUCTION_LEN, exit.length);
+        return ExitAction.RESUME;
+    }
+}

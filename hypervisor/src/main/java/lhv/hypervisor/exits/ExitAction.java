@@ -1,0 +1,31 @@
+package lhv.hypervisor.exits;
+
+/**
+ * What the exit loop does after a handler ran: resume the guest (VMRESUME), or end the run with an
+ * exit status and a one-line reason. A closed set, so the loop's switch covers every case.
+ *
+ * <p>Context: Java host (VMX root software).
+ */
+public sealed interface ExitAction {
+    record Resume() implements ExitAction { }
+
+    /**
+     * The run is over. {@code status} is the process exit status {@code hv run} returns;
+     * {@code failure} tells an orderly guest end (HLT, exit hypercall, debug-exit) from a problem
+     * (triple fault, unexpected exit, limits) that is reported as an error.
+     */
+    record End(int status, String why, boolean failure) implements ExitAction { }
+
+    Resume RESUME = new Resume();
+
+    static End guestEnded(int status, String why) {
+        return new End(status, why, false);
+    }
+
+    static End failed(int status, String why) {
+        return new End(status, why, true);
+    }
+
+    /** Exit statuses of {@code hv run} other than the guest's own (README "Exit status"). */
+    int STATUS_NO_VMX = 3, STATUS_VMX_FAILURE = 4, STATUS_GUEST_FAULT = 5, STATUS_LIMIT = 6;
+}

@@ -1,0 +1,62 @@
+package lhv.hypervisor.trace;
+
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What {@code --stats} prints at the end of a run: VM exits by reason, exits per second of wall time
+ * spent running the guest, guest instructions retired and the resulting MIPS.
+ *
+ * <p>Context: Java host; the exit loop counts, the run command prints.
+ */
+public final class ExitStats {
+    private final Map<Integer, long[]> byReason = new TreeMap<>();
+    private final Map<Integer, String> names = new TreeMap<>();
+    private long exits;
+    private long instructions;
+    private long nanos;
+
+    public void count(int reason, String name) {
+        exits++;
+        byReason.computeIfAbsent(reason, r -> {
+            names.put(r, name);
+            return new long[1];
+        })[0]++;
+    }
+
+    public void finish(long guestInstructions, long wallNanos) {
+        this.instructions = guestInstructions;
+        this.nanos = wallNanos;
+    }
+
+    public long exits() {
+        return exits;
+    }
+
+    public long count(int reason) {
+        long[] c = byReason.get(reason);
+        return c == null ? 0 : c[0];
+    }
+
+    public long instructions() {
+        return instructions;
+    }
+
+    public double exitsPerSecond() {
+        return nanos == 0 ? 0 : exits * 1e9 / nanos;
+    }
+
+    public double mips() {
+        return nanos == 0 ? 0 : instructions * 1e3 / nanos;
+    }
+
+    public void print(PrintStream out) {
+        out.println("VM exits by reason:");
+        for (Map.Entry<Integer, long[]> e : byReason.entrySet()) {
+            out.printf("  %3d %-22s %d%n", e.getKey(), names.get(e.getKey()), e.getValue()[0]);
+        }
+        out.printf("total exits %d in %.3f s: %.0f exits/s%n", exits, nanos / 1e9, exitsPerSecond());
+        out.printf("guest instructions %d: %.1f MIPS%n", instructions, mips());
+    }
+}
