@@ -28,7 +28,7 @@ public final class VmcsDump {
             if (!caps.supports(f)) continue;
             long v = read.applyAsLong(f);
             String decoded = decode(f, v);
-            out.printf("%04x %-36s = 0x%-16x %s%n", f.encoding, f.name(), v, decoded.isEmpty() ? "" : " " + decoded);
+            out.println(String.format("%04x %-36s = 0x%-16x %s", f.encoding, f.name(), v, decoded).stripTrailing());
         }
     }
 
