@@ -102,7 +102,7 @@ class FailurePathTest {
     @Test
     void timeout() throws Exception {
         Runs r = Runs.run(VmConfig.defaults(), o -> o.withImage(path(SPIN)).withLimits(0, 100));
-        assertEquals(ExitAction.STATUS_LIMIT, r.result.status());
+        assertEquals(ExitAction.STATUS_TIMEOUT, r.result.status());
         assertTrue(r.errors.contains("timeout after 100 ms"), r.errors);
         cleanedUp(r);
     }
@@ -139,7 +139,7 @@ class FailurePathTest {
     @Test
     void imageOutsideGuestMemory() throws Exception {
         Runs r = Runs.run(Runs.yaml("guest: {load-address: 0xFFFFF0}"), o -> o.withImage(path(SPIN[0], SPIN[1], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
-        assertEquals(ExitAction.STATUS_VMX_FAILURE, r.result.status());
+        assertEquals(ExitAction.STATUS_USAGE, r.result.status());
         assertTrue(r.errors.contains("is outside guest memory"), r.errors);
         cleanedUp(r);
     }
@@ -147,7 +147,7 @@ class FailurePathTest {
     @Test
     void badElf() throws Exception {
         Runs r = Runs.run(VmConfig.defaults(), o -> o.withImage(path(0x7F, 'E', 'L', 'F', 1, 1)));
-        assertEquals(ExitAction.STATUS_VMX_FAILURE, r.result.status());
+        assertEquals(ExitAction.STATUS_USAGE, r.result.status());
         assertTrue(r.errors.contains("not a little-endian ELF64 file"), r.errors);
         cleanedUp(r);
     }
