@@ -144,7 +144,25 @@ public final class Cpu {
         cpl = 0;
         interruptShadow = 0;
         activityState = 0;
+        resetSystemState();
         stateChanged();
+    }
+
+    // ---- system: power-on values of the system unit's state (SDM 10.1.1, Table 10-1) ----
+    private void resetSystemState() {
+        star = lstar = cstar = fmask = kernelGsBase = 0;
+        sysenterCs = sysenterEsp = sysenterEip = 0;
+        pat = 0x0007040600070406L;
+        debugCtl = 0;
+        tscAux = 0;
+        apicBase = 0xFEE00900L;
+        miscEnable = 1;
+        mtrrDefType = 0;
+        nmiPending = nmiBlocked = false;
+        if (mmu != null) {
+            java.util.Arrays.fill(mmu.pdpte, 0);
+            mmu.flushAllContexts();
+        }
     }
 
     /** RFLAGS with the lazily kept status flags materialized. */

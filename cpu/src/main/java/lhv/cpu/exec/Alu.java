@@ -33,7 +33,9 @@ final class Alu {
 
     static void flags(Cpu c, int op, int size, long a, long b, long r) {
         switch (op) {
-            case ADD: case ADC: Flags.record(c, Flags.ADD, size, r, a, b); break;
+            case ADD: Flags.record(c, Flags.ADD, size, r, a, b); break;
+            case ADC: Flags.record(c, Flags.ADC, size, r, a, b); break;
+            case SBB: Flags.record(c, Flags.SBB, size, r, a, b); break;
             case OR: case AND: case XOR: Flags.record(c, Flags.LOGIC, size, r, a, b); break;
             default: Flags.record(c, Flags.SUB, size, r, a, b); break;
         }

@@ -2,9 +2,6 @@ package lhv.cpu.exec;
 
 import lhv.cpu.Cpu;
 import lhv.cpu.CpuFault;
-import lhv.cpu.Cr;
-import lhv.cpu.Mode;
-import lhv.cpu.Rflags;
 import lhv.cpu.decode.Insn;
 
 import static lhv.cpu.exec.Operands.*;
@@ -89,12 +86,9 @@ final class Control {
         if ((c.gpr[Cpu.RCX] & addrMask(i.addrSize)) == 0) c.rip = branchTarget(c, c.rip + i.imm, i.opSize);
     }
 
-    /** INT n: in virtual-8086 mode without VME and IOPL < 3 it is #GP(0) (SDM 20.3.1.1). */
+    /** INT n (the system unit applies the virtual-8086 IOPL rule). */
     static void intN(Cpu c, Insn i) {
         int vector = (int) (i.imm & 0xFF);
-        if (c.mode == Mode.VIRTUAL_8086 && (c.rflags & Rflags.IOPL) != Rflags.IOPL && (c.cr4 & Cr.CR4_VME) == 0) {
-            throw CpuFault.gp0();
-        }
         Interpreter.materializeForSystem(c);
         c.sys.softwareInterrupt(vector, 4);
     }

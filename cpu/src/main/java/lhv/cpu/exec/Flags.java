@@ -20,7 +20,7 @@ public final class Flags {
     private Flags() { }
 
     /** Kinds of recorded operation. NONE: the status bits of cpu.rflags are current. */
-    public static final int NONE = 0, ADD = 1, SUB = 2, LOGIC = 3, INC = 4, DEC = 5;
+    public static final int NONE = 0, ADD = 1, SUB = 2, LOGIC = 3, INC = 4, DEC = 5, ADC = 6, SBB = 7;
 
     public static final long CF = Rflags.CF, PF = Rflags.PF, AF = Rflags.AF, ZF = Rflags.ZF,
             SF = Rflags.SF, OF = Rflags.OF, STATUS = Rflags.STATUS;
@@ -45,7 +45,7 @@ public final class Flags {
     /** INC/DEC keep CF: fold the current CF into rflags before recording them. */
     static void keepCarry(Cpu c) {
         int k = c.flagsOp;
-        if (k == ADD || k == SUB || k == LOGIC) {
+        if (k == ADD || k == SUB || k == LOGIC || k == ADC || k == SBB) {
             c.rflags = (c.rflags & ~CF) | (cf(c) ? CF : 0);
         }
     }
@@ -78,8 +78,8 @@ public final class Flags {
     public static boolean cf(Cpu c) {
         long a = c.flagsA, b = c.flagsB, r = c.flagsRes;
         switch (c.flagsOp) {
-            case ADD: return (((a & b) | ((a | b) & ~r)) >>> topBit(c.flagsSize) & 1) != 0;
-            case SUB: return (((~a & b) | ((~a | b) & r)) >>> topBit(c.flagsSize) & 1) != 0;
+            case ADD: case ADC: return (((a & b) | ((a | b) & ~r)) >>> topBit(c.flagsSize) & 1) != 0;
+            case SUB: case SBB: return (((~a & b) | ((~a | b) & r)) >>> topBit(c.flagsSize) & 1) != 0;
             case LOGIC: return false;
             default: return (c.rflags & CF) != 0;
         }
@@ -96,8 +96,8 @@ public final class Flags {
     public static boolean of(Cpu c) {
         long a = c.flagsA, b = c.flagsB, r = c.flagsRes;
         switch (c.flagsOp) {
-            case ADD: case INC: return ((((a ^ r) & (b ^ r)) >>> topBit(c.flagsSize)) & 1) != 0;
-            case SUB: case DEC: return ((((a ^ b) & (a ^ r)) >>> topBit(c.flagsSize)) & 1) != 0;
+            case ADD: case INC: case ADC: return ((((a ^ r) & (b ^ r)) >>> topBit(c.flagsSize)) & 1) != 0;
+            case SUB: case DEC: case SBB: return ((((a ^ b) & (a ^ r)) >>> topBit(c.flagsSize)) & 1) != 0;
             case LOGIC: return false;
             default: return (c.rflags & OF) != 0;
         }
@@ -121,16 +121,54 @@ public final class Flags {
      */
     public static boolean cond(Cpu c, int cc) {
         boolean r;
-        switch (cc >>> 1) {
-            case 0: r = of(c); break;
-            case 1: r = cf(c); break;
-            case 2: r = zf(c); break;
-            case 3: r = cf(c) || zf(c); break;
-            case 4: r = sf(c); break;
-            case 5: r = pf(c); break;
-            case 6: r = sf(c) != of(c); break;
-            default: r = zf(c) || sf(c) != of(c); break;
+        switch (c.flagsOp) {
+            case SUB: {
+                // After CMP/SUB/NEG the conditions are plain comparisons of the operands.
+                long a = c.flagsA, b = c.flagsB;
+                int sh = 64 - (c.flagsSize << 3);
+                switch (cc >>> 1) {
+                    case 1: r = Long.compareUnsigned(a, b) < 0; break;
+                    case 2: r = a == b; break;
+                    case 3: r = Long.compareUnsigned(a, b) <= 0; break;
+                    case 6: r = (a << sh >> sh) < (b << sh >> sh); break;
+                    case 7: r = (a << sh >> sh) <= (b << sh >> sh); break;
+                    default: r = slowCond(c, cc >>> 1);
+                }
+                break;
+            }
+            case LOGIC: {
+                // CF = OF = 0 after logical operations.
+                long v = c.flagsRes;
+                boolean neg = ((v >>> topBit(c.flagsSize)) & 1) != 0;
+                switch (cc >>> 1) {
+                    case 0: case 1: r = false; break;
+                    case 2: case 3: r = v == 0; break;
+                    case 4: case 6: r = neg; break;
+                    case 7: r = v == 0 || neg; break;
+                    default: r = parity(v) != 0;
+                }
+                break;
+            }
+            case INC: case DEC:
+                if ((cc >>> 1) == 2) { r = c.flagsRes == 0; break; }
+                r = slowCond(c, cc >>> 1);
+                break;
+            default:
+                r = slowCond(c, cc >>> 1);
         }
         return r ^ ((cc & 1) != 0);
+    }
+
+    private static boolean slowCond(Cpu c, int kind) {
+        switch (kind) {
+            case 0: return of(c);
+            case 1: return cf(c);
+            case 2: return zf(c);
+            case 3: return cf(c) || zf(c);
+            case 4: return sf(c);
+            case 5: return pf(c);
+            case 6: return sf(c) != of(c);
+            default: return zf(c) || sf(c) != of(c);
+        }
     }
 }

@@ -57,6 +57,11 @@ public final class Interpreter {
     private CpuFault pendingFault;
     /** The last exception an instruction raised (diagnostics and tests). */
     CpuFault lastFault;
+    /**
+     * Optional observer of instruction faults (debuggers, tests): called with RIP already rewound to
+     * the faulting instruction. Returning true stops the run (REQUESTED) without delivering the fault.
+     */
+    public java.util.function.Predicate<CpuFault> faultObserver;
     private long randomState = 0x9E3779B97F4A7C15L;
 
     private static final boolean[] ENDS_BLOCK = new boolean[Op.COUNT];
@@ -124,8 +129,9 @@ public final class Interpreter {
                 return loop();
             } catch (CpuFault f) {
                 cpu.rip = cpu.instructionStart;
-                pendingFault = f;
                 lastFault = f;
+                if (faultObserver != null && faultObserver.test(f)) return StopReason.REQUESTED;
+                pendingFault = f;
             } catch (VmExitSignal s) {
                 pendingFault = null;
                 if (s.returnToHost) return StopReason.VM_EXIT;
@@ -166,7 +172,8 @@ public final class Interpreter {
             codeWritten = false;
             c.instructionStart = c.rip;
             Block b = lookup();
-            if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0) step(b.insns[0]);
+            // One instruction at a time while boundary rules apply (shadow, single-step, RF, VMX work).
+            if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0 || c.boundaryWork) step(b.insns[0]);
             else runBlock(b);
         }
     }
@@ -174,15 +181,23 @@ public final class Interpreter {
     private void runBlock(Block b) {
         final Cpu c = cpu;
         final Insn[] insns = b.insns;
-        final int n = b.count;
-        for (int k = 0; k < n; k++) {
-            Insn i = insns[k];
-            long start = c.rip;
-            c.instructionStart = start;
-            c.rip = start + i.length;
-            execute(c, i);
-            c.instructionsRetired++;
-            if (--remaining <= 0 || codeWritten || c.boundaryWork || c.stopRequest != null) return;
+        int n = b.count;
+        if (remaining < n) n = (int) remaining;
+        int k = 0;
+        try {
+            while (k < n) {
+                Insn i = insns[k++];
+                long start = c.rip;
+                c.instructionStart = start;
+                c.rip = start + i.length;
+                execute(c, i);
+                c.instructionsRetired++;
+                // A store into a code page (possibly this block) ends the block at once.
+                if (codeWritten) break;
+            }
+        } finally {
+            // The budget counts instructions started (instructionsRetired counts completed ones).
+            remaining -= k;
         }
     }
 
@@ -195,9 +210,9 @@ public final class Interpreter {
         long start = c.rip;
         c.instructionStart = start;
         c.rip = start + i.length;
+        remaining--;
         execute(c, i);
         c.instructionsRetired++;
-        remaining--;
         if (!shadowFresh) c.interruptShadow = 0;
         // SDM 18.3.1.1: RF is cleared after every instruction that completes, except IRET (which loads it).
         if (i.op != Op.IRET) c.rflags &= ~Rflags.RF;

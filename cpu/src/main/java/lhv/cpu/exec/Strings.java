@@ -1,7 +1,6 @@
 package lhv.cpu.exec;
 
 import lhv.cpu.Cpu;
-import lhv.cpu.CpuFault;
 import lhv.cpu.Mode;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
@@ -131,23 +130,11 @@ final class Strings {
     }
 
     /**
-     * I/O permission: in protected mode with CPL > IOPL, and always in virtual-8086 mode, every bit of
-     * the port range must be clear in the TSS I/O permission bit map (SDM Vol. 1 19.5.1-19.5.2).
-     * These #GP faults take priority over a VM exit (SDM Vol. 3C 26.1.1).
+     * I/O permission (IOPL, TSS I/O bitmap; SDM Vol. 1 19.5) is checked by the system unit. These
+     * #GP faults take priority over a VM exit (SDM Vol. 3C 26.1.1), so this runs first.
      */
     static void ioPermission(Cpu c, int port, int size) {
         if (c.mode == Mode.REAL) return;
-        int iopl = (int) ((c.rflags & Rflags.IOPL) >>> 12);
-        if (c.mode != Mode.VIRTUAL_8086 && c.cpl <= iopl) return;
-        Segment tr = c.tr;
-        int type = tr.type();
-        // Only a 32-bit (or 64-bit) TSS has a bit map: available (9) or busy (11) types.
-        if ((type != 9 && type != 11) || tr.unusable() || Integer.compareUnsigned(tr.limit, 0x67) < 0) throw CpuFault.gp0();
-        long mapBase = c.mmu.readLinear(tr.base + 0x66, 2, true) & 0xFFFF;
-        long at = mapBase + (port >>> 3);
-        if (at + 1 > (tr.limit & 0xFFFFFFFFL)) throw CpuFault.gp0();
-        long bits = c.mmu.readLinear(tr.base + at, 2, true);
-        long need = ((1L << size) - 1) << (port & 7);
-        if ((bits & need) != 0) throw CpuFault.gp0();
+        c.sys.checkIoPermission(port, size);
     }
 }

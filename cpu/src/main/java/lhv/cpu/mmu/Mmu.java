@@ -20,6 +20,12 @@ import java.lang.foreign.ValueLayout;
  * by VMX instructions). Faults are thrown as {@link CpuFault} (#GP/#SS/#PF/#AC with the right error
  * code; CR2 is written when a #PF is raised, SDM 4.7).
  *
+ * <p>Additions to the skeleton contract: sized {@link #read}/{@link #write}; {@link #readPhysical} /
+ * {@link #writePhysical} (RAM fast, MMIO through the board, code-map notification);
+ * {@link #loadPdptes}, {@link #pdpte}, {@link #pdptesValid} (PAE PDPTE registers, VM entry);
+ * {@link #canonical}; the #PF error-code bits {@code PF_*}; TLB contexts {@link #newContext},
+ * {@link #switchContext}, {@link #context}, {@link #contextTag}, {@link #flushAllContexts}.
+ *
  * <h2>Software TLB</h2>
  * Six direct-mapped arrays, one per (access kind, privilege): read, write and execute, each for
  * supervisor and user accesses. An entry maps a 4 KiB linear page to the start of its physical page
@@ -200,22 +206,29 @@ public final class Mmu {
      * alignment (#AC) for data accesses at CPL 3. Returns the linear address.
      */
     public long linear(int seg, long offset, int size, int access) {
-        Segment s = cpu.seg[seg];
         long lin;
         if (cpu.mode == Mode.LONG64) {
             // SDM 3.4.4: in 64-bit mode only FS and GS have a base; no limit or type checks.
-            lin = seg >= Segment.FS ? s.base + offset : offset;
-            if (!canonical(lin) || !canonical(lin + size - 1)) throw segFault(seg, 0);
+            lin = seg >= Segment.FS ? cpu.seg[seg].base + offset : offset;
+            if (((lin << 16 >> 16) != lin) || (((lin + size - 1) << 16 >> 16) != lin + size - 1)) throw segFault(seg, 0);
         } else {
-            checkLimitAndType(s, seg, offset, size, access);
-            lin = (s.base + offset) & 0xFFFFFFFFL;
+            lin = linearLegacy(seg, offset, size, access);
         }
         // SDM 6.4.17 (#AC): CR0.AM=1, RFLAGS.AC=1, CPL 3, unaligned data access.
-        if ((lin & (size - 1)) != 0 && cpu.cpl == 3 && access != EXECUTE
-                && (cpu.cr0 & Cr.CR0_AM) != 0 && (cpu.rflags & Rflags.AC) != 0) {
+        if ((lin & (size - 1)) != 0 && cpu.cpl == 3) checkAlignment(access);
+        return lin;
+    }
+
+    private long linearLegacy(int seg, long offset, int size, int access) {
+        Segment s = cpu.seg[seg];
+        checkLimitAndType(s, seg, offset, size, access);
+        return (s.base + offset) & 0xFFFFFFFFL;
+    }
+
+    private void checkAlignment(int access) {
+        if (access != EXECUTE && (cpu.cr0 & Cr.CR0_AM) != 0 && (cpu.rflags & Rflags.AC) != 0) {
             throw new CpuFault(17, 0, 0);
         }
-        return lin;
     }
 
     private void checkLimitAndType(Segment s, int seg, long offset, int size, int access) {
@@ -259,19 +272,32 @@ public final class Mmu {
     // Linear accesses (after segmentation)
     // =====================================================================================
 
-    /** Reads {@code size} bytes at a linear address; {@code supervisor} for implicit system accesses (GDT, IDT, TSS). */
+    /**
+     * Reads {@code size} bytes at a linear address; {@code supervisor} for implicit system accesses
+     * (GDT, IDT, TSS). Supervisor TLB entries serve implicit accesses too: the only rule that is
+     * stricter for them (SMAP ignores RFLAGS.AC) concerns user pages, which are never cached for
+     * supervisor data accesses while CR4.SMAP=1.
+     */
     public long readLinear(long linear, int size, boolean supervisor) {
-        if (!supervisor) {
-            int i = slot(READ, linear);
-            if (tag[i] == ((linear >>> 12) & VPN_MASK | tagBits) && (linear & 0xFFF) <= 0x1000 - size) {
-                return readRam(frame[i] | (linear & 0xFFF), size);
-            }
+        int i = linearSlot(READ, linear, supervisor);
+        if (tag[i] == ((linear >>> 12) & VPN_MASK | tagBits) && (linear & 0xFFF) <= 0x1000 - size) {
+            return readRam(frame[i] | (linear & 0xFFF), size);
         }
         return readSlow(linear, size, supervisor);
     }
 
     public void writeLinear(long linear, int size, long value, boolean supervisor) {
+        int i = linearSlot(WRITE, linear, supervisor);
+        if (tag[i] == ((linear >>> 12) & VPN_MASK | tagBits) && (linear & 0xFFF) <= 0x1000 - size) {
+            writeRam(frame[i] | (linear & 0xFFF), size, value);
+            return;
+        }
         writeSlow(linear, size, value, supervisor);
+    }
+
+    private int linearSlot(int access, long lin, boolean supervisor) {
+        int user = !supervisor && cpu.cpl == 3 ? 1 : 0;
+        return ((access << 1 | user) << TLB_BITS) | (int) (((lin >>> 12) ^ salt) & TLB_MASK);
     }
 
     private long readSlow(long lin, int size, boolean implicitSupervisor) {
@@ -332,15 +358,19 @@ public final class Mmu {
         return cpu.mem.read(pa, size);
     }
 
+    private void writeRam(long pa, int size, long value) {
+        switch (size) {
+            case 1 -> ram.set(ValueLayout.JAVA_BYTE, pa, (byte) value);
+            case 2 -> ram.set(LE16, pa, (short) value);
+            case 4 -> ram.set(LE32, pa, (int) value);
+            default -> ram.set(LE64, pa, value);
+        }
+    }
+
     /** Writes physical memory and tells the code map, so self-modifying code takes effect. */
     public void writePhysical(long pa, int size, long value) {
         if (pa >= 0 && pa + size <= ramSize && cpu.mem.isRam(pa, size)) {
-            switch (size) {
-                case 1 -> ram.set(ValueLayout.JAVA_BYTE, pa, (byte) value);
-                case 2 -> ram.set(LE16, pa, (short) value);
-                case 4 -> ram.set(LE32, pa, (int) value);
-                default -> ram.set(LE64, pa, value);
-            }
+            writeRam(pa, size, value);
         } else {
             cpu.mem.write(pa, size, value);
         }

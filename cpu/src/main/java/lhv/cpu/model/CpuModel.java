@@ -29,7 +29,7 @@ public final class CpuModel {
     public static final int MAX_BASIC_LEAF = 0xD, MAX_EXTENDED_LEAF = 0x80000008;
 
     // CPUID.1:EDX (SDM Vol. 2A Table 3-11).
-    public static final int EDX1_FPU = 1, EDX1_DE = 1 << 2, EDX1_PSE = 1 << 3, EDX1_TSC = 1 << 4,
+    public static final int EDX1_FPU = 1, EDX1_VME = 1 << 1, EDX1_DE = 1 << 2, EDX1_PSE = 1 << 3, EDX1_TSC = 1 << 4,
             EDX1_MSR = 1 << 5, EDX1_PAE = 1 << 6, EDX1_MCE = 1 << 7, EDX1_CX8 = 1 << 8, EDX1_SEP = 1 << 11,
             EDX1_MTRR = 1 << 12, EDX1_PGE = 1 << 13, EDX1_CMOV = 1 << 15, EDX1_PAT = 1 << 16,
             EDX1_PSE36 = 1 << 17, EDX1_CLFSH = 1 << 19, EDX1_MMX = 1 << 23, EDX1_FXSR = 1 << 24,
@@ -45,7 +45,7 @@ public final class CpuModel {
     public static final int EDX81_SYSCALL = 1 << 11, EDX81_NX = 1 << 20, EDX81_PAGE1GB = 1 << 26,
             EDX81_RDTSCP = 1 << 27, EDX81_LM = 1 << 29;
 
-    private static final int EDX1 = EDX1_FPU | EDX1_DE | EDX1_PSE | EDX1_TSC | EDX1_MSR | EDX1_PAE | EDX1_MCE
+    private static final int EDX1 = EDX1_FPU | EDX1_VME | EDX1_DE | EDX1_PSE | EDX1_TSC | EDX1_MSR | EDX1_PAE | EDX1_MCE
             | EDX1_CX8 | EDX1_SEP | EDX1_MTRR | EDX1_PGE | EDX1_CMOV | EDX1_PAT | EDX1_PSE36 | EDX1_CLFSH
             | EDX1_MMX | EDX1_FXSR | EDX1_SSE | EDX1_SSE2;
     private static final int ECX1 = ECX1_MONITOR | ECX1_CX16 | ECX1_POPCNT | ECX1_XSAVE | ECX1_RDRAND;
@@ -85,11 +85,11 @@ public final class CpuModel {
 
     /**
      * CR4 bits this model lets software set (SDM 2.5: setting a bit of an unsupported feature is
-     * #GP(0)); also the basis for IA32_VMX_CR4_FIXED1. VME/PVI, PCE, UMIP, LA57, SMX, FSGSBASE,
-     * PCIDE and PKE are not implemented.
+     * #GP(0)); also the basis for IA32_VMX_CR4_FIXED1. PCE, UMIP, LA57, SMX, FSGSBASE, PCIDE and
+     * PKE are not implemented.
      */
     public long cr4ValidBits() {
-        long bits = Cr.CR4_TSD | Cr.CR4_DE | Cr.CR4_PSE | Cr.CR4_PAE | Cr.CR4_MCE | Cr.CR4_PGE
+        long bits = Cr.CR4_VME | Cr.CR4_PVI | Cr.CR4_TSD | Cr.CR4_DE | Cr.CR4_PSE | Cr.CR4_PAE | Cr.CR4_MCE | Cr.CR4_PGE
                 | Cr.CR4_OSFXSR | Cr.CR4_OSXMMEXCPT | Cr.CR4_OSXSAVE | Cr.CR4_SMEP | Cr.CR4_SMAP;
         return vmx ? bits | Cr.CR4_VMXE : bits;
     }

@@ -3,7 +3,6 @@ package lhv.cpu.sys;
 import lhv.cpu.Cpu;
 import lhv.cpu.CpuFault;
 import lhv.cpu.Mode;
-import lhv.cpu.NotImplemented;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
 import lhv.cpu.StopReason;
@@ -32,6 +31,7 @@ final class EventDelivery {
     private final Descriptor code = new Descriptor();
     private final Descriptor stackSeg = new Descriptor();
     private final StackFrame stack;
+    private final TaskSwitch tasks;
 
     /**
      * While a second event arises during delivery of a first one: the first event in the VMX
@@ -41,9 +41,10 @@ final class EventDelivery {
     int vectoringInfo;
     int vectoringErrorCode;
 
-    EventDelivery(Cpu cpu) {
+    EventDelivery(Cpu cpu, TaskSwitch tasks) {
         this.cpu = cpu;
         this.stack = new StackFrame(cpu);
+        this.tasks = tasks;
     }
 
     /**
@@ -114,6 +115,8 @@ final class EventDelivery {
             default -> deliverProtected(vector, type, errorCode, ext, flags);
         }
         if (type == NMI) cpu.nmiBlocked = true;
+        // An event delivered in the HLT state resumes execution at its handler (SDM Vol. 2 HLT).
+        if (cpu.activityState == 1) cpu.activityState = 0;
         cpu.interruptShadow = 0;
         cpu.stateChanged();
     }
@@ -140,6 +143,28 @@ final class EventDelivery {
         cpu.rip = entry & 0xFFFF;
     }
 
+    /**
+     * Virtual-8086 mode with CR4.VME: INT n redirected to the 8086 program's own interrupt table at
+     * linear address 0 (SDM 20.3.3.4 method 5 with IOPL = 3, 20.3.3.5 method 6 with IOPL < 3, where
+     * the pushed FLAGS carry VIF in place of IF and IOPL reads 3, and VIF is cleared instead of IF).
+     */
+    void redirectToVm86(int vector, boolean iopl3) {
+        long flags = cpu.getRflags();
+        long image = flags & 0xFFFF;
+        if (!iopl3) image = (image & ~Rflags.IF) | ((flags & Rflags.VIF) != 0 ? Rflags.IF : 0) | Rflags.IOPL;
+        long entry = cpu.mmu.readLinear(vector * 4L, 4, false);
+        StackFrame s = stack.current(0);
+        Segment cs = cpu.seg[Segment.CS];
+        s.push(2, image);
+        s.push(2, cs.selector);
+        s.push(2, cpu.rip);
+        s.commit();
+        int sel = (int) (entry >>> 16) & 0xFFFF;
+        cs.set(sel, (long) sel << 4, 0xFFFF, 0xF3);
+        cpu.rip = entry & 0xFFFF;
+        cpu.setRflags(flags & ~(Rflags.TF | (iopl3 ? Rflags.IF : Rflags.VIF)));
+    }
+
     // ---- protected mode and virtual-8086 mode: SDM 6.12 ----
     private void deliverProtected(int vector, int type, int errorCode, int ext, long flags) {
         int idtError = vector * 8 + 2 + ext;
@@ -149,16 +174,27 @@ final class EventDelivery {
         gate.hi = (int) (q >>> 32);
         int gt = gate.type();
         if (gate.codeOrData()) throw CpuFault.gp(idtError);
-        boolean gate32;
+        boolean gate32 = false;
         switch (gt) {
             case Descriptor.INT_GATE, Descriptor.TRAP_GATE -> gate32 = true;
-            case Descriptor.INT_GATE16, Descriptor.TRAP_GATE16 -> gate32 = false;
-            case Descriptor.TASK_GATE -> throw new NotImplemented("task switch (task gate in IDT, vector " + vector + ")");
+            case Descriptor.INT_GATE16, Descriptor.TRAP_GATE16, Descriptor.TASK_GATE -> { }
             default -> throw CpuFault.gp(idtError);
         }
         // SDM 6.12.1.1: software interrupts check the gate's DPL (not INT1, not hardware events).
         if ((type == SW_INTERRUPT || type == SW_EXCEPTION) && gate.dpl() < cpu.cpl) throw CpuFault.gp(idtError);
         if (!gate.present()) throw CpuFault.np(idtError);
+        if (gt == Descriptor.TASK_GATE) {
+            // SDM 6.12.2: the handler is a task; the error code goes on its stack.
+            long before = cpu.getRflags();
+            cpu.setRflags(flags); // the old task's saved EFLAGS carry RF for faults
+            try {
+                tasks.switchTo(gate.gateSelector(), TaskSwitch.INTERRUPT, errorCode, ext);
+            } catch (CpuFault beforeCommit) {
+                cpu.setRflags(before);
+                throw beforeCommit;
+            }
+            return;
+        }
         int sel = gate.gateSelector();
         if ((sel & 0xFFFC) == 0) throw CpuFault.gp(ext);
         if (!Descriptor.fetch(cpu, sel, code)) throw CpuFault.gp((sel & 0xFFFC) | ext);

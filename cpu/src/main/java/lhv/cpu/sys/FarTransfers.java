@@ -4,7 +4,6 @@ import lhv.cpu.Cpu;
 import lhv.cpu.CpuFault;
 import lhv.cpu.Cr;
 import lhv.cpu.Mode;
-import lhv.cpu.NotImplemented;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
 import lhv.cpu.mmu.Mmu;
@@ -12,8 +11,8 @@ import lhv.cpu.mmu.Mmu;
 /**
  * Far JMP, far CALL, far RET and IRET in every mode (SDM Vol. 2 JMP, CALL, RET, IRET; Vol. 3A 5.8
  * privilege checks for control transfers, 5.8.5 stack switching through call gates, 6.14.3 IRET in
- * IA-32e mode). Hardware task switches (TSS or task-gate targets, IRET with NT=1 outside IA-32e mode)
- * are not implemented and stop the run with "not implemented: task switch".
+ * IA-32e mode). Hardware task switches (TSS or task-gate targets, IRET with NT=1 outside IA-32e
+ * mode) are carried out by {@link TaskSwitch}.
  *
  * <p>Context: guest instruction execution. Checks come first; registers are changed only after every
  * memory access of the transfer succeeded.
@@ -25,9 +24,11 @@ final class FarTransfers {
     private final Descriptor stackSeg = new Descriptor();
     private final StackFrame stack;
     private final StackFrame oldStack;
+    private final TaskSwitch tasks;
 
-    FarTransfers(Cpu cpu) {
+    FarTransfers(Cpu cpu, TaskSwitch tasks) {
         this.cpu = cpu;
+        this.tasks = tasks;
         this.stack = new StackFrame(cpu);
         this.oldStack = new StackFrame(cpu);
     }
@@ -106,10 +107,14 @@ final class FarTransfers {
                 if (ia32e) throw CpuFault.gp(index);
                 viaCallGate(selector, call);
             }
-            case Descriptor.TSS_AVAIL, Descriptor.TSS16_AVAIL, Descriptor.TASK_GATE -> {
+            case Descriptor.TSS_AVAIL, Descriptor.TSS16_AVAIL -> {
+                // No task switching in IA-32e mode (SDM 7.7).
                 if (ia32e) throw CpuFault.gp(index);
-                throw new NotImplemented("task switch (far " + (call ? "CALL" : "JMP") + " to selector 0x"
-                        + Integer.toHexString(selector) + ")");
+                tasks.viaTssDescriptor(code, selector, call ? TaskSwitch.CALL : TaskSwitch.JMP);
+            }
+            case Descriptor.TASK_GATE -> {
+                if (ia32e) throw CpuFault.gp(index);
+                tasks.viaTaskGate(code, selector, call ? TaskSwitch.CALL : TaskSwitch.JMP);
             }
             default -> throw CpuFault.gp(index);
         }
@@ -351,8 +356,24 @@ final class FarTransfers {
             return;
         }
         if (cpu.mode == Mode.VIRTUAL_8086) {
-            // Without CR4.VME, IRET is IOPL-sensitive in virtual-8086 mode (SDM 20.2.7).
-            if ((flags & Rflags.IOPL) != Rflags.IOPL) throw CpuFault.gp0();
+            if ((flags & Rflags.IOPL) != Rflags.IOPL) {
+                // IOPL < 3: only a 16-bit IRET under CR4.VME is allowed; it moves the popped IF into
+                // VIF (SDM Vol. 2 IRET, 20.3.2); otherwise IRET is IOPL-sensitive (SDM 20.2.7).
+                if ((cpu.cr4 & Cr.CR4_VME) == 0 || opSize != 2) throw CpuFault.gp0();
+                StackFrame s = stack.current(0);
+                long ip = s.pop(2);
+                int sel = (int) s.pop(2) & 0xFFFF;
+                long f = s.pop(2);
+                if (((flags & Rflags.VIP) != 0 && (f & Rflags.IF) != 0) || (f & Rflags.TF) != 0) throw CpuFault.gp0();
+                s.commit();
+                loadCsReal(sel);
+                cpu.rip = ip;
+                long keep = ~0xFFFFL | Rflags.IOPL | Rflags.IF;
+                long next = (flags & keep) | (f & ~keep);
+                next = (next & ~Rflags.VIF) | ((f & Rflags.IF) != 0 ? Rflags.VIF : 0);
+                cpu.setRflags(next);
+                return;
+            }
             StackFrame s = stack.current(0);
             long ip = s.pop(opSize);
             int sel = (int) s.pop(opSize) & 0xFFFF;
@@ -368,7 +389,8 @@ final class FarTransfers {
         boolean ia32e = ia32e();
         if ((flags & Rflags.NT) != 0) {
             if (ia32e) throw CpuFault.gp0();
-            throw new NotImplemented("task switch (IRET with NT=1)");
+            tasks.iretToPreviousTask();
+            return;
         }
         StackFrame s = stack.current(0);
         long ip = s.pop(opSize);

@@ -20,8 +20,13 @@ import lhv.cpu.model.CpuModel;
  * already asked the VMX layer (lhv.cpu.intercept) before calling the methods that can exit; event
  * delivery asks it itself (exception bitmap, triple fault).
  *
+ * <p>Additions to the skeleton contract (for the interpreter and the VMX layer):
+ * {@link #deliverEvent} (any interruption type, e.g. VM-entry event injection),
+ * {@link #vectoringInfo}/{@link #vectoringErrorCode} (the event whose delivery was interrupted by a
+ * VM exit, SDM 28.2.4), {@link #tripleFault}, {@link #checkIoPermission} (TSS I/O bitmap).
+ *
  * <p>The work is split by topic: {@link EventDelivery}, {@link SegmentLoads}, {@link FarTransfers},
- * {@link MsrFile}; control registers, CPUID and the fast system calls live here.
+ * {@link MsrFile}, {@link TaskSwitch}; control registers, CPUID and the fast system calls live here.
  */
 public final class SystemUnit {
     private final Cpu cpu;
@@ -32,9 +37,11 @@ public final class SystemUnit {
 
     public SystemUnit(Cpu cpu) {
         this.cpu = cpu;
-        this.events = new EventDelivery(cpu);
+        TaskSwitch tasks = new TaskSwitch(cpu);
+        this.events = new EventDelivery(cpu, tasks);
+        tasks.attach(events);
         this.segments = new SegmentLoads(cpu);
-        this.transfers = new FarTransfers(cpu);
+        this.transfers = new FarTransfers(cpu, tasks);
         this.msrs = new MsrFile(cpu);
     }
 
@@ -290,12 +297,34 @@ public final class SystemUnit {
 
     /** INT n (kind 4), INT3 (6), INTO (6), INT1/ICEBP (5); cpu.rip points past the instruction. */
     public void softwareInterrupt(int vector, int kind) {
-        // SDM 20.2.7: without CR4.VME, INT n in virtual-8086 mode is IOPL-sensitive.
-        if (kind == EventDelivery.SW_INTERRUPT && cpu.mode == Mode.VIRTUAL_8086
-                && (cpu.getRflags() & Rflags.IOPL) != Rflags.IOPL) {
-            throw CpuFault.gp0();
+        vector &= 0xFF;
+        if (kind == EventDelivery.SW_INTERRUPT && cpu.mode == Mode.VIRTUAL_8086) {
+            // SDM 20.3.3 Table 20-2: the six ways INT n is handled in virtual-8086 mode.
+            boolean iopl3 = (cpu.getRflags() & Rflags.IOPL) == Rflags.IOPL;
+            if ((cpu.cr4 & Cr.CR4_VME) != 0) {
+                if (!redirectionBit(vector)) {
+                    events.redirectToVm86(vector, iopl3);   // methods 5 and 6
+                    return;
+                }
+                if (!iopl3) throw CpuFault.gp0();           // method 3
+            } else if (!iopl3) {
+                throw CpuFault.gp0();                       // method 2
+            }
         }
-        events.deliver(vector & 0xFF, kind, -1);
+        events.deliver(vector, kind, -1);                   // methods 1 and 4, and every other mode
+    }
+
+    /**
+     * Bit {@code vector} of the software-interrupt redirection bit map, the 32 bytes below the I/O
+     * permission bit map of the 32-bit TSS (SDM 20.3.3, Figure 20-5); #GP(0) when outside the TSS.
+     */
+    private boolean redirectionBit(int vector) {
+        int t = cpu.tr.type();
+        if (cpu.tr.unusable() || (t != 9 && t != 11) || (cpu.tr.limit & 0xFFFFFFFFL) < 0x67) throw CpuFault.gp0();
+        int mapBase = (int) cpu.mmu.readLinear(cpu.tr.base + 0x66, 2, true);
+        long at = mapBase - 32L + (vector >>> 3);
+        if (at < 0 || at > (cpu.tr.limit & 0xFFFFFFFFL)) throw CpuFault.gp0();
+        return (cpu.mmu.readLinear(cpu.tr.base + at, 1, true) & (1 << (vector & 7))) != 0;
     }
 
     /** Delivers an external interrupt or NMI (vector 2) at an instruction boundary. */
@@ -359,13 +388,17 @@ public final class SystemUnit {
     // MSRs, CPUID, fast system calls
     // =====================================================================================
 
+    /**
+     * Reads an MSR with its architectural rules (#GP(0) for unknown MSRs). The RDMSR instruction's
+     * CPL check is the interpreter's: this method also serves RDTSCP (IA32_TSC_AUX at any CPL) and
+     * the VMX layer's MSR-load/store areas, which run whatever the current CPL is.
+     */
     public long rdmsr(int index) {
-        requireCpl0();
         return msrs.read(index);
     }
 
+    /** Writes an MSR with its architectural rules; the WRMSR instruction's CPL check is the interpreter's. */
     public void wrmsr(int index, long value) {
-        requireCpl0();
         msrs.write(index, value);
     }
 

@@ -2,6 +2,7 @@ package lhv.cpu.exec;
 
 import lhv.cpu.Cpu;
 import lhv.cpu.Cr;
+import lhv.cpu.CpuFault;
 import lhv.cpu.Segment;
 import lhv.cpu.StopReason;
 import lhv.cpu.mmu.TestRam;
@@ -47,6 +48,34 @@ final class Guest {
         c.mmu.flush(true);
         c.gpr[Cpu.RSP] = STACK_TOP;
         c.rip = CODE;
+        return g;
+    }
+
+    static final long GDT = 0x4000, IDT = 0x5000, HANDLERS = 0x6000;
+
+    /**
+     * 64-bit mode with a GDT (0x08 code, 0x10 data) and an IDT whose vector v handler at
+     * HANDLERS + 4v is "mov al, v; hlt": a delivered event ends the run with AL = vector.
+     */
+    static Guest long64WithIdt() {
+        Guest g = long64();
+        TestRam r = g.ram;
+        r.q(GDT, 0);
+        r.q(GDT + 8, 0x00AF9A000000FFFFL);
+        r.q(GDT + 16, 0x00CF92000000FFFFL);
+        for (int v = 0; v < 256; v++) {
+            long h = HANDLERS + 4L * v;
+            r.b(h, 0xB0);
+            r.b(h + 1, v);
+            r.b(h + 2, 0xF4);
+            long lo = (h & 0xFFFF) | (0x08L << 16) | (0x8EL << 40) | ((h >>> 16) & 0xFFFF) << 48;
+            r.q(IDT + 16L * v, lo);
+            r.q(IDT + 16L * v + 8, h >>> 32);
+        }
+        g.cpu.gdtrBase = GDT;
+        g.cpu.gdtrLimit = 23;
+        g.cpu.idtrBase = IDT;
+        g.cpu.idtrLimit = 256 * 16 - 1;
         return g;
     }
 
@@ -100,6 +129,16 @@ final class Guest {
                     + " (" + cpu.notImplementedMessage + ", last fault " + cpu.interpreter.lastFault + ")");
         }
         return this;
+    }
+
+    /** Runs until the first instruction fault; returns it (RIP is left at the faulting instruction). */
+    CpuFault runToFault() {
+        CpuFault[] seen = new CpuFault[1];
+        cpu.interpreter.faultObserver = f -> { seen[0] = f; return true; };
+        StopReason r = run();
+        cpu.interpreter.faultObserver = null;
+        if (seen[0] == null) throw new AssertionError("no fault; run ended with " + r + " " + cpu.notImplementedMessage);
+        return seen[0];
     }
 
     long reg(int r) {

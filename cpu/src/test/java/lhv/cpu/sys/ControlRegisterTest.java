@@ -30,7 +30,7 @@ class ControlRegisterTest {
         f.protected32(3);
         assertEquals(13, gpVector(() -> cpu.sys.readCr(0)));
         assertEquals(13, gpVector(() -> cpu.sys.writeCr(3, 0)));
-        assertEquals(13, gpVector(() -> cpu.sys.wrmsr(0xC0000080, 0)));
+        assertEquals(0, cpu.sys.rdmsr(0xC0000103), "the MSR file itself has no CPL check (RDTSCP, VMX MSR areas)");
     }
 
     @Test
@@ -76,7 +76,7 @@ class ControlRegisterTest {
 
     @Test
     void unsupportedCr4BitsAreGp() {
-        for (long bit : new long[] {Cr.CR4_VME, Cr.CR4_LA57, Cr.CR4_PCIDE, Cr.CR4_PKE, Cr.CR4_FSGSBASE, 1L << 32}) {
+        for (long bit : new long[] {Cr.CR4_PCE, Cr.CR4_UMIP, Cr.CR4_LA57, Cr.CR4_PCIDE, Cr.CR4_PKE, Cr.CR4_FSGSBASE, 1L << 32}) {
             assertEquals(13, gpVector(() -> cpu.sys.writeCr(4, bit)), Long.toHexString(bit));
         }
         cpu.sys.writeCr(4, Cr.CR4_VMXE | Cr.CR4_PSE | Cr.CR4_SMEP);
@@ -150,5 +150,24 @@ class ControlRegisterTest {
         long tag = cpu.mmu.contextTag();
         cpu.sys.writeCr(3, cpu.cr3);
         assertNotEquals(tag, cpu.mmu.contextTag(), "without PGE a CR3 write flushes everything");
+    }
+
+    @Test
+    void cr3WriteWithPgeKeepsGlobalPages() {
+        f.long64(0);
+        cpu.sys.writeCr(4, cpu.cr4 | Cr.CR4_PGE);
+        f.ram.q(0x22000, 0x83 | 0x100);              // 0..2 MiB: global 2 MiB page
+        f.ram.q(0x22008, 0x200000 | 0x83);           // 2..4 MiB: not global
+        cpu.sys.writeCr(3, cpu.cr3);
+        cpu.mmu.read8(Segment.DS, 0x1000);
+        cpu.mmu.read8(Segment.DS, 0x201000);
+        f.ram.q(0x22000, 0x200000 | 0x83 | 0x100);   // swap the mappings in memory
+        f.ram.q(0x22008, 0x83);
+        f.ram.b(0x201000, 7);
+        cpu.sys.writeCr(3, cpu.cr3);
+        assertEquals(0, cpu.mmu.read8(Segment.DS, 0x1000), "global translation survives MOV to CR3");
+        assertNotEquals(7, cpu.mmu.read8(Segment.DS, 0x201000), "non-global translation was dropped and re-walked");
+        cpu.sys.writeCr(4, cpu.cr4 & ~Cr.CR4_PGE);     // toggling PGE flushes global entries too
+        assertEquals(7, cpu.mmu.read8(Segment.DS, 0x1000));
     }
 }

@@ -141,7 +141,9 @@ class EventDeliveryTest {
         f.ram.q(TSS + 0x24, 0xA000);   // IST1
         f.idt64(2, CODE64, 0x3000, 0xE, 0, 1);
         cpu.gpr[Cpu.RSP] = 0x9000;
+        cpu.activityState = 1;                       // halted: the NMI wakes the processor
         cpu.sys.externalInterrupt(2);
+        assertEquals(0, cpu.activityState);
         assertEquals(0xA000 - 40, cpu.gpr[Cpu.RSP]);
         assertTrue(cpu.nmiBlocked);
         assertEquals(0x9000, f.ram.q(cpu.gpr[Cpu.RSP] + 24));
@@ -262,5 +264,110 @@ class EventDeliveryTest {
         assertFalse(EventDelivery.becomesDoubleFault(14, 6));
         assertFalse(EventDelivery.becomesDoubleFault(6, 13));
         assertFalse(EventDelivery.becomesDoubleFault(0x20, 13));
+    }
+
+    @Test
+    void sixteenBitGatePushesWords() {
+        f.protected32(0);
+        f.idt32(0x21, gate(CODE16, 0x4321, 0x6, 0, 0));
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        cpu.rip = 0x1234;
+        cpu.setRflags(Rflags.IF);
+        cpu.sys.softwareInterrupt(0x21, 4);
+        assertEquals(0x8000 - 6, cpu.gpr[Cpu.RSP]);
+        assertEquals(0x1234, f.ram.d(0x8000 - 6) & 0xFFFF);
+        assertEquals(CODE32, f.ram.d(0x8000 - 4) & 0xFFFF);
+        assertEquals(0x4321, cpu.rip);
+        assertFalse(cpu.seg[Segment.CS].big());
+    }
+
+    @Test
+    void compatibilityModeDeliversA64BitFrame() {
+        f.long64(0);
+        cpu.seg[Segment.CS].set(CODE32, 0, 0xFFFFFFFF, 0xC09B);
+        cpu.stateChanged();
+        assertEquals(Mode.COMPATIBILITY, cpu.mode);
+        f.idt64(0x40, CODE64, 0x3000, 0xE, 0, 0);
+        cpu.gpr[Cpu.RSP] = 0x9004;
+        cpu.rip = 0x1000;
+        cpu.sys.externalInterrupt(0x40);
+        assertEquals(Mode.LONG64, cpu.mode);
+        assertEquals(0x9000 - 40, cpu.gpr[Cpu.RSP], "aligned to 16 bytes, five quadwords");
+        assertEquals(CODE32, f.ram.q(cpu.gpr[Cpu.RSP] + 8));
+        assertEquals(0x9004, f.ram.q(cpu.gpr[Cpu.RSP] + 24));
+    }
+
+    @Test
+    void interruptToConformingCodeKeepsPrivilegeAndStack() {
+        f.protected32(3);
+        f.idt32(0x50, gate(CONF_CODE, 0x6000, 0xE, 3, 0));
+        cpu.gpr[Cpu.RSP] = 0x9000;
+        cpu.sys.softwareInterrupt(0x50, 4);
+        assertEquals(3, cpu.cpl);
+        assertEquals(CONF_CODE | 3, cpu.seg[Segment.CS].selector);
+        assertEquals(0x9000 - 12, cpu.gpr[Cpu.RSP]);
+    }
+
+    @Test
+    void sixtyFourBitGateTypeMustBeInterruptOrTrap() {
+        f.long64(0);
+        f.idt64(0x41, CODE64, 0x3000, 0xC, 0, 0);   // call gate in the IDT
+        f.idt64(13, CODE64, 0x5000, 0xE, 0, 0);
+        cpu.gpr[Cpu.RSP] = 0x9000;
+        cpu.sys.externalInterrupt(0x41);
+        assertEquals(0x5000, cpu.rip);
+        assertEquals(0x41 * 8 + 2 + 1, f.ram.q(cpu.gpr[Cpu.RSP]));
+    }
+
+    /** Virtual-8086 mode at 2000:0100 with SS:SP = 3000:0100, TR = the fixture's 32-bit TSS. */
+    void vm86(long iopl) {
+        f.protected32(0);
+        cpu.setRflags(Rflags.VM | iopl | Rflags.FIXED1);
+        for (int s = 0; s < 6; s++) cpu.seg[s].set(0x1000, 0x10000, 0xFFFF, 0xF3);
+        cpu.seg[Segment.CS].set(0x2000, 0x20000, 0xFFFF, 0xF3);
+        cpu.seg[Segment.SS].set(0x3000, 0x30000, 0xFFFF, 0xF3);
+        cpu.gpr[Cpu.RSP] = 0x100;
+        cpu.rip = 0x100;
+        cpu.cpl = 3;
+        cpu.stateChanged();
+        f.ram.d(TSS + 0x64, 0x68 + 32 << 16);   // I/O map base 0x88: redirection map at 0x68..0x87
+        cpu.tr.limit = 0x88;
+        f.ram.d(0x21 * 4, 0x4000_0010);          // 8086 vector 0x21 -> 4000:0010
+    }
+
+    @Test
+    void vmeRedirectsIntNToThe8086TableWithVirtualIf() {
+        vm86(0);
+        cpu.cr4 = lhv.cpu.Cr.CR4_VME;
+        cpu.setRflags(cpu.getRflags() | Rflags.VIF | Rflags.TF);
+        cpu.sys.softwareInterrupt(0x21, 4);                          // method 6
+        assertEquals(0x40000, cpu.seg[Segment.CS].base);
+        assertEquals(0x10, cpu.rip);
+        assertEquals(0xFA, cpu.gpr[Cpu.RSP]);
+        int image = f.ram.d(0x30000 + 0xFE) & 0xFFFF;
+        assertEquals(Rflags.IF | Rflags.IOPL, image & (Rflags.IF | Rflags.IOPL), "pushed IF = VIF, IOPL = 3");
+        assertEquals(0, cpu.getRflags() & (Rflags.VIF | Rflags.TF), "VIF and TF cleared");
+        // A set redirection bit with IOPL < 3 is #GP(0) (method 3).
+        f.ram.b(TSS + 0x68 + 0x22 / 8, 1 << (0x22 & 7));
+        assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.softwareInterrupt(0x22, 4)).vector);
+        // IRET with IOPL < 3 under VME: a popped TF is #GP(0); otherwise IP/CS return and the popped
+        // IF goes into VIF.
+        assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.iret(2)).vector);
+        f.ram.d(0x30000 + 0xFE, (int) (image & ~Rflags.TF));
+        cpu.sys.iret(2);
+        assertEquals(0x20000, cpu.seg[Segment.CS].base);
+        assertEquals(0x100, cpu.rip);
+        assertEquals(Rflags.VIF, cpu.getRflags() & (Rflags.VIF | Rflags.IF | Rflags.IOPL));
+    }
+
+    @Test
+    void vmeWithIopl3RedirectsAndClearsIf() {
+        vm86(Rflags.IOPL);
+        cpu.cr4 = lhv.cpu.Cr.CR4_VME;
+        cpu.setRflags(cpu.getRflags() | Rflags.IF);
+        cpu.sys.softwareInterrupt(0x21, 4);                          // method 5
+        assertEquals(0x10, cpu.rip);
+        assertEquals(0, cpu.getRflags() & Rflags.IF);
+        assertEquals(Rflags.IF | Rflags.IOPL, f.ram.d(0x30000 + 0xFE) & (Rflags.IF | Rflags.IOPL));
     }
 }

@@ -4,7 +4,6 @@ import lhv.cpu.Cpu;
 import lhv.cpu.CpuFault;
 import lhv.cpu.Mode;
 import lhv.cpu.Msr;
-import lhv.cpu.NotImplemented;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
 import org.junit.jupiter.api.Test;
@@ -182,13 +181,84 @@ class FarTransferTest {
     }
 
     @Test
-    void iretWithNestedTaskIsNotImplementedOutsideIa32e() {
-        f.protected32(0);
-        cpu.setRflags(Rflags.NT);
-        assertThrows(NotImplemented.class, () -> cpu.sys.iret(4));
+    void iretWithNestedTaskInIa32eIsGp() {
         f.long64(0);
         cpu.setRflags(Rflags.NT);
         assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.iret(8)).vector);
+    }
+
+    static final long NEW_TSS = 0x3100;
+
+    /** A second 32-bit TSS (descriptor at GATE_SEL) whose task starts at 0x7777 with EAX = 0x11. */
+    void secondTask() {
+        extendGdt();
+        f.protected32(0);
+        f.ram.q(GDT + TSS_SEL, SysFixture.seg(TSS, 0x67, 0x8B, 0));           // current task: busy
+        f.ram.q(GDT + GATE_SEL, SysFixture.seg(NEW_TSS, 0x67, 0x89, 0));      // available
+        f.ram.d(NEW_TSS + 0x20, 0x7777);
+        f.ram.d(NEW_TSS + 0x24, (int) (Rflags.FIXED1 | Rflags.IF));
+        f.ram.d(NEW_TSS + 0x28, 0x11);
+        f.ram.d(NEW_TSS + 0x38, 0xA000);                                       // ESP
+        int[] sels = {DATA32, CODE32, DATA32, DATA32, DATA32, DATA32};
+        for (int s = 0; s < 6; s++) f.ram.d(NEW_TSS + 0x48 + 4 * s, sels[s]);
+        cpu.gpr[Cpu.RAX] = 0x99;
+        cpu.rip = 0x1234;
+    }
+
+    @Test
+    void callToTssSwitchesTasksAndIretReturns() {
+        secondTask();
+        cpu.sys.farCall(GATE_SEL, 0, 4);
+        assertEquals(0x7777, cpu.rip);
+        assertEquals(0x11, cpu.gpr[Cpu.RAX]);
+        assertEquals(GATE_SEL, cpu.tr.selector);
+        assertEquals(NEW_TSS, cpu.tr.base);
+        assertEquals(Rflags.NT, cpu.getRflags() & Rflags.NT, "CALL sets NT in the new task");
+        assertEquals(TSS_SEL, f.ram.d(NEW_TSS) & 0xFFFF, "previous-task link");
+        assertEquals(0x1234, f.ram.d(TSS + 0x20), "old EIP saved");
+        assertEquals(0x99, f.ram.d(TSS + 0x28), "old EAX saved");
+        assertEquals(0x8B, f.ram.b(GDT + TSS_SEL + 5), "old task stays busy after CALL");
+        assertEquals(0x8B, f.ram.b(GDT + GATE_SEL + 5), "new task busy");
+        assertNotEquals(0, cpu.cr0 & lhv.cpu.Cr.CR0_TS);
+        cpu.gpr[Cpu.RAX] = 0x22;
+        cpu.sys.iret(4);
+        assertEquals(0x1234, cpu.rip);
+        assertEquals(0x99, cpu.gpr[Cpu.RAX]);
+        assertEquals(TSS_SEL, cpu.tr.selector);
+        assertEquals(0x89, f.ram.b(GDT + GATE_SEL + 5), "IRET frees the task it leaves");
+        assertEquals(0, f.ram.d(NEW_TSS + 0x24) & Rflags.NT, "NT cleared in the saved image");
+        assertEquals(0x22, f.ram.d(NEW_TSS + 0x28));
+    }
+
+    @Test
+    void jumpToBusyTaskIsGpAndJumpFreesOldTask() {
+        secondTask();
+        assertEquals(TSS_SEL, assertThrows(CpuFault.class, () -> cpu.sys.farJump(TSS_SEL, 0, 4)).errorCode);
+        cpu.sys.farJump(GATE_SEL, 0, 4);
+        assertEquals(0x89, f.ram.b(GDT + TSS_SEL + 5), "JMP clears the old busy flag");
+        assertEquals(0, cpu.getRflags() & Rflags.NT);
+    }
+
+    @Test
+    void exceptionThroughTaskGatePushesErrorCodeOnNewStack() {
+        secondTask();
+        f.idt32(13, gate(GATE_SEL, 0, 0x5, 0, 0));
+        cpu.sys.deliverFault(CpuFault.gp(0x18));
+        assertEquals(0x7777, cpu.rip);
+        assertEquals(0xA000 - 4, cpu.gpr[Cpu.RSP]);
+        assertEquals(0x18, f.ram.d(0xA000 - 4));
+        assertEquals(0x1234, f.ram.d(TSS + 0x20), "faulting EIP saved in the old TSS");
+    }
+
+    @Test
+    void newTaskSegmentFaultIsDeliveredInTheNewTask() {
+        secondTask();
+        f.ram.d(NEW_TSS + 0x54, DATA_NP);                                      // DS not present
+        f.idt32(11, gate(CODE32, 0x5000, 0xE, 0, 0));
+        cpu.sys.farJump(GATE_SEL, 0, 4);
+        assertEquals(0x5000, cpu.rip, "#NP handler runs");
+        assertEquals(GATE_SEL, cpu.tr.selector, "after the commit point");
+        assertEquals(DATA_NP, f.ram.d(cpu.gpr[Cpu.RSP]), "#NP(selector)");
     }
 
     @Test
@@ -260,5 +330,65 @@ class FarTransferTest {
         cpu.sys.swapgs();
         assertEquals(2, cpu.seg[Segment.GS].base);
         assertEquals(1, cpu.sys.rdmsr(Msr.IA32_KERNEL_GS_BASE));
+    }
+
+    @Test
+    void iret32ToOuterPrivilege() {
+        f.protected32(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        int[] frame = {0x2000, CODE32_U, (int) (Rflags.IF | Rflags.FIXED1), 0x9000, DATA32_U};
+        for (int i = 0; i < frame.length; i++) f.ram.d(0x8000 + 4L * i, frame[i]);
+        cpu.sys.iret(4);
+        assertEquals(3, cpu.cpl);
+        assertEquals(0x9000, cpu.gpr[Cpu.RSP]);
+        assertEquals(DATA32_U, cpu.seg[Segment.SS].selector);
+        assertTrue(cpu.seg[Segment.ES].unusable(), "DPL 0 data segment dropped");
+        // The return SS must match the new CPL.
+        f.protected32(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        f.ram.d(0x8010, DATA32);
+        assertEquals(DATA32, assertThrows(CpuFault.class, () -> cpu.sys.iret(4)).errorCode);
+    }
+
+    @Test
+    void farReturnIn64BitModeWithRexW() {
+        f.long64(0);
+        cpu.gpr[Cpu.RSP] = 0x8000;
+        f.ram.q(0x8000, 0xFFFF_8000_0000_0000L & 0x1FFFFF | 0x1000);
+        f.ram.q(0x8008, CODE64);
+        cpu.sys.farReturn(8, 16);
+        assertEquals(0x1000, cpu.rip);
+        assertEquals(0x8020, cpu.gpr[Cpu.RSP]);
+    }
+
+    @Test
+    void nullStackSelectorRules() {
+        f.long64(3);
+        assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.loadSegment(Segment.SS, 3)).vector, "null SS at CPL 3");
+        f.long64(0);
+        cpu.sys.loadSegment(Segment.SS, 0);
+        assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.loadSegment(Segment.SS, 1)).vector, "RPL != CPL");
+    }
+
+    @Test
+    void sixteenBitTaskSwitch() {
+        secondTask();
+        f.ram.q(GDT + GATE_SEL, SysFixture.seg(NEW_TSS, 0x2B, 0x81, 0));      // available 16-bit TSS
+        f.ram.d(NEW_TSS + 14, 0x0777 | (int) (Rflags.FIXED1 | Rflags.IF) << 16); // IP, FLAGS
+        f.ram.d(NEW_TSS + 18, 0x0011);                                        // AX
+        int[] sels = {DATA32, CODE16, DATA32, DATA32};
+        // ES, CS, SS, DS at 34..41; the last dword write leaves the LDT selector (42) null.
+        for (int s = 0; s < 4; s++) f.ram.d(NEW_TSS + 34 + 2 * s, sels[s]);
+        cpu.dr[7] = 0x400 | 0x155 | 0x2AA;
+        cpu.sys.farCall(GATE_SEL, 0, 4);
+        assertEquals(0x777, cpu.rip);
+        assertEquals(0xFFFF0011L, cpu.gpr[Cpu.RAX], "upper word FFFFH from a 16-bit TSS");
+        assertTrue(cpu.seg[Segment.FS].unusable(), "FS is null");
+        assertEquals(0x81 | 2, f.ram.b(GDT + GATE_SEL + 5), "16-bit TSS busy");
+        assertEquals(0x400 | 0x2AA, cpu.dr[7], "local breakpoint enables cleared");
+        cpu.sys.iret(2);
+        assertEquals(0x1234, cpu.rip);
+        assertEquals(0x99, cpu.gpr[Cpu.RAX]);
+        assertEquals(0x81, f.ram.b(GDT + GATE_SEL + 5));
     }
 }
