@@ -24,6 +24,20 @@ public final class Decoder {
     }
     private static final TooLong TOO_LONG = new TooLong();
 
+    /**
+     * Optional instructions the processor model reports through CPUID; an encoding whose feature is
+     * absent decodes as it did before the feature existed (SDM Vol. 2: TZCNT is BSF and LZCNT is BSR
+     * on processors without BMI1/LZCNT; POPCNT and MOVBE are #UD). All present by default.
+     */
+    private boolean bmi1 = true, lzcnt = true, popcnt = true, movbe = true;
+
+    public void setFeatures(boolean bmi1, boolean lzcnt, boolean popcnt, boolean movbe) {
+        this.bmi1 = bmi1;
+        this.lzcnt = lzcnt;
+        this.popcnt = popcnt;
+        this.movbe = movbe;
+    }
+
     private CodeFetch f;
     private Insn d;
     private int pos;
@@ -231,6 +245,29 @@ public final class Decoder {
             oneByte(b);
         }
         if (lock && !lockable()) ud();
+        else if (!lock) specialize();
+    }
+
+    /** Picks the specialized op id of the hottest forms (see {@link Op#ALU_RR32} and following). */
+    private void specialize() {
+        int size = d.opSize;
+        if ((size != 4 && size != 8) || d.highByte != 0) return;
+        boolean q = size == 8;
+        switch (d.op) {
+            case Op.ALU_EG:
+                if (!d.mem) d.op = (q ? Op.ALU_RR64 : Op.ALU_RR32) + d.sub;
+                break;
+            case Op.ALU_EI:
+                if (!d.mem) d.op = (q ? Op.ALU_RI64 : Op.ALU_RI32) + d.sub;
+                break;
+            case Op.MOV_EG:
+                d.op = d.mem ? (q ? Op.STORE64 : Op.STORE32) : (q ? Op.MOV_RR64_EG : Op.MOV_RR32_EG);
+                break;
+            case Op.MOV_GE:
+                d.op = d.mem ? (q ? Op.LOAD64 : Op.LOAD32) : (q ? Op.MOV_RR64_GE : Op.MOV_RR32_GE);
+                break;
+            default:
+        }
     }
 
     /** LOCK is valid only with these instructions and a memory destination (SDM Vol. 2 LOCK). */
@@ -599,15 +636,15 @@ public final class Decoder {
             case 0xB5: modrm(); memOnly(); if (d.op == 0) { d.sub = Segment.GS; d.op = Op.LOAD_FAR; } return;
             case 0xB6: modrm(); byteRegs(false, true); d.op = Op.MOVZX_B; return;
             case 0xB7: modrm(); d.op = Op.MOVZX_W; return;
-            case 0xB8: modrm(); d.op = f3 ? Op.POPCNT : Op.UD; return;
+            case 0xB8: modrm(); d.op = f3 && popcnt ? Op.POPCNT : Op.UD; return;
             case 0xB9: modrm(); ud(); return;                                 // UD1
             case 0xBA:
                 modrm(); d.imm = uimm(1);
                 if ((d.reg & 7) < 4) { ud(); return; }
                 d.sub = (d.reg & 7) - 4; d.op = Op.BT_EI; return;
             case 0xBB: modrm(); d.sub = 3; d.op = Op.BT_EG; return;
-            case 0xBC: modrm(); d.op = f3 ? Op.TZCNT : Op.BSF; return;
-            case 0xBD: modrm(); d.op = f3 ? Op.LZCNT : Op.BSR; return;
+            case 0xBC: modrm(); d.op = f3 && bmi1 ? Op.TZCNT : Op.BSF; return;
+            case 0xBD: modrm(); d.op = f3 && lzcnt ? Op.LZCNT : Op.BSR; return;
             case 0xBE: modrm(); byteRegs(false, true); d.op = Op.MOVSX_B; return;
             case 0xBF: modrm(); d.op = Op.MOVSX_W; return;
             case 0xC0: d.opSize = 1; modrm(); byteRegs(true, true); d.op = Op.XADD; return;
@@ -728,7 +765,7 @@ public final class Decoder {
             case 0xF0: case 0xF1:
                 modrm();
                 if ((pfx & Insn.P_REPNE) != 0) { notImpl(NI_SSE); return; }  // CRC32 (SSE4.2)
-                if ((pfx & Insn.P_REP) != 0 || !d.mem) { ud(); return; }
+                if ((pfx & Insn.P_REP) != 0 || !d.mem || !movbe) { ud(); return; }
                 d.op = b == 0xF0 ? Op.MOVBE_GM : Op.MOVBE_MG;
                 return;
             default:

@@ -70,7 +70,17 @@ public final class Op {
     /** VMX instruction, sub = {@link lhv.cpu.intercept.VmxInstruction} ordinal. */
     public static final int VMX = 183;
 
-    public static final int COUNT = 190;
+    // ---- specialized forms of the hottest instructions (same semantics, fewer run-time decisions) ----
+    /** Register-register ALU: base + 8 * (opSize == 8) + ALU operation; destination rm, source reg. */
+    public static final int ALU_RR32 = 200, ALU_RR64 = 208;
+    /** Register-immediate ALU: base + ALU operation; destination rm. */
+    public static final int ALU_RI32 = 216, ALU_RI64 = 224;
+    /** MOV between 32/64-bit registers (rm <- reg for MOV_EG forms, reg <- rm for MOV_GE forms). */
+    public static final int MOV_RR32_EG = 232, MOV_RR64_EG = 233, MOV_RR32_GE = 234, MOV_RR64_GE = 235;
+    /** MOV reg <- memory and memory <- reg with 32/64-bit operands. */
+    public static final int LOAD32 = 236, LOAD64 = 237, STORE32 = 238, STORE64 = 239;
+
+    public static final int COUNT = 240;
 
     private static volatile String[] names;
 

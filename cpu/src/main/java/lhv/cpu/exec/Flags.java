@@ -120,41 +120,40 @@ public final class Flags {
      * P NP L GE LE G.
      */
     public static boolean cond(Cpu c, int cc) {
+        int k = c.flagsOp;
+        if (k == SUB) return subCond(c, cc);
+        if (k == LOGIC) return logicCond(c, cc);
+        if ((k == DEC || k == INC) && (cc >>> 1) == 2) return (c.flagsRes == 0) ^ ((cc & 1) != 0);
+        return slowCond(c, cc >>> 1) ^ ((cc & 1) != 0);
+    }
+
+    /** After CMP/SUB/NEG the conditions are plain comparisons of the operands. */
+    private static boolean subCond(Cpu c, int cc) {
+        long a = c.flagsA, b = c.flagsB;
+        int sh = 64 - (c.flagsSize << 3);
         boolean r;
-        switch (c.flagsOp) {
-            case SUB: {
-                // After CMP/SUB/NEG the conditions are plain comparisons of the operands.
-                long a = c.flagsA, b = c.flagsB;
-                int sh = 64 - (c.flagsSize << 3);
-                switch (cc >>> 1) {
-                    case 1: r = Long.compareUnsigned(a, b) < 0; break;
-                    case 2: r = a == b; break;
-                    case 3: r = Long.compareUnsigned(a, b) <= 0; break;
-                    case 6: r = (a << sh >> sh) < (b << sh >> sh); break;
-                    case 7: r = (a << sh >> sh) <= (b << sh >> sh); break;
-                    default: r = slowCond(c, cc >>> 1);
-                }
-                break;
-            }
-            case LOGIC: {
-                // CF = OF = 0 after logical operations.
-                long v = c.flagsRes;
-                boolean neg = ((v >>> topBit(c.flagsSize)) & 1) != 0;
-                switch (cc >>> 1) {
-                    case 0: case 1: r = false; break;
-                    case 2: case 3: r = v == 0; break;
-                    case 4: case 6: r = neg; break;
-                    case 7: r = v == 0 || neg; break;
-                    default: r = parity(v) != 0;
-                }
-                break;
-            }
-            case INC: case DEC:
-                if ((cc >>> 1) == 2) { r = c.flagsRes == 0; break; }
-                r = slowCond(c, cc >>> 1);
-                break;
-            default:
-                r = slowCond(c, cc >>> 1);
+        switch (cc >>> 1) {
+            case 1: r = Long.compareUnsigned(a, b) < 0; break;
+            case 2: r = a == b; break;
+            case 3: r = Long.compareUnsigned(a, b) <= 0; break;
+            case 6: r = (a << sh >> sh) < (b << sh >> sh); break;
+            case 7: r = (a << sh >> sh) <= (b << sh >> sh); break;
+            default: r = slowCond(c, cc >>> 1);
+        }
+        return r ^ ((cc & 1) != 0);
+    }
+
+    /** After logical operations CF = OF = 0. */
+    private static boolean logicCond(Cpu c, int cc) {
+        long v = c.flagsRes;
+        boolean neg = ((v >>> topBit(c.flagsSize)) & 1) != 0;
+        boolean r;
+        switch (cc >>> 1) {
+            case 0: case 1: r = false; break;
+            case 2: case 3: r = v == 0; break;
+            case 4: case 6: r = neg; break;
+            case 7: r = v == 0 || neg; break;
+            default: r = parity(v) != 0;
         }
         return r ^ ((cc & 1) != 0);
     }

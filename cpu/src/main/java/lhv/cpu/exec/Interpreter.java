@@ -49,6 +49,16 @@ public final class Interpreter {
     private long lastPpn = -1;
     private Block[] lastPage;
 
+    /**
+     * Block chaining: while no instruction that can change modes or translations has run (system
+     * instructions, faults, VM exits, VMX boundary work), a RIP in the same linear page as the
+     * last lookup maps to the same physical page, so the TLB lookup is skipped.
+     */
+    private boolean chainValid;
+    private int chainCs;
+    private long chainLinearPage;
+    private Block[] chainPage;
+
     /** Set when a code page was written: the running block must not continue. */
     private boolean codeWritten;
     /** Set by an instruction that starts an interrupt shadow (STI, MOV SS, POP SS). */
@@ -65,6 +75,8 @@ public final class Interpreter {
     private long randomState = 0x9E3779B97F4A7C15L;
 
     private static final boolean[] ENDS_BLOCK = new boolean[Op.COUNT];
+    /** Ops after which block chaining must look the code page up again (all but near branches). */
+    private static final boolean[] CHANGES_CONTEXT = new boolean[Op.COUNT];
     static {
         int[] ends = {Op.UD, Op.TOO_LONG, Op.NOT_IMPLEMENTED, Op.MOV_SREG_E, Op.POP_SREG, Op.LOAD_FAR,
             Op.POPF, Op.CLI, Op.STI, Op.STAC, Op.CLAC,
@@ -79,7 +91,13 @@ public final class Interpreter {
             Op.XGETBV, Op.XSETBV, Op.RDRAND, Op.RDSEED, Op.GETSEC, Op.RSM, Op.RDFSBASE, Op.WRFSBASE,
             Op.VMX};
         for (int op : ends) ENDS_BLOCK[op] = true;
+        System.arraycopy(ENDS_BLOCK, 0, CHANGES_CONTEXT, 0, Op.COUNT);
+        for (int op : new int[] {Op.JCC, Op.JMP_REL, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.LOOP,
+            Op.LOOPE, Op.LOOPNE, Op.JCXZ}) {
+            CHANGES_CONTEXT[op] = false;
+        }
     }
+
 
     /** A decoded straight-line run of instructions, valid for one code size. */
     static final class Block {
@@ -100,9 +118,15 @@ public final class Interpreter {
     public Interpreter(Cpu cpu) {
         this.cpu = cpu;
         cpu.codeMap.onInvalidate(this::invalidatePage);
+        // Instruction set extensions follow what the model reports (CPUID.7:EBX[3] BMI1,
+        // CPUID.80000001H:ECX[5] LZCNT, CPUID.1:ECX[23] POPCNT, CPUID.1:ECX[22] MOVBE).
+        int[] l1 = cpu.model.cpuid(1, 0), l7 = cpu.model.cpuid(7, 0), l81 = cpu.model.cpuid(0x80000001, 0);
+        decoder.setFeatures((l7[1] & (1 << 3)) != 0, (l81[2] & (1 << 5)) != 0, (l1[2] & (1 << 23)) != 0,
+                (l1[2] & (1 << 22)) != 0);
     }
 
     private void invalidatePage(long ppn) {
+        chainValid = false;
         pages.remove(ppn);
         if (ppn == lastPpn) {
             lastPpn = -1;
@@ -111,8 +135,15 @@ public final class Interpreter {
         codeWritten = true;
     }
 
+    /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
+    public void setExtensions(boolean bmi1, boolean lzcnt, boolean popcnt, boolean movbe) {
+        decoder.setFeatures(bmi1, lzcnt, popcnt, movbe);
+        flushDecodedBlocks();
+    }
+
     /** Drops every decoded block (e.g. after the host rewrote memory without telling the CodeMap). */
     public void flushDecodedBlocks() {
+        chainValid = false;
         pages.clear();
         lastPpn = -1;
         lastPage = null;
@@ -124,15 +155,18 @@ public final class Interpreter {
     /** See {@link Cpu#run}. */
     public StopReason run(long maxInstructions) {
         remaining = maxInstructions;
+        chainValid = false;     // the host may have changed anything between runs
         for (;;) {
             try {
                 return loop();
             } catch (CpuFault f) {
+                chainValid = false;
                 cpu.rip = cpu.instructionStart;
                 lastFault = f;
                 if (faultObserver != null && faultObserver.test(f)) return StopReason.REQUESTED;
                 pendingFault = f;
             } catch (VmExitSignal s) {
+                chainValid = false;
                 pendingFault = null;
                 if (s.returnToHost) return StopReason.VM_EXIT;
             } catch (NotImplemented n) {
@@ -163,7 +197,10 @@ public final class Interpreter {
                 c.stopRequest = null;
                 return r;
             }
-            if (c.boundaryWork) c.vmx.atBoundary(c);
+            if (c.boundaryWork) {
+                chainValid = false;
+                c.vmx.atBoundary(c);
+            }
             if (c.activityState != 0) {
                 if (c.activityState == 1) return StopReason.HALTED;
                 return StopReason.SHUTDOWN;
@@ -199,6 +236,7 @@ public final class Interpreter {
             // The budget counts instructions started (instructionsRetired counts completed ones).
             remaining -= k;
         }
+        if (CHANGES_CONTEXT[insns[k - 1].op]) chainValid = false;
     }
 
     /** One instruction with the boundary rules of TF (single-step trap), RF and the interrupt shadow. */
@@ -211,6 +249,7 @@ public final class Interpreter {
         c.instructionStart = start;
         c.rip = start + i.length;
         remaining--;
+        chainValid = false;
         execute(c, i);
         c.instructionsRetired++;
         if (!shadowFresh) c.interruptShadow = 0;
@@ -237,6 +276,16 @@ public final class Interpreter {
 
     private Block lookup() {
         final Cpu c = cpu;
+        if (chainValid) {
+            // Nothing that changes modes or translations ran since the last lookup: a target in the
+            // same linear code page is in the same physical page (SDM 4.10.2: the TLB entry stands).
+            int cs = chainCs;
+            long linear = cs == 8 ? c.rip : (c.seg[Segment.CS].base + c.rip) & 0xFFFFFFFFL;
+            if ((linear >>> 12) == chainLinearPage && chainPage != null) {
+                Block b = chainPage[(int) (linear & 0xFFF)];
+                if (b != null && (cs == 8 || withinLimit(c, b.bytes))) return b;
+            }
+        }
         int cs = codeSize();
         long linear = linearRip(c, cs, c.rip);
         long pa = c.mmu.fetchPhysical(linear);
@@ -244,8 +293,15 @@ public final class Interpreter {
         int off = (int) (pa & 0xFFF);
         Block[] page = ppn == lastPpn ? lastPage : pages.get(ppn);
         Block b = page == null ? null : page[off];
-        if (b != null && b.codeSize == cs && (cs == 8 || withinLimit(c, b.bytes))) return b;
-        return build(linear, pa, cs);
+        if (b == null || b.codeSize != cs || (cs != 8 && !withinLimit(c, b.bytes))) {
+            b = build(linear, pa, cs);
+            page = ppn == lastPpn ? lastPage : null;
+        }
+        chainValid = page != null;
+        chainCs = cs;
+        chainLinearPage = linear >>> 12;
+        chainPage = page;
+        return b;
     }
 
     private static long linearRip(Cpu c, int cs, long rip) {
@@ -343,6 +399,47 @@ public final class Interpreter {
 
     private static void execute(Cpu c, Insn i) {
         switch (i.op) {
+            case Op.ALU_RR64 + 0: Fast.alu64(c, i, 0, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 0: Fast.alu32(c, i, 0, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 0: Fast.alu64(c, i, 0, i.imm); break;
+            case Op.ALU_RI32 + 0: Fast.alu32(c, i, 0, i.imm); break;
+            case Op.ALU_RR64 + 1: Fast.alu64(c, i, 1, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 1: Fast.alu32(c, i, 1, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 1: Fast.alu64(c, i, 1, i.imm); break;
+            case Op.ALU_RI32 + 1: Fast.alu32(c, i, 1, i.imm); break;
+            case Op.ALU_RR64 + 2: Fast.alu64(c, i, 2, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 2: Fast.alu32(c, i, 2, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 2: Fast.alu64(c, i, 2, i.imm); break;
+            case Op.ALU_RI32 + 2: Fast.alu32(c, i, 2, i.imm); break;
+            case Op.ALU_RR64 + 3: Fast.alu64(c, i, 3, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 3: Fast.alu32(c, i, 3, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 3: Fast.alu64(c, i, 3, i.imm); break;
+            case Op.ALU_RI32 + 3: Fast.alu32(c, i, 3, i.imm); break;
+            case Op.ALU_RR64 + 4: Fast.alu64(c, i, 4, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 4: Fast.alu32(c, i, 4, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 4: Fast.alu64(c, i, 4, i.imm); break;
+            case Op.ALU_RI32 + 4: Fast.alu32(c, i, 4, i.imm); break;
+            case Op.ALU_RR64 + 5: Fast.alu64(c, i, 5, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 5: Fast.alu32(c, i, 5, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 5: Fast.alu64(c, i, 5, i.imm); break;
+            case Op.ALU_RI32 + 5: Fast.alu32(c, i, 5, i.imm); break;
+            case Op.ALU_RR64 + 6: Fast.alu64(c, i, 6, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 6: Fast.alu32(c, i, 6, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 6: Fast.alu64(c, i, 6, i.imm); break;
+            case Op.ALU_RI32 + 6: Fast.alu32(c, i, 6, i.imm); break;
+            case Op.ALU_RR64 + 7: Fast.alu64(c, i, 7, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 7: Fast.alu32(c, i, 7, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 7: Fast.alu64(c, i, 7, i.imm); break;
+            case Op.ALU_RI32 + 7: Fast.alu32(c, i, 7, i.imm); break;
+            case Op.MOV_RR64_EG: c.gpr[i.rm] = c.gpr[i.reg]; break;
+            case Op.MOV_RR32_EG: c.gpr[i.rm] = c.gpr[i.reg] & 0xFFFFFFFFL; break;
+            case Op.MOV_RR64_GE: c.gpr[i.reg] = c.gpr[i.rm]; break;
+            case Op.MOV_RR32_GE: c.gpr[i.reg] = c.gpr[i.rm] & 0xFFFFFFFFL; break;
+            case Op.LOAD64: Fast.load64(c, i); break;
+            case Op.LOAD32: Fast.load32(c, i); break;
+            case Op.STORE64: Fast.store64(c, i); break;
+            case Op.STORE32: Fast.store32(c, i); break;
+
             case Op.ALU_EG: Alu.aluEG(c, i); break;
             case Op.ALU_GE: Alu.aluGE(c, i); break;
             case Op.ALU_EI: Alu.aluEI(c, i); break;

@@ -308,7 +308,7 @@ final class SystemOps {
 
     static void sysret(Cpu c, Insn i) {
         Interpreter.materializeForSystem(c);
-        c.sys.sysret(i.opSize);
+        c.sys.sysret(i.opSize == 8 ? 8 : 4);       // 66H does not make SYSRET 16-bit: REX.W selects 64
     }
 
     static void sysenter(Cpu c) {

@@ -94,7 +94,8 @@ class DecoderTest {
     @Test
     void moffsTakesTheAddressSize() {
         Insn i = decode(8, "48 a1 88 77 66 55 44 33 22 11");
-        assertEquals(Op.MOV_GE, i.op);
+        assertEquals(Op.LOAD64, i.op);                         // MOV RAX, moffs64: a 64-bit load
+        assertTrue(i.mem);
         assertEquals(10, i.length);
         assertEquals(0x1122334455667788L, i.disp);
         assertEquals(0, i.reg);

@@ -79,10 +79,15 @@ final class Guest {
         return g;
     }
 
-    /** 32-bit protected mode, flat 4 GiB segments, no paging, CPL 0. */
+    /** 32-bit protected mode, flat 4 GiB segments (GDT: 0x08 code, 0x10 data), no paging, CPL 0. */
     static Guest flat32() {
         Guest g = new Guest();
         Cpu c = g.cpu;
+        g.ram.q(GDT, 0);
+        g.ram.q(GDT + 8, 0x00CF9A000000FFFFL);
+        g.ram.q(GDT + 16, 0x00CF92000000FFFFL);
+        c.gdtrBase = GDT;
+        c.gdtrLimit = 23;
         c.cr0 = Cr.CR0_PE | Cr.CR0_ET | Cr.CR0_NE;
         c.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xC09B);
         for (int s : new int[] {Segment.DS, Segment.ES, Segment.SS, Segment.FS, Segment.GS}) {

@@ -135,6 +135,48 @@ class InstructionTest {
         assertEquals(42, g.reg(Cpu.RCX));
     }
 
+    @Test
+    void tzcntIsBsfWhenTheModelHasNoBmi1() {
+        // tzcnt eax, ebx (F3 0F BC C3); hlt
+        Guest g = Guest.long64();
+        g.cpu.gpr[Cpu.RBX] = 0;
+        g.cpu.gpr[Cpu.RAX] = 77;
+        g.cpu.interpreter.setExtensions(false, true, true, true);
+        g.code("f30fbcc3f4").runToHalt();
+        assertEquals(77, g.reg(Cpu.RAX), "BSF leaves the destination alone for a zero source");
+        Guest h = Guest.long64();
+        h.cpu.interpreter.setExtensions(true, true, true, true);
+        h.code("f30fbcc3f4").runToHalt();
+        assertEquals(32, h.reg(Cpu.RAX), "TZCNT of zero is the operand width");
+    }
+
+    @Test
+    void stringAndPlainPortIo() {
+        // mov esi,200000h; mov dx,0E9h; mov ecx,3; rep outsb; mov edi,200010h; mov ecx,2; rep insw;
+        // in eax,dx; out dx,ax; hlt
+        Guest g = Guest.long64();
+        StringBuilder log = new StringBuilder();
+        int[] next = {0x1111};
+        g.cpu.io = new lhv.cpu.bus.PortIo() {
+            @Override public int in(int port, int size) {
+                log.append(String.format("in %x/%d;", port, size));
+                return next[0]++;
+            }
+            @Override public void out(int port, int size, int value) {
+                log.append(String.format("out %x/%d=%x;", port, size, value));
+            }
+        };
+        g.ram.b(0x200000, 'a');
+        g.ram.b(0x200001, 'b');
+        g.ram.b(0x200002, 'c');
+        g.code("be0000200066bae900b903000000f36ebf10002000b902000000f3666ded66eff4").runToHalt();
+        assertEquals("out e9/1=61;out e9/1=62;out e9/1=63;in e9/2;in e9/2;in e9/4;out e9/2=1113;", log.toString());
+        assertEquals(0x1111, g.ram.b(0x200010) | g.ram.b(0x200011) << 8);
+        assertEquals(0x1112, g.ram.b(0x200012) | g.ram.b(0x200013) << 8);
+        assertEquals(0x200014, g.reg(Cpu.RDI));
+        assertEquals(0x1113, g.reg(Cpu.RAX), "IN EAX zero-extends into RAX");
+    }
+
     // ---- faults ----
 
     @Test
