@@ -48,6 +48,17 @@ public final class CapabilityReport {
         return out;
     }
 
+    /** The report as text, one MSR per block: {@code IA32_VMX_BASIC (0x480) = 0x...} then indented lines. */
+    public static String render(VmxCapabilities caps) {
+        StringBuilder sb = new StringBuilder("VMX capabilities of ").append(caps.processorName).append('\n');
+        for (Entry e : decode(caps)) {
+            sb.append(String.format("%s (%#x) = %s%n", e.name(), e.index(),
+                    e.value() == null ? "absent" : String.format("%#018x", e.value())));
+            for (String l : e.lines()) sb.append("    ").append(l).append('\n');
+        }
+        return sb.toString();
+    }
+
     private static List<String> lines(VmxCapabilities caps, int index, long v) {
         List<String> l = new ArrayList<>();
         ControlWord word = controlWord(index);

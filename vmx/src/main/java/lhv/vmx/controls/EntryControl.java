@@ -19,7 +19,8 @@ public enum EntryControl implements ControlBit {
     LOAD_UINV(19, "load UINV"),
     LOAD_CET_STATE(20, "load CET state"),
     LOAD_GUEST_IA32_LBR_CTL(21, "load guest IA32_LBR_CTL"),
-    LOAD_PKRS(22, "load PKRS");
+    LOAD_PKRS(22, "load PKRS"),
+    LOAD_FRED(23, "load FRED");
 
     private final int bit;
     private final String sdmName;

@@ -27,6 +27,12 @@ public record EntryContext(VmxCapabilities caps, int physicalAddressWidth, Physi
                 SKYLAKE_PERF_GLOBAL_CTRL_RESERVED);
     }
 
+    /** The context for the modelled i7-6700K (MAXPHYADDR 39). */
+    public static EntryContext of(VmxCapabilities caps, PhysicalMemory memory, boolean hostIa32eMode,
+                                  long currentVmcsPointer) {
+        return of(caps, VmxCapabilities.SKYLAKE_PHYSICAL_ADDRESS_WIDTH, memory, hostIa32eMode, currentVmcsPointer);
+    }
+
     /** True when {@code pa} sets no bit at or above the physical-address width. */
     public boolean withinPhysicalWidth(long pa) {
         return (pa >>> physicalAddressWidth) == 0;

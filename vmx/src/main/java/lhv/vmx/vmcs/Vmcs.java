@@ -103,7 +103,7 @@ public final class Vmcs {
         shadow = header < 0;
         launched = memory.read(pa + OFFSET_LAUNCH_STATE, 4) == 1;
         for (int i = 0; i < values.length; i++) {
-            values[i] = memory.read(pa + OFFSET_FIELDS + 8L * i, 8) & VmcsField.values()[i].mask();
+            values[i] = memory.read(pa + OFFSET_FIELDS + 8L * i, 8) & VmcsField.ofOrdinal(i).mask();
         }
         pointer = pa;
     }

@@ -22,7 +22,9 @@ import static lhv.vmx.controls.SecondaryProcessorControl.*;
  *
  * <p>Some fields exist only on processors that support the 1-setting of a VMX control (the
  * footnotes of Appendix B); {@link #requiredControls()} lists those controls (the field exists when
- * any of them may be 1). VMREAD/VMWRITE of a field that does not exist fail with error 12.
+ * any of them may be 1). VMREAD/VMWRITE of a field that does not exist fail with error 12. (The host
+ * FRED fields really depend on "load FRED" in the secondary VM-exit controls, a 64-bit word this
+ * processor does not offer; they are tied here to the primary control that enables that word.)
  *
  * <p>Context: static specification data, used by VMREAD/VMWRITE, the VMCS storage, the VM-entry
  * checks and the hosted hypervisor.
@@ -86,7 +88,11 @@ public enum VmcsField {
     HLAT_POINTER(0x2040, "hypervisor-managed linear-address translation pointer (HLATP)", ACTIVATE_TERTIARY_CONTROLS),
     PID_POINTER_TABLE(0x2042, "PID-pointer table address", ACTIVATE_TERTIARY_CONTROLS),
     SECONDARY_VM_EXIT_CONTROLS(0x2044, "secondary VM-exit controls", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
+    IA32_SPEC_CTRL_MASK(0x204a, "IA32_SPEC_CTRL mask", ACTIVATE_TERTIARY_CONTROLS),
+    IA32_SPEC_CTRL_SHADOW(0x204c, "IA32_SPEC_CTRL shadow", ACTIVATE_TERTIARY_CONTROLS),
+    INJECTED_EVENT_DATA(0x2052, "injected-event data", LOAD_FRED),
     GUEST_PHYSICAL_ADDRESS(0x2400, "guest-physical address", ENABLE_EPT),
+    ORIGINAL_EVENT_DATA(0x2404, "original-event data", LOAD_FRED),
     VMCS_LINK_POINTER(0x2800, "VMCS link pointer"),
     GUEST_IA32_DEBUGCTL(0x2802, "guest IA32_DEBUGCTL"),
     GUEST_IA32_PAT(0x2804, "guest IA32_PAT", LOAD_IA32_PAT, ExitControl.SAVE_IA32_PAT),
@@ -100,10 +106,26 @@ public enum VmcsField {
     GUEST_IA32_RTIT_CTL(0x2814, "guest IA32_RTIT_CTL", LOAD_IA32_RTIT_CTL, ExitControl.CLEAR_IA32_RTIT_CTL),
     GUEST_IA32_LBR_CTL(0x2816, "guest IA32_LBR_CTL", LOAD_GUEST_IA32_LBR_CTL, ExitControl.CLEAR_IA32_LBR_CTL),
     GUEST_IA32_PKRS(0x2818, "guest IA32_PKRS", EntryControl.LOAD_PKRS),
+    GUEST_IA32_FRED_CONFIG(0x281a, "guest IA32_FRED_CONFIG", LOAD_FRED),
+    GUEST_IA32_FRED_RSP1(0x281c, "guest IA32_FRED_RSP1", LOAD_FRED),
+    GUEST_IA32_FRED_RSP2(0x281e, "guest IA32_FRED_RSP2", LOAD_FRED),
+    GUEST_IA32_FRED_RSP3(0x2820, "guest IA32_FRED_RSP3", LOAD_FRED),
+    GUEST_IA32_FRED_STKLVLS(0x2822, "guest IA32_FRED_STKLVLS", LOAD_FRED),
+    GUEST_IA32_FRED_SSP1(0x2824, "guest IA32_FRED_SSP1", LOAD_FRED),
+    GUEST_IA32_FRED_SSP2(0x2826, "guest IA32_FRED_SSP2", LOAD_FRED),
+    GUEST_IA32_FRED_SSP3(0x2828, "guest IA32_FRED_SSP3", LOAD_FRED),
     HOST_IA32_PAT(0x2c00, "host IA32_PAT", ExitControl.LOAD_IA32_PAT),
     HOST_IA32_EFER(0x2c02, "host IA32_EFER", ExitControl.LOAD_IA32_EFER),
     HOST_IA32_PERF_GLOBAL_CTRL(0x2c04, "host IA32_PERF_GLOBAL_CTRL", ExitControl.LOAD_IA32_PERF_GLOBAL_CTRL),
     HOST_IA32_PKRS(0x2c06, "host IA32_PKRS", ExitControl.LOAD_PKRS),
+    HOST_IA32_FRED_CONFIG(0x2c08, "host IA32_FRED_CONFIG", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
+    HOST_IA32_FRED_RSP1(0x2c0a, "host IA32_FRED_RSP1", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
+    HOST_IA32_FRED_RSP2(0x2c0c, "host IA32_FRED_RSP2", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
+    HOST_IA32_FRED_RSP3(0x2c0e, "host IA32_FRED_RSP3", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
+    HOST_IA32_FRED_STKLVLS(0x2c10, "host IA32_FRED_STKLVLS", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
+    HOST_IA32_FRED_SSP1(0x2c12, "host IA32_FRED_SSP1", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
+    HOST_IA32_FRED_SSP2(0x2c14, "host IA32_FRED_SSP2", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
+    HOST_IA32_FRED_SSP3(0x2c16, "host IA32_FRED_SSP3", ExitControl.ACTIVATE_SECONDARY_CONTROLS),
     PIN_BASED_VM_EXEC_CONTROL(0x4000, "pin-based VM-execution controls"),
     CPU_BASED_VM_EXEC_CONTROL(0x4002, "primary processor-based VM-execution controls"),
     EXCEPTION_BITMAP(0x4004, "exception bitmap"),
@@ -212,11 +234,20 @@ public enum VmcsField {
     /** Number of fields (one storage slot each). */
     public static final int COUNT = values().length;
 
-    private static final java.util.Map<Integer, VmcsField> BY_ENCODING = new java.util.HashMap<>();
+    /** Fields by encoding bits 14:1 (bit 0 is the access type); VMREAD/VMWRITE look up here without boxing. */
+    private static final VmcsField[] BY_ENCODING = new VmcsField[0x4000];
     static {
         for (VmcsField f : values()) {
-            if (BY_ENCODING.put(f.encoding, f) != null) throw new ExceptionInInitializerError("duplicate " + f);
+            if (BY_ENCODING[f.encoding >>> 1] != null) throw new ExceptionInInitializerError("duplicate " + f);
+            BY_ENCODING[f.encoding >>> 1] = f;
         }
+    }
+
+    private static final VmcsField[] ALL = values();
+
+    /** The field in declaration order (its storage slot) {@code ordinal}, without copying values(). */
+    public static VmcsField ofOrdinal(int ordinal) {
+        return ALL[ordinal];
     }
 
     /** The full-access encoding (bit 0 clear). */
@@ -271,7 +302,7 @@ public enum VmcsField {
     public static VmcsField forEncoding(long encoding) {
         if ((encoding & ~0x7FFFL) != 0) return null;
         int e = (int) encoding;
-        VmcsField f = BY_ENCODING.get(e & ~1);
+        VmcsField f = BY_ENCODING[e >>> 1];
         if (f == null) return null;
         if ((e & 1) != 0 && f.width != FieldWidth.BITS_64) return null;
         return f;
@@ -280,5 +311,17 @@ public enum VmcsField {
     /** True when {@code encoding} names the high half of a 64-bit field (bit 0 set). */
     public static boolean isHighAccess(long encoding) {
         return (encoding & 1) != 0;
+    }
+
+    /** Access type, bit 0 of an encoding (SDM 25.11.2, Table 25-21). */
+    public enum Access {
+        /** All bits of the field. */
+        FULL,
+        /** Bits 63:32 of a 64-bit field. */
+        HIGH;
+
+        public static Access ofEncoding(long encoding) {
+            return (encoding & 1) != 0 ? HIGH : FULL;
+        }
     }
 }

@@ -36,6 +36,16 @@ public final class VmcsSnapshot {
         return new VmcsSnapshot(copy);
     }
 
+    /** Every non-zero field, one per line as {@code NAME = 0x...}, in field-table order (for diagnostics). */
+    public String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (VmcsField f : VmcsField.values()) {
+            long v = values[f.ordinal()];
+            if (v != 0) sb.append(f.name()).append(" = 0x").append(Long.toHexString(v)).append('\n');
+        }
+        return sb.toString();
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof VmcsSnapshot s && Arrays.equals(values, s.values);

@@ -64,6 +64,27 @@ class VmxCapabilitiesTest {
         }
     }
 
+    /** Every flexible or must-be-1 bit outside the default1 class is a control our enums name. */
+    @ParameterizedTest
+    @EnumSource(ControlWord.class)
+    void everyAllowedBitIsANamedControl(ControlWord w) {
+        long[] published = switch (w) {
+            case PIN_BASED -> new long[]{PUB_PIN};
+            case PRIMARY_PROCESSOR_BASED -> new long[]{PUB_PROC, PUB_TRUE_PROC};
+            case SECONDARY_PROCESSOR_BASED -> new long[]{PUB_PROC2};
+            case EXIT -> new long[]{PUB_EXIT, PUB_TRUE_EXIT};
+            case ENTRY -> new long[]{PUB_ENTRY, PUB_TRUE_ENTRY};
+        };
+        for (long msr : published) {
+            int allowed1 = (int) (msr >>> 32);
+            assertEquals(0, allowed1 & ~w.default1 & ~w.definedMask(),
+                    w + ": published allowed-1 bits without a named control: " + Integer.toHexString(allowed1 & ~w.default1 & ~w.definedMask()));
+        }
+        assertEquals(0, caps.mayBeOne(w) & ~w.default1 & ~w.definedMask());
+        // and every must-be-1 bit in the TRUE MSR is either default1 or a named control
+        assertEquals(0, caps.mustBeOne(w) & ~w.default1 & ~w.definedMask());
+    }
+
     @Test
     void absentFeaturesCannotBeEnabled() {
         for (ControlBit c : new ControlBit[]{SecondaryProcessorControl.ENABLE_EPT, SecondaryProcessorControl.ENABLE_VPID,
@@ -186,5 +207,9 @@ class VmxCapabilitiesTest {
         assertEquals(CapabilityReport.Setting.MUST_BE_1, CapabilityReport.Setting.of(0x0000_0001_0000_0001L, 0));
         assertEquals(CapabilityReport.Setting.FLEXIBLE, CapabilityReport.Setting.of(0x0000_0001_0000_0000L, 0));
         assertEquals(CapabilityReport.Setting.MUST_BE_0, CapabilityReport.Setting.of(0, 0));
+        String text = CapabilityReport.render(caps);
+        assertTrue(text.contains("IA32_VMX_BASIC (0x480) = 0x00d8100000000004"), text);
+        assertTrue(text.contains("IA32_VMX_EPT_VPID_CAP (0x48c) = absent"), text);
+        assertTrue(text.contains("VMCS revision identifier        4"), text);
     }
 }

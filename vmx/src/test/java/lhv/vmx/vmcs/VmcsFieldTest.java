@@ -24,7 +24,9 @@ class VmcsFieldTest {
             "EOI_EXIT_BITMAP3, 0x2022", "EPTP_LIST_ADDRESS, 0x2024", "VMREAD_BITMAP, 0x2026", "VMWRITE_BITMAP, 0x2028",
             "VE_INFORMATION_ADDRESS, 0x202a", "XSS_EXIT_BITMAP, 0x202c", "ENCLS_EXITING_BITMAP, 0x202e",
             "TSC_MULTIPLIER, 0x2032", "TERTIARY_VM_EXEC_CONTROL, 0x2034", "ENCLV_EXITING_BITMAP, 0x2036",
-            "PID_POINTER_TABLE, 0x2042", "GUEST_PHYSICAL_ADDRESS, 0x2400", "VMCS_LINK_POINTER, 0x2800",
+            "PID_POINTER_TABLE, 0x2042", "SECONDARY_VM_EXIT_CONTROLS, 0x2044", "INJECTED_EVENT_DATA, 0x2052", "IA32_SPEC_CTRL_MASK, 0x204a", "IA32_SPEC_CTRL_SHADOW, 0x204c",
+            "ORIGINAL_EVENT_DATA, 0x2404", "GUEST_IA32_FRED_CONFIG, 0x281a", "GUEST_IA32_FRED_SSP3, 0x2828",
+            "HOST_IA32_FRED_CONFIG, 0x2c08", "HOST_IA32_FRED_SSP3, 0x2c16", "GUEST_PHYSICAL_ADDRESS, 0x2400", "VMCS_LINK_POINTER, 0x2800",
             "GUEST_IA32_DEBUGCTL, 0x2802", "GUEST_IA32_PAT, 0x2804", "GUEST_IA32_EFER, 0x2806",
             "GUEST_IA32_PERF_GLOBAL_CTRL, 0x2808", "GUEST_PDPTR0, 0x280a", "GUEST_PDPTR3, 0x2810",
             "GUEST_BNDCFGS, 0x2812", "GUEST_IA32_RTIT_CTL, 0x2814", "HOST_IA32_PAT, 0x2c00", "HOST_IA32_EFER, 0x2c02",
@@ -87,7 +89,7 @@ class VmcsFieldTest {
                 VmcsField.VM_EXIT_INTR_INFO, VmcsField.VM_EXIT_INTR_ERROR_CODE, VmcsField.IDT_VECTORING_INFO_FIELD,
                 VmcsField.IDT_VECTORING_ERROR_CODE, VmcsField.VM_EXIT_INSTRUCTION_LEN, VmcsField.VMX_INSTRUCTION_INFO,
                 VmcsField.EXIT_QUALIFICATION, VmcsField.IO_RCX, VmcsField.IO_RSI, VmcsField.IO_RDI, VmcsField.IO_RIP,
-                VmcsField.GUEST_LINEAR_ADDRESS), ro);
+                VmcsField.GUEST_LINEAR_ADDRESS, VmcsField.ORIGINAL_EVENT_DATA), ro);
     }
 
     @Test
@@ -103,6 +105,8 @@ class VmcsFieldTest {
         assertNull(VmcsField.forEncoding(0x1_4002L), "bits 63:15 must be 0");
         assertNull(VmcsField.forEncoding(0x4030), "unassigned index");
         assertEquals(VmcsField.GUEST_RIP, VmcsField.forEncoding(0x681e));
+        assertEquals(VmcsField.Access.HIGH, VmcsField.Access.ofEncoding(0x2001));
+        assertEquals(VmcsField.Access.FULL, VmcsField.Access.ofEncoding(0x2000));
     }
 
     @Test

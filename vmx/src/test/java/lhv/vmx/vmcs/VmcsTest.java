@@ -82,5 +82,7 @@ class VmcsTest {
         VmcsSnapshot t = s.with(VmcsField.GUEST_CS_SELECTOR, 0x1_0010);
         assertEquals(0x10, t.get(VmcsField.GUEST_CS_SELECTOR));
         assertEquals(0, s.get(VmcsField.GUEST_CS_SELECTOR));
+        assertEquals("GUEST_RSP = 0x8000\n", s.describe());
+        assertEquals("GUEST_CS_SELECTOR = 0x10\nGUEST_RSP = 0x8000\n", t.describe());
     }
 }
