@@ -58,6 +58,11 @@ public final class Vmx implements Virtualization {
     public long vmxonPointer = INVALID_POINTER;
     /** The current VMCS (cached); its pointer is the current-VMCS pointer. */
     public final Vmcs vmcs = new Vmcs();
+    /**
+     * IA32_PERF_GLOBAL_CTRL as VM entries and exits load it ("load IA32_PERF_GLOBAL_CTRL" controls).
+     * The processor has no performance counters; the value is kept so the controls behave (QUIRKS).
+     */
+    public long perfGlobalCtrl;
     /** True when the VMX root software of the running guest is Java (entry came through the Java API). */
     public boolean hostIsJava;
 

@@ -47,6 +47,12 @@ public enum Sensitive {
      * 5 privileged software exception, 6 software exception); b = error code or -1.
      */
     EVENT,
+    /**
+     * A task switch about to happen (always a VM exit, SDM Vol. 3C 26.1.2): a = the new TSS selector,
+     * b = source per SDM Table 28-2 (0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT). Called before
+     * anything of the switch is done.
+     */
+    TASK_SWITCH,
     /** Triple fault: the processor would shut down. */
     TRIPLE_FAULT,
     /** INIT signal. */

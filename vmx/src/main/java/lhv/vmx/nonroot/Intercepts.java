@@ -8,6 +8,7 @@ import lhv.cpu.Segment;
 import lhv.cpu.decode.Insn;
 import lhv.cpu.intercept.Sensitive;
 import lhv.vmx.Vmx;
+import lhv.vmx.controls.ExitControl;
 import lhv.vmx.controls.PinBasedControl;
 import lhv.vmx.controls.PrimaryProcessorControl;
 import lhv.vmx.controls.SecondaryProcessorControl;
@@ -41,6 +42,10 @@ public final class Intercepts {
     private int pin, primary, secondary, exceptionBitmap, pfecMask, pfecMatch, cr3TargetCount;
     private long cr0Mask, cr0Shadow, cr4Mask, cr4Shadow, ioBitmapA, ioBitmapB, msrBitmap, tscOffset;
     private final long[] cr3Targets = new long[4];
+    private boolean tprShadow;
+    private long virtualApic;
+    private int tprThreshold;
+    private boolean tprBelowThresholdPending;
 
     // non-root event state
     private boolean virtualNmiBlocked;
@@ -84,6 +89,10 @@ public final class Intercepts {
         ioBitmapB = vmx.read(IO_BITMAP_B);
         msrBitmap = vmx.read(MSR_BITMAP);
         tscOffset = primary(PrimaryProcessorControl.USE_TSC_OFFSETTING) ? vmx.read(TSC_OFFSET) : 0;
+        tprShadow = primary(PrimaryProcessorControl.USE_TPR_SHADOW);
+        virtualApic = tprShadow ? vmx.read(VIRTUAL_APIC_PAGE_ADDR) : 0;
+        tprThreshold = tprShadow ? vmx.read32(TPR_THRESHOLD) & 0xF : 0;
+        tprBelowThresholdPending = false;
 
         int info = vmx.read32(VM_ENTRY_INTR_INFO_FIELD);
         injection = info < 0 ? info : 0;
@@ -221,9 +230,14 @@ public final class Intercepts {
                             InstructionInformation.ldtrTr(insn, (int) a), -1);
                 }
             }
-            case EVENT -> event((int) a, (int) b, insn);
+            case EVENT -> event((int) a, (int) b);
+            case TASK_SWITCH -> {
+                long q = new ExitQualification.TaskSwitch((int) a, ExitQualification.TaskSwitchSource.values()[(int) b & 3]).encode();
+                if (b == 3 || insn == null) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
+                else exitForInstruction(ExitReason.TASK_SWITCH, insn, q);
+            }
             // SDM 26.2: triple fault and INIT always exit
-            case TRIPLE_FAULT -> vmx.exit.exit(ExitReason.TRIPLE_FAULT.number, 0, 0, 0);
+            case TRIPLE_FAULT -> eventExit(ExitReason.TRIPLE_FAULT, 0, 0, 0);
             case INIT -> vmx.exit.exit(ExitReason.INIT_SIGNAL.number, 0, 0, 0);
         }
         return b;
@@ -244,10 +258,32 @@ public final class Intercepts {
                 if (ControlRegisterShadowing.cr3LoadExits(primary(PrimaryProcessorControl.CR3_LOAD_EXITING), cr3Targets,
                         cr3TargetCount, value)) crExit(CrAccess.movToCr(3, insn.rm), insn);
             }
-            case 8 -> { if (primary(PrimaryProcessorControl.CR8_LOAD_EXITING)) crExit(CrAccess.movToCr(8, insn.rm), insn); }
+            case 8 -> {
+                if (primary(PrimaryProcessorControl.CR8_LOAD_EXITING)) crExit(CrAccess.movToCr(8, insn.rm), insn);
+                if (tprShadow) return writeVirtualTpr(value);
+            }
             default -> { }
         }
         return value;
+    }
+
+    /** VTPR, offset 80H of the virtual-APIC page (SDM 30.1); CR8 reads and writes it under "use TPR shadow". */
+    private static final int VTPR = 0x80;
+
+    /**
+     * MOV to CR8 with "use TPR shadow" (SDM 30.3): bits 3:0 of the source go to VTPR[7:4], the rest of
+     * VTPR is cleared, CR8 itself is untouched (the returned value is its current one); a VTPR below
+     * the TPR threshold causes a trap-like TPR-below-threshold VM exit after the instruction (30.1.2).
+     */
+    private long writeVirtualTpr(long value) {
+        int priority = (int) value & 0xF;
+        cpu.mem.write(virtualApic + VTPR, 4, priority << 4);
+        cpu.codeMap.writtenRange(virtualApic + VTPR, 4);
+        if (priority < tprThreshold) {
+            tprBelowThresholdPending = true;
+            cpu.boundaryWork = true;
+        }
+        return cpu.cr8;
     }
 
     /** MOV from CR (SDM 26.1.3, 26.3): CR3/CR8 store exiting; CR0/CR4 reads see the read shadow in host-owned bits. */
@@ -256,7 +292,10 @@ public final class Intercepts {
             case 0 -> { return ControlRegisterShadowing.read(cr0Mask, cr0Shadow, value); }
             case 4 -> { return ControlRegisterShadowing.read(cr4Mask, cr4Shadow, value); }
             case 3 -> { if (primary(PrimaryProcessorControl.CR3_STORE_EXITING)) crExit(CrAccess.movFromCr(3, insn.rm), insn); }
-            case 8 -> { if (primary(PrimaryProcessorControl.CR8_STORE_EXITING)) crExit(CrAccess.movFromCr(8, insn.rm), insn); }
+            case 8 -> {
+                if (primary(PrimaryProcessorControl.CR8_STORE_EXITING)) crExit(CrAccess.movFromCr(8, insn.rm), insn);
+                if (tprShadow) return cpu.mem.read(virtualApic + VTPR, 4) >>> 4 & 0xF; // SDM 30.3: VTPR[7:4]
+            }
             default -> { }
         }
         return value;
@@ -291,44 +330,59 @@ public final class Intercepts {
     /**
      * An event about to be delivered through the guest IDT (SDM 26.2): NMIs with "NMI exiting",
      * external interrupts with "external-interrupt exiting", exceptions selected by the exception
-     * bitmap (with the #PF error-code mask/match). The event VM entry injects is exempt (SDM 27.6.1).
-     * An event that does not exit is remembered as being delivered, for the IDT-vectoring
-     * information of an exit that happens during its delivery (SDM 28.2.4).
+     * bitmap (with the #PF error-code mask/match). Software interrupts (INT n) never exit. The event
+     * VM entry injects is exempt (SDM 27.6.1). When this event arose while another was being
+     * delivered, the system unit reports that one as IDT-vectoring information (SDM 28.2.4).
      */
-    private void event(int vectorAndType, int errorCode, Insn insn) {
-        int vector = vectorAndType & 0xFF, type = vectorAndType >>> 8 & 7;
-        int info = vector | type << 8 | (errorCode >= 0 ? 1 << 11 : 0) | 1 << 31;
+    private void event(int vectorAndType, int errorCode) {
         if (injecting) {
             injecting = false;
-        } else {
-            switch (type) {
-                case 0 -> {
-                    if (pin(PinBasedControl.EXTERNAL_INTERRUPT_EXITING)) {
-                        // the vector is reported only when the exit acknowledges the interrupt
-                        boolean ack = lhv.vmx.controls.ExitControl.ACKNOWLEDGE_INTERRUPT_ON_EXIT.isSet(vmx.read32(VM_EXIT_CONTROLS));
-                        vmx.exit.exit(ExitReason.EXTERNAL_INTERRUPT.number, 0, ack ? vector | 1 << 31 : 0, 0);
-                    }
-                }
-                case 2 -> {
-                    if (pin(PinBasedControl.NMI_EXITING)) vmx.exit.exit(ExitReason.EXCEPTION_NMI.number, 0, info, 0);
-                }
-                case 3, 5, 6 -> {
-                    if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
-                        long qualification = vector == 14 ? cpu.cr2 : 0;
-                        if (type != 3) {
-                            // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
-                            vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
-                            cpu.rip = cpu.instructionStart;
-                        }
-                        vmx.exit.exit(ExitReason.EXCEPTION_NMI.number, qualification, info, errorCode);
-                    }
-                }
-                default -> { }
-            }
+            return;
         }
-        vmx.exit.vectoringInfo = info & ~(1 << 12);
-        vmx.exit.vectoringErrorCode = errorCode;
-        cpu.boundaryWork = true; // the delivery ends at the next instruction boundary
+        int vector = vectorAndType & 0xFF, type = vectorAndType >>> 8 & 7;
+        int info = vector | type << 8 | (errorCode >= 0 ? 1 << 11 : 0) | 1 << 31;
+        switch (type) {
+            case 0 -> {
+                if (pin(PinBasedControl.EXTERNAL_INTERRUPT_EXITING)) {
+                    // the vector is reported only when the exit acknowledges the interrupt (SDM 28.2.2)
+                    boolean ack = ExitControl.ACKNOWLEDGE_INTERRUPT_ON_EXIT.isSet(vmx.read32(VM_EXIT_CONTROLS));
+                    eventExit(ExitReason.EXTERNAL_INTERRUPT, 0, ack ? vector | 1 << 31 : 0, 0);
+                }
+            }
+            case 2 -> {
+                if (pin(PinBasedControl.NMI_EXITING)) eventExit(ExitReason.EXCEPTION_NMI, 0, info, 0);
+            }
+            case 3, 5, 6 -> {
+                if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
+                    // #PF: the faulting linear address; #DB: the DR6 bits of the debug exception (SDM 28.2.1)
+                    long qualification = vector == 14 ? cpu.cr2 : vector == 1 ? cpu.dr[6] & DEBUG_QUALIFICATION_BITS : 0;
+                    if (type != 3) {
+                        // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
+                        vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
+                        cpu.rip = cpu.instructionStart;
+                    }
+                    eventExit(ExitReason.EXCEPTION_NMI, qualification, info, errorCode);
+                }
+            }
+            default -> { }
+        }
+    }
+
+    /** B0-B3, BD, BS and RTM: the DR6 bits a #DB exit qualification reports (SDM Table 28-1). */
+    private static final long DEBUG_QUALIFICATION_BITS = 0xF | 1L << 13 | 1L << 14 | 1L << 16;
+
+    private void eventExit(ExitReason reason, long qualification, int interruptionInfo, int errorCode) {
+        int vectoring = cpu.sys.vectoringInfo();
+        vmx.exit.vectoringInfo = vectoring;
+        vmx.exit.vectoringErrorCode = cpu.sys.vectoringErrorCode();
+        int vectoringType = vectoring >>> 8 & 7;
+        if (vectoring < 0 && vectoringType >= 4 && vectoringType <= 6 && cpu.rip != cpu.instructionStart) {
+            // during delivery of INT n/INT3/INTO/INT1: the saved RIP is the instruction's and its length is
+            // reported, so the VMM can re-inject the event (SDM 28.2.4, 28.3.3)
+            vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
+            cpu.rip = cpu.instructionStart;
+        }
+        vmx.exit.exit(reason.number, qualification, interruptionInfo, errorCode);
     }
 
     // ---- instruction boundaries ----
@@ -338,10 +392,11 @@ public final class Intercepts {
             cpu.boundaryWork = false;
             return;
         }
-        vmx.exit.vectoringInfo = 0; // any event delivery has completed
-        if (injection != 0) {
-            inject();
-            return;
+        // the injected event is delivered first; exits pending "before the first instruction" follow it
+        if (injection != 0) inject();
+        if (tprBelowThresholdPending) {
+            tprBelowThresholdPending = false;
+            vmx.exit.exit(ExitReason.TPR_BELOW_THRESHOLD.number, 0, 0, 0);
         }
         if (mtfPendingAfterInjection) {
             mtfPendingAfterInjection = false;
@@ -383,19 +438,10 @@ public final class Intercepts {
         mtfArmedAt = cpu.instructionsRetired;
         injecting = true;
         cpu.boundaryWork = true;
-        switch (type) {
-            case 0 -> cpu.sys.externalInterrupt(vector);
-            case 2 -> {
-                if (pin(PinBasedControl.VIRTUAL_NMIS)) virtualNmiBlocked = true;
-                cpu.sys.externalInterrupt(2);
-            }
-            case 3 -> cpu.sys.deliverFault(new CpuFault(vector, errorCode, cpu.cr2));
-            case 4, 5, 6 -> {
-                cpu.rip += vmx.read32(VM_ENTRY_INSTRUCTION_LEN);
-                cpu.sys.softwareInterrupt(vector, type);
-            }
-            default -> throw new IllegalStateException("injection type " + type + " passed the entry checks");
-        }
+        if (type == 2 && pin(PinBasedControl.VIRTUAL_NMIS)) virtualNmiBlocked = true;
+        // software interrupts and exceptions return past the instruction that would have raised them
+        if (type == 4 || type == 5 || type == 6) cpu.rip += vmx.read32(VM_ENTRY_INSTRUCTION_LEN);
+        cpu.sys.deliverEvent(vector, type, errorCode);
         injecting = false;
     }
 }

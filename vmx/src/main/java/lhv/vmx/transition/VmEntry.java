@@ -75,6 +75,7 @@ public final class VmEntry {
         cpu.sysenterEsp = vmx.read(GUEST_SYSENTER_ESP);
         cpu.sysenterEip = vmx.read(GUEST_SYSENTER_EIP);
         if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.pat = vmx.read(GUEST_IA32_PAT);
+        if (EntryControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(entryControls)) vmx.perfGlobalCtrl = vmx.read(GUEST_IA32_PERF_GLOBAL_CTRL);
         if (EntryControl.LOAD_IA32_EFER.isSet(entryControls)) {
             cpu.efer = vmx.read(GUEST_IA32_EFER);
         } else {

@@ -7,6 +7,7 @@ import lhv.cpu.Segment;
 import lhv.cpu.StopReason;
 import lhv.cpu.intercept.VmExitSignal;
 import lhv.vmx.Vmx;
+import lhv.vmx.controls.EntryControl;
 import lhv.vmx.controls.ExitControl;
 import lhv.vmx.controls.PinBasedControl;
 import lhv.vmx.exit.ExitReason;
@@ -32,8 +33,8 @@ public final class VmExit {
     private final Cpu cpu;
 
     /**
-     * The event whose delivery is under way when an exit happens (IDT-vectoring information format,
-     * SDM 25.9.3: vector, type, error-code-valid, valid), or 0. Maintained by the non-root intercepts.
+     * IDT-vectoring information of the exit being performed (SDM 25.9.3: the event whose delivery
+     * was under way, with its error code), or 0; set by the event intercepts, consumed by the exit.
      */
     public int vectoringInfo;
     public int vectoringErrorCode;
@@ -73,9 +74,12 @@ public final class VmExit {
         throw signal();
     }
 
-    /** The signal that abandons the guest's instruction: to Java when the root software is Java. */
+    /**
+     * The signal that abandons the guest's instruction: to Java when the root software is Java. After
+     * a VMX abort the processor is shut down; the run loop then stops with SHUTDOWN, not VM_EXIT.
+     */
     public VmExitSignal signal() {
-        return vmx.hostIsJava ? VmExitSignal.TO_JAVA : VmExitSignal.TO_GUEST_CODE;
+        return vmx.hostIsJava && abortIndicator == 0 ? VmExitSignal.TO_JAVA : VmExitSignal.TO_GUEST_CODE;
     }
 
     /** Everything a VM exit does, without throwing (also used by failed VM entries). */
@@ -126,6 +130,11 @@ public final class VmExit {
         vmx.write(GUEST_SYSENTER_EIP, cpu.sysenterEip);
         if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) vmx.write(GUEST_IA32_PAT, cpu.pat);
         if (ExitControl.SAVE_IA32_EFER.isSet(exitControls)) vmx.write(GUEST_IA32_EFER, cpu.efer);
+        if (vmx.caps.storesLmaOnExit()) {
+            // IA32_VMX_MISC[5]: the exit stores EFER.LMA into the "IA-32e mode guest" entry control (SDM 28.2, A.6)
+            long entry = vmx.read(VM_ENTRY_CONTROLS) & ~(long) EntryControl.IA32E_MODE_GUEST.mask();
+            vmx.write(VM_ENTRY_CONTROLS, (cpu.efer & Cr.EFER_LMA) != 0 ? entry | EntryControl.IA32E_MODE_GUEST.mask() : entry);
+        }
         for (int s = 0; s < 6; s++) saveSegment(s, cpu.seg[s]);
         saveSegment(6, cpu.ldtr);
         saveSegment(7, cpu.tr);
@@ -179,6 +188,7 @@ public final class VmExit {
         cpu.sysenterEsp = vmx.read(HOST_IA32_SYSENTER_ESP);
         cpu.sysenterEip = vmx.read(HOST_IA32_SYSENTER_EIP);
         if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.pat = vmx.read(HOST_IA32_PAT);
+        if (ExitControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(exitControls)) vmx.perfGlobalCtrl = vmx.read(HOST_IA32_PERF_GLOBAL_CTRL);
         if (ExitControl.LOAD_IA32_EFER.isSet(exitControls)) {
             cpu.efer = vmx.read(HOST_IA32_EFER);
         } else {

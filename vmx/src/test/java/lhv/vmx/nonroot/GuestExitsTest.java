@@ -415,12 +415,31 @@ class GuestExitsTest {
     @Test
     void exceptionBitmapSelectsExceptions() {
         t.w(EXCEPTION_BITMAP, 1 << 6);
-        launchOnly();
-        assertDoesNotThrow(() -> intercept(Sensitive.EVENT, 13 | 3 << 8, 0), "#GP not selected");
-        assertThrows(VmExitSignal.class, () -> intercept(Sensitive.EVENT, 6 | 3 << 8, -1));
+        // ud2 = 0F 0B; a fault: the guest RIP is the faulting instruction (the length is undefined here)
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x0B));
         assertEquals(ExitReason.EXCEPTION_NMI.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
         assertEquals(0x8000_0306L, t.r(VM_EXIT_INTR_INFO), "vector 6, hardware exception, valid");
-        assertEquals(0x8000_0B0DL, t.r(IDT_VECTORING_INFO_FIELD), "exit during delivery of the #GP (error code valid)");
+        assertEquals(0, t.r(IDT_VECTORING_INFO_FIELD) >>> 31, "not during event delivery");
+    }
+
+    @Test
+    void exceptionDuringDeliveryReportsIdtVectoring() {
+        t.w(EXCEPTION_BITMAP, 1 << 13);
+        t.w(GUEST_IDTR_LIMIT, 0); // delivering the #UD faults on the IDT limit: #GP(IDT vector 6, EXT)
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x0B));
+        assertEquals(ExitReason.EXCEPTION_NMI.number, t.r(VM_EXIT_REASON));
+        assertEquals(0x8000_0B0DL, t.r(VM_EXIT_INTR_INFO), "#GP with error code");
+        assertEquals(6 << 3 | 2 | 1, t.r(VM_EXIT_INTR_ERROR_CODE));
+        assertEquals(0x8000_0306L, t.r(IDT_VECTORING_INFO_FIELD), "the #UD being delivered");
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+    }
+
+    @Test
+    void exceptionNotInTheBitmapIsDeliveredToTheGuest() {
+        t.w(EXCEPTION_BITMAP, 1 << 13);
+        launchOnly();
+        assertDoesNotThrow(() -> intercept(Sensitive.EVENT, 6 | 3 << 8, -1));
     }
 
     @Test
@@ -514,5 +533,135 @@ class GuestExitsTest {
         assertEquals(ExitReason.PREEMPTION_TIMER.number, t.r(VM_EXIT_REASON));
         long ran = t.r(GUEST_RIP) - GUEST_RIP0;
         assertTrue(ran >= (1L << rate) && ran <= (3L << rate), "ran " + ran + " instructions for 2 ticks of 2^" + rate);
+    }
+
+    @Test
+    void nmiWindowExitsWithoutVirtualNmiBlocking() {
+        t.w(PIN_BASED_VM_EXEC_CONTROL, t.caps.mustBeOne(ControlWord.PIN_BASED) | PinBasedControl.NMI_EXITING.mask()
+                | PinBasedControl.VIRTUAL_NMIS.mask());
+        t.primary(NMI_WINDOW_EXITING);
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.NMI_WINDOW.number, t.r(VM_EXIT_REASON));
+    }
+
+    @Test
+    void nmiWindowWaitsWhileVirtualNmisAreBlocked() {
+        t.w(PIN_BASED_VM_EXEC_CONTROL, t.caps.mustBeOne(ControlWord.PIN_BASED) | PinBasedControl.NMI_EXITING.mask()
+                | PinBasedControl.VIRTUAL_NMIS.mask());
+        t.primary(NMI_WINDOW_EXITING);
+        t.w(GUEST_INTERRUPTIBILITY_INFO, 1 << 3); // virtual-NMI blocking
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0xA2));
+        assertEquals(ExitReason.CPUID.number, t.r(VM_EXIT_REASON));
+        assertEquals(1 << 3, t.r(GUEST_INTERRUPTIBILITY_INFO), "blocking saved");
+    }
+
+    @Test
+    void monitorTrapFlagAfterInjectingANonSoftwareEvent() {
+        long idt = 0x30000, handler = 0x11000;
+        t.mem.write(idt + 16 * 0x20, 8, (handler & 0xFFFF) | 0x08L << 16 | 0x8EL << 40 | (handler >>> 16 & 0xFFFF) << 48);
+        t.w(GUEST_IDTR_BASE, idt);
+        t.w(GUEST_RFLAGS, 0x202);
+        t.primary(MONITOR_TRAP_FLAG);
+        t.w(VM_ENTRY_INTR_INFO_FIELD, 0x8000_0020L);
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
+        assertEquals(handler, t.r(GUEST_RIP), "exit right after delivery, before the handler's first instruction");
+    }
+
+    @Test
+    void getsecAndTaskSwitchAlwaysExit() {
+        launchOnly();
+        assertThrows(VmExitSignal.class, () -> intercept(Sensitive.GETSEC, 0, 0));
+        assertEquals(ExitReason.GETSEC.number, t.r(VM_EXIT_REASON));
+        t.ok(t.vmx.vmresume());
+        assertThrows(VmExitSignal.class, () -> intercept(Sensitive.TASK_SWITCH, 0x28, 2));
+        assertEquals(ExitReason.TASK_SWITCH.number, t.r(VM_EXIT_REASON));
+        assertEquals(0x28 | 2L << 30, t.r(EXIT_QUALIFICATION), "JMP to TSS 0x28");
+    }
+
+    @Test
+    void movFromCr3ExitsInGuestCode() {
+        t.primary(CR3_STORE_EXITING);
+        // mov rax, cr3 = 0F 20 D8
+        assertExit(ExitReason.CR_ACCESS, 3 | 1 << 4, 3, run(0x0F, 0x20, 0xD8));
+    }
+
+    @Test
+    void tripleFaultInTheGuestExits() {
+        t.w(GUEST_IDTR_LIMIT, 0); // #UD -> #GP -> #DF -> triple fault, nothing is deliverable
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x0B));
+        assertEquals(ExitReason.TRIPLE_FAULT.number, t.r(VM_EXIT_REASON));
+        assertFalse(t.cpu.nonRoot);
+    }
+
+    @Test
+    void guestMovToCr0KeepsHostOwnedBitsAndReadsTheShadow() {
+        t.w(CR0_GUEST_HOST_MASK, 1L << 5);        // NE owned by the host (fixed to 1 in VMX operation)
+        t.w(CR0_READ_SHADOW, 0);                   // the guest believes NE = 0
+        t.cpu.gpr[Cpu.RDX] = CR0 & ~(1L << 5);
+        // mov cr0, rdx; mov rax, cr0; cpuid
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x22, 0xC2, 0x0F, 0x20, 0xC0, 0x0F, 0xA2), t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.CPUID.number, t.r(VM_EXIT_REASON));
+        assertEquals(CR0, t.r(GUEST_CR0), "real NE stayed 1");
+        assertEquals(CR0 & ~(1L << 5), t.cpu.gpr[Cpu.RAX], "the guest reads NE = 0 from the shadow");
+    }
+
+    @Test
+    void guestCltsLeavesHostOwnedTs() {
+        t.w(CR0_GUEST_HOST_MASK, 1L << 3);
+        t.w(CR0_READ_SHADOW, 0);
+        t.w(GUEST_CR0, CR0 | 1L << 3);
+        // clts; cpuid
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x06, 0x0F, 0xA2), t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.CPUID.number, t.r(VM_EXIT_REASON));
+        assertEquals(CR0 | 1L << 3, t.r(GUEST_CR0), "TS still set");
+    }
+
+    @Test
+    void tprShadowVirtualizesCr8AndExitsBelowTheThreshold() {
+        long vapic = 0x32000;
+        t.mem.write(vapic + 0x80, 4, 0x50);
+        t.primary(USE_TPR_SHADOW);
+        t.w(VIRTUAL_APIC_PAGE_ADDR, vapic);
+        t.w(TPR_THRESHOLD, 3);
+        t.cpu.gpr[Cpu.RCX] = 2;
+        // mov rax, cr8; mov cr8, rcx (VTPR 2 < threshold 3); nop
+        assertEquals(StopReason.VM_EXIT, run(0x44, 0x0F, 0x20, 0xC0, 0x44, 0x0F, 0x22, 0xC1, 0x90), t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.TPR_BELOW_THRESHOLD.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0 + 8, t.r(GUEST_RIP), "trap-like: after the MOV to CR8");
+        assertEquals(5, t.cpu.gpr[Cpu.RAX], "MOV from CR8 reads VTPR[7:4]");
+        assertEquals(0x20, t.mem.read(vapic + 0x80, 4));
+        assertEquals(0, t.cpu.cr8, "the real TPR is untouched");
+    }
+
+    @Test
+    void faultDuringSoftwareInterruptDeliveryReportsTheInstruction() {
+        t.w(EXCEPTION_BITMAP, 1 << 13);
+        t.w(GUEST_IDTR_LIMIT, 0x7F); // vector 0x80 lies beyond the IDT limit: #GP during INT 80h
+        assertEquals(StopReason.VM_EXIT, run(0x90, 0xCD, 0x80)); // nop; int 0x80
+        assertEquals(0x8000_0B0DL, t.r(VM_EXIT_INTR_INFO));
+        assertEquals(0x80 << 3 | 2, t.r(VM_EXIT_INTR_ERROR_CODE), "IDT bit, vector 0x80, EXT clear for INT n");
+        assertEquals(0x8000_0480L, t.r(IDT_VECTORING_INFO_FIELD), "software interrupt 0x80 being delivered");
+        assertEquals(GUEST_RIP0 + 1, t.r(GUEST_RIP), "RIP of the INT instruction");
+        assertEquals(2, t.r(VM_EXIT_INSTRUCTION_LEN));
+    }
+
+    @Test
+    void rdseedExitReportsDestinationAndSize() {
+        secondary(SecondaryProcessorControl.RDSEED_EXITING);
+        // rdseed rdx = 48 0F C7 FA
+        assertExit(ExitReason.RDSEED, 0, 4, run(0x48, 0x0F, 0xC7, 0xFA));
+        assertEquals(2 << 3 | 2 << 11, t.r(VMX_INSTRUCTION_INFO), "RDX, 64-bit");
+    }
+
+    @Test
+    void interruptWindowWakesAHaltedGuest() {
+        t.primary(INTERRUPT_WINDOW_EXITING);
+        t.w(GUEST_RFLAGS, 0x202);
+        t.w(GUEST_ACTIVITY_STATE, 1);
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.INTERRUPT_WINDOW.number, t.r(VM_EXIT_REASON));
+        assertEquals(1, t.r(GUEST_ACTIVITY_STATE), "the guest was halted");
+        assertEquals(0, t.cpu.activityState, "the host runs");
     }
 }
