@@ -57,7 +57,10 @@ class BootCommandTest {
         Path out = dir.resolve("s.json");
         assertEquals(33, boot(HELLO, "--dump-state", out.toString()));
         String json = Files.readString(out);
-        assertTrue(json.contains("\"rbx\" : \"0x9500\""), json);
+        // hello.asm keeps the boot magic in ESI and the information pointer in EDI.
+        assertTrue(json.contains("\"rsi\" : \"0x2badb002\""), json);
+        assertTrue(json.contains("\"rdi\" : \"0x9500\""), json);
+        assertTrue(json.contains("\"selectors\" : {"), json);
         assertTrue(json.contains("\"cs\" : \"0x8\""), json);
     }
 

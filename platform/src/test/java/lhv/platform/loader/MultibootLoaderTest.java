@@ -204,6 +204,13 @@ class MultibootLoaderTest {
     }
 
     @Test
+    void addressFieldsMustBeInsideTheFirst8KiBAndInsideTheFile() throws Exception {
+        byte[] hdr = aoutHeader(0, 0x200000, 0x200000, 0, 0, 0x200000);
+        assertLoadError(concat(new byte[8192 - 16], hdr), "Multiboot header extends past the first 8192 bytes of the image");
+        assertLoadError(java.util.Arrays.copyOf(hdr, 20), "truncated Multiboot header (address fields missing)");
+    }
+
+    @Test
     void unsupportedRequiredFlagsAreRefused() throws Exception {
         byte[] img = elf(32, 3, 0x100000, List.of(new Seg(0x100000, 0x100000, new byte[4], 4)), multibootHeader(1 << 3));
         LoadException e = assertThrows(LoadException.class, () -> boot(write(dir, "f.elf", img), ""));

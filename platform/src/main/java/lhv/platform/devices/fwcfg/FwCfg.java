@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * QEMU's firmware configuration interface (docs/specs/fw_cfg.rst), the legacy port-I/O variant of
  * the pc machine: a 16-bit selector register at 0x510 and a byte-wide data register at 0x511 that
- * streams the selected item. Bare-metal test kernels read it to learn the CPU count and RAM size.
+ * streams the selected item (QEMU decodes the two ports as one window, see {@link #attach}). Bare-metal test kernels read it to learn the CPU count and RAM size.
  *
  * <p>Context: guest execution.
  *
@@ -53,29 +53,29 @@ public final class FwCfg implements PortDevice {
         return java.util.Arrays.copyOf(b.array(), n);
     }
 
+    /**
+     * Claims 0x510-0x511 as one window, decoded the way QEMU's x86 port variant decodes it: a 16-bit
+     * write selects an item; byte reads at either port stream the selected item; byte writes are
+     * data writes (ignored); a 16-bit read is not a valid access and reads as all ones.
+     */
     public void attach(PortBus bus) {
-        bus.register(SELECTOR_PORT, 1, PortBus.BYTE | PortBus.WORD, this);
-        bus.register(DATA_PORT, 1, PortBus.BYTE, this);
+        bus.register(SELECTOR_PORT, 2, PortBus.BYTE | PortBus.WORD, this);
     }
 
     @Override
     public int in(int port, int size) {
-        if (port == DATA_PORT) {
-            byte[] item = (selector & ARCH_LOCAL) != 0 ? null : items.get(selector & ENTRY_MASK);
-            int v = item != null && offset < item.length ? item[offset] & 0xFF : 0;
-            if (item != null && offset < item.length) offset++;
-            return v;
-        }
-        return 0; // the selector register is write-only
+        if (size != 1) return -1;
+        byte[] item = (selector & ARCH_LOCAL) != 0 ? null : items.get(selector & ENTRY_MASK);
+        if (item == null || offset >= item.length) return 0; // past the end or no such item: zeros
+        return item[offset++] & 0xFF;
     }
 
     @Override
     public void out(int port, int size, int value) {
-        if (port == SELECTOR_PORT) {
-            // A byte write to the selector loads only its low byte (the register is 16 bits wide).
-            selector = size == 1 ? value & 0xFF : value & 0xFFFF;
+        if (size == 2 && port == SELECTOR_PORT) {
+            selector = value & 0xFFFF;
             offset = 0;
         }
-        // Data-register writes are ignored.
+        // Byte writes are data-register writes, which QEMU ignores since 2.4.
     }
 }

@@ -48,6 +48,17 @@ class FwCfgTest {
     }
 
     @Test
+    void decodedAsQemuDecodesItsCombinedWindow() {
+        bus.out(0x510, 2, 0x05);
+        assertEquals(1, bus.in(0x510, 1), "byte reads at 0x510 also stream data");
+        bus.out(0x510, 2, 0x00);
+        bus.out(0x510, 1, 0x03); // a byte write is a data write: the selection stays
+        assertEquals('Q', bus.in(0x511, 1));
+        assertEquals(0xFFFF, bus.in(0x510, 2), "16-bit reads are invalid");
+        assertEquals('E', bus.in(0x511, 1), "and do not advance the item");
+    }
+
+    @Test
     void selectingRewindsAndDataWritesAreIgnored() {
         bus.out(0x510, 2, 0);
         bus.in(0x511, 1);
