@@ -72,6 +72,22 @@ class FailurePathTest {
     }
 
     @Test
+    void invalidGuestStateIsReportedWithTheFailedCheck() throws Exception {
+        // L=1 with D=1 in the guest's CS access rights (SDM 27.3.1.2), written after set-up.
+        Runs r = Runs.run(VmConfig.defaults(), o -> o.withAfterSetup(v -> {
+            v.write(lhv.vmx.vmcs.VmcsField.GUEST_CS_AR_BYTES, 0xE09B);
+            return true;
+        }));
+        assertEquals(ExitAction.STATUS_VMX_FAILURE, r.result.status());
+        assertEquals(33, r.trace.getFirst().get("reason").asInt());
+        assertEquals("INVALID_STATE", r.trace.getFirst().get("name").asText());
+        assertTrue(r.errors.contains("VM entry failed: VM-entry check failed [SDM 27.3.1.2]"), r.errors);
+        assertTrue(r.console.contains("VM exit reason is [33] INVALID_STATE (VM-entry failure)"), r.console);
+        assertTrue(r.console.contains("VMXOFF operation succeeded!"), r.console);
+        cleanedUp(r);
+    }
+
+    @Test
     void tripleFault() throws Exception {
         // #UD with the host's empty IDT: #NP on the gate, then #DF, then shutdown (SDM 6.15).
         Runs r = Runs.run(Runs.yaml("exceptions: []"), o -> o.withImage(path(UD2)));
