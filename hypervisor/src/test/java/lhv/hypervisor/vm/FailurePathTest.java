@@ -88,6 +88,21 @@ class FailurePathTest {
     }
 
     @Test
+    void failedVmwriteNamesFieldAndErrorAndUnwinds() throws Exception {
+        // This processor has no EPT, so the EPT pointer field does not exist (SDM Appendix B footnote).
+        Runs r = Runs.run(VmConfig.defaults(), o -> o.withAfterSetup(v -> {
+            v.write(lhv.vmx.vmcs.VmcsField.EPT_POINTER, 0);
+            return true;
+        }));
+        assertEquals(ExitAction.STATUS_VMX_FAILURE, r.result.status());
+        assertEquals("hv: VMWRITE EPT_POINTER = 0x0 failed: VMfailValid, VM-instruction error 12"
+                + " (VMREAD/VMWRITE from/to unsupported VMCS component)\n", r.errors.replace(System.lineSeparator(), "\n"));
+        assertTrue(r.console.contains("VMXOFF operation succeeded!"), r.console);
+        assertTrue(r.trace.isEmpty());
+        cleanedUp(r);
+    }
+
+    @Test
     void tripleFault() throws Exception {
         // #UD with the host's empty IDT: #NP on the gate, then #DF, then shutdown (SDM 6.15).
         Runs r = Runs.run(Runs.yaml("exceptions: []"), o -> o.withImage(path(UD2)));
