@@ -5,6 +5,7 @@ import lhv.cpu.CpuFault;
 import lhv.cpu.Cr;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
+import lhv.cpu.intercept.Sensitive;
 
 /**
  * Hardware task switching with 32-bit TSSs (SDM Vol. 3A 7.3): JMP or CALL to a TSS descriptor or a
@@ -19,6 +20,8 @@ import lhv.cpu.Segment;
  */
 final class TaskSwitch {
     static final int JMP = 0, CALL = 1, IRET = 2, INTERRUPT = 3;
+    /** The task-switch source numbers of the VMX exit qualification, indexed by JMP..INTERRUPT. */
+    private static final int[] VMX_SOURCE = {2, 0, 1, 3};
 
     private final Cpu cpu;
     private final Descriptor d = new Descriptor();
@@ -76,6 +79,9 @@ final class TaskSwitch {
         boolean new16 = t == Descriptor.TSS16_AVAIL || t == Descriptor.TSS16_BUSY;
         // SDM 7.2.2: a TSS limit below 67H (2BH for a 16-bit TSS) is #TS.
         if ((d.limit() & 0xFFFFFFFFL) < (new16 ? 0x2B : 0x67)) throw CpuFault.ts(index | ext);
+        // SDM 26.4.2: in VMX non-root operation a task switch that passed the checks above is a
+        // VM exit (source per SDM Table 28-2: 0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT).
+        if (cpu.nonRoot) cpu.vmx.intercept(cpu, Sensitive.TASK_SWITCH, null, selector, VMX_SOURCE[reason]);
         int oldType = cpu.tr.type();
         if (cpu.tr.unusable() || (oldType != Descriptor.TSS_BUSY && oldType != Descriptor.TSS16_BUSY)) {
             throw CpuFault.ts((cpu.tr.selector & 0xFFFC) | ext);
