@@ -295,6 +295,10 @@ public final class Hypervisor {
                 switch (s) {
                     case VM_EXIT -> {
                         end = handleExit(exit, vcpu, dispatch);
+                        if (end == null && deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
+                            // an exit-heavy guest may never use up a slice: check the clock at exits too
+                            end = ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");
+                        }
                         if (end == null) {
                             entered = vmx.vmresume();
                             entryInstruction = "VMRESUME";

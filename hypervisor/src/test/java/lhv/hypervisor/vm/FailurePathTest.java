@@ -139,6 +139,15 @@ class FailurePathTest {
     }
 
     @Test
+    void timeoutAlsoStopsAnExitHeavyGuest() throws Exception {
+        // loop: cpuid; jmp loop  - every instruction pair is a VM exit
+        Runs r = Runs.run(VmConfig.defaults(), o -> o.withImage(path(0x0F, 0xA2, 0xEB, 0xFC)).withLimits(0, 100));
+        assertEquals(ExitAction.STATUS_TIMEOUT, r.result.status());
+        assertEquals("CPUID", r.names().getLast());
+        cleanedUp(r);
+    }
+
+    @Test
     void exitHypercallGivesTheStatus() throws Exception {
         // mov eax, 0; mov ebx, 42; vmcall
         Runs r = Runs.run(VmConfig.defaults(), o -> o.withImage(path(0xB8, 0, 0, 0, 0, 0xBB, 42, 0, 0, 0, 0x0F, 0x01, 0xC1)));
