@@ -266,6 +266,28 @@ public final class Decoder {
             case Op.MOV_GE:
                 d.op = d.mem ? (q ? Op.LOAD64 : Op.LOAD32) : (q ? Op.MOV_RR64_GE : Op.MOV_RR32_GE);
                 break;
+            case Op.INC:
+                if (!d.mem) d.op = q ? Op.INC64 : Op.INC32;
+                break;
+            case Op.DEC:
+                if (!d.mem) d.op = q ? Op.DEC64 : Op.DEC32;
+                break;
+            case Op.SHIFT_I:
+                if (!d.mem && (d.imm & (q ? 63 : 31)) != 0) {
+                    switch (d.sub) {
+                        case 4: case 6: d.op = q ? Op.SHL_RI64 : Op.SHL_RI32; break;
+                        case 5: d.op = q ? Op.SHR_RI64 : Op.SHR_RI32; break;
+                        case 7: d.op = q ? Op.SAR_RI64 : Op.SAR_RI32; break;
+                        default:
+                    }
+                }
+                break;
+            case Op.LEA:
+                if (q && d.addrSize == 8) d.op = Op.LEA64;
+                break;
+            case Op.IMUL_GEI:
+                if (q) d.op = Op.IMUL_GEI64;
+                break;
             default:
         }
     }
