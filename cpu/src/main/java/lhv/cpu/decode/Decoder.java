@@ -251,6 +251,10 @@ public final class Decoder {
     /** Picks the specialized op id of the hottest forms (see {@link Op#ALU_RR32} and following). */
     private void specialize() {
         int size = d.opSize;
+        if (d.op == Op.JCC && codeSize == 8) {
+            d.op = Op.JCC64;
+            return;
+        }
         if ((size != 4 && size != 8) || d.highByte != 0) return;
         boolean q = size == 8;
         switch (d.op) {
@@ -284,6 +288,9 @@ public final class Decoder {
                 break;
             case Op.LEA:
                 if (q && d.addrSize == 8) d.op = Op.LEA64;
+                break;
+            case Op.MOV_EI:
+                if (!d.mem) d.op = q ? Op.MOV_RI64 : Op.MOV_RI32;
                 break;
             case Op.IMUL_GEI:
                 if (q) d.op = Op.IMUL_GEI64;

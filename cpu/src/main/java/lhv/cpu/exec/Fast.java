@@ -45,6 +45,15 @@ final class Fast {
 
     static void lea64(Cpu c, Insn i) { c.gpr[i.reg] = Operands.ea(c, i); }
 
+    /** Jcc in 64-bit mode: a non-canonical target is #GP(0) at the branch. */
+    static void jcc64(Cpu c, Insn i) {
+        if (Flags.cond(c, i.sub)) {
+            long t = c.rip + i.imm;
+            if ((t << 16 >> 16) != t) throw lhv.cpu.CpuFault.gp0();
+            c.rip = t;
+        }
+    }
+
     /** IMUL r64, r/m64, imm: truncated product; CF = OF = the signed product did not fit. */
     static void imul64(Cpu c, Insn i) {
         long a = i.mem ? c.mmu.read64(i.seg, Operands.ea(c, i)) : c.gpr[i.rm];
