@@ -189,7 +189,8 @@ final class EventDelivery {
             cpu.setRflags(flags); // the old task's saved EFLAGS carry RF for faults
             try {
                 tasks.switchTo(gate.gateSelector(), TaskSwitch.INTERRUPT, errorCode, ext);
-            } catch (CpuFault beforeCommit) {
+            } catch (CpuFault | lhv.cpu.intercept.VmExitSignal beforeCommit) {
+                // A fault before the commit point, or the VM exit of SDM 26.4.2: the old state stays.
                 cpu.setRflags(before);
                 throw beforeCommit;
             }
