@@ -150,15 +150,15 @@ final class SystemOps {
     static void lmsw(Cpu c, Insn i) {
         requireCpl0(c);
         int v = (int) readE(c, i, 2);
-        if (c.nonRoot) intercept(c, Sensitive.LMSW, i, v, i.mem ? linearOf(c, i) : -1);
+        if (c.nonRoot) v = (int) intercept(c, Sensitive.LMSW, i, v, i.mem ? linearOf(c, i) : -1); // host-owned bits kept (SDM 26.3)
         Interpreter.materializeForSystem(c);
         c.sys.lmsw(v);
     }
 
     static void clts(Cpu c, Insn i) {
         requireCpl0(c);
-        intercept(c, Sensitive.CLTS, i, 0, 0);
-        c.sys.clts();
+        // in non-root operation CLTS leaves a host-owned CR0.TS alone (SDM 26.3)
+        if (!c.nonRoot || intercept(c, Sensitive.CLTS, i, 0, 0) != 0) c.sys.clts();
     }
 
     /** MOV r, CRn / MOV CRn, r: only CR0, CR2, CR3, CR4 and (64-bit mode) CR8 exist (#UD otherwise). */
@@ -171,7 +171,7 @@ final class SystemOps {
         if (toCr) {
             long v = c.gpr[i.rm];
             if (i.opSize == 4) v &= 0xFFFFFFFFL;
-            intercept(c, Sensitive.CR_WRITE, i, cr, v);
+            v = intercept(c, Sensitive.CR_WRITE, i, cr, v); // host-owned CR0/CR4 bits kept (SDM 26.3)
             c.sys.writeCr(cr, v);
         } else {
             long v = c.sys.readCr(cr);

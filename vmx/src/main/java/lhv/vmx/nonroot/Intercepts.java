@@ -18,7 +18,6 @@ import lhv.vmx.exit.ExitQualification.DrAccess;
 import lhv.vmx.exit.ExitQualification.IoAccess;
 import lhv.vmx.exit.ExitReason;
 import lhv.vmx.exit.InstructionInformation;
-import lhv.vmx.transition.VmExit;
 
 import static lhv.vmx.vmcs.VmcsField.*;
 
@@ -27,7 +26,7 @@ import static lhv.vmx.vmcs.VmcsField.*;
  * 26.2 other causes) and how the others behave differently (26.3: CR read shadows, host-owned CR
  * bits, TSC offsetting, RDTSCP enable), plus the work at instruction boundaries: delivering the event
  * VM entry injects (27.6), the monitor trap flag (26.5.2), the VMX-preemption timer (26.5.1) and
- * the interrupt and NMI windows (26.7.5, 26.7.6).
+ * the interrupt and NMI windows (26.2).
  *
  * <p>Context: guest execution in VMX non-root operation, called by the interpreter and the
  * system unit through {@link lhv.cpu.intercept.Virtualization}. The VM-execution controls cannot
@@ -42,6 +41,10 @@ public final class Intercepts {
     private int pin, primary, secondary, exceptionBitmap, pfecMask, pfecMatch, cr3TargetCount;
     private long cr0Mask, cr0Shadow, cr4Mask, cr4Shadow, ioBitmapA, ioBitmapB, msrBitmap, tscOffset;
     private final long[] cr3Targets = new long[4];
+    private boolean tprShadow;
+    private long virtualApic;
+    private int tprThreshold;
+    private boolean tprBelowThresholdPending;
 
     // non-root event state
     private boolean virtualNmiBlocked;
@@ -85,24 +88,35 @@ public final class Intercepts {
         ioBitmapB = vmx.read(IO_BITMAP_B);
         msrBitmap = vmx.read(MSR_BITMAP);
         tscOffset = primary(PrimaryProcessorControl.USE_TSC_OFFSETTING) ? vmx.read(TSC_OFFSET) : 0;
+        tprShadow = primary(PrimaryProcessorControl.USE_TPR_SHADOW);
+        virtualApic = tprShadow ? vmx.read(VIRTUAL_APIC_PAGE_ADDR) : 0;
+        tprThreshold = tprShadow ? vmx.read32(TPR_THRESHOLD) & 0xF : 0;
+        tprBelowThresholdPending = false;
 
         int info = vmx.read32(VM_ENTRY_INTR_INFO_FIELD);
         injection = info < 0 ? info : 0;
         injecting = false;
         mtfPendingAfterInjection = false;
+        if (injection != 0 && (injection >>> 8 & 7) == 7) {
+            // type 7 (other event), vector 0: only an MTF VM exit pending before the first instruction (SDM 27.6.2)
+            injection = 0;
+            mtfPendingAfterInjection = true;
+        } else if (injection != 0) {
+            cpu.interruptShadow = 0; // a vectoring entry leaves no blocking by STI or MOV SS (SDM 27.7.1)
+        }
         mtfArmedAt = cpu.instructionsRetired;
         timerActive = pin(PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER);
         if (timerActive) {
             timerStartTsc = cpu.tsc();
             timerValue = vmx.read32(VMX_PREEMPTION_TIMER_VALUE) & 0xFFFF_FFFFL;
         }
-        if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injection wakes from HLT (SDM 27.6.3)
-        cpu.boundaryWork = injection != 0 || timerActive
+        if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injecting an event leaves the HLT state (SDM 27.7.2)
+        cpu.boundaryWork = injection != 0 || mtfPendingAfterInjection || timerActive
                 || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()
                 | PrimaryProcessorControl.NMI_WINDOW_EXITING.mask())) != 0;
     }
 
-    /** Called by every VM exit: VM exits clear the valid bit of the VM-entry interruption information (SDM 28.2.5? 25.8.3). */
+    /** Called by every VM exit, which clears the valid bit of the VM-entry interruption-information field (SDM 28.2). */
     public void leaveNonRoot() {
         cpu.boundaryWork = false;
         injection = 0;
@@ -250,10 +264,32 @@ public final class Intercepts {
                 if (ControlRegisterShadowing.cr3LoadExits(primary(PrimaryProcessorControl.CR3_LOAD_EXITING), cr3Targets,
                         cr3TargetCount, value)) crExit(CrAccess.movToCr(3, insn.rm), insn);
             }
-            case 8 -> { if (primary(PrimaryProcessorControl.CR8_LOAD_EXITING)) crExit(CrAccess.movToCr(8, insn.rm), insn); }
+            case 8 -> {
+                if (primary(PrimaryProcessorControl.CR8_LOAD_EXITING)) crExit(CrAccess.movToCr(8, insn.rm), insn);
+                if (tprShadow) return writeVirtualTpr(value);
+            }
             default -> { }
         }
         return value;
+    }
+
+    /** VTPR, offset 80H of the virtual-APIC page (SDM 30.1); CR8 reads and writes it under "use TPR shadow". */
+    private static final int VTPR = 0x80;
+
+    /**
+     * MOV to CR8 with "use TPR shadow" (SDM 30.3): bits 3:0 of the source go to VTPR[7:4], the rest of
+     * VTPR is cleared, CR8 itself is untouched (the returned value is its current one); a VTPR below
+     * the TPR threshold causes a trap-like TPR-below-threshold VM exit after the instruction (30.1.2).
+     */
+    private long writeVirtualTpr(long value) {
+        int priority = (int) value & 0xF;
+        cpu.mem.write(virtualApic + VTPR, 4, priority << 4);
+        cpu.codeMap.writtenRange(virtualApic + VTPR, 4);
+        if (priority < tprThreshold) {
+            tprBelowThresholdPending = true;
+            cpu.boundaryWork = true;
+        }
+        return cpu.cr8;
     }
 
     /** MOV from CR (SDM 26.1.3, 26.3): CR3/CR8 store exiting; CR0/CR4 reads see the read shadow in host-owned bits. */
@@ -262,7 +298,10 @@ public final class Intercepts {
             case 0 -> { return ControlRegisterShadowing.read(cr0Mask, cr0Shadow, value); }
             case 4 -> { return ControlRegisterShadowing.read(cr4Mask, cr4Shadow, value); }
             case 3 -> { if (primary(PrimaryProcessorControl.CR3_STORE_EXITING)) crExit(CrAccess.movFromCr(3, insn.rm), insn); }
-            case 8 -> { if (primary(PrimaryProcessorControl.CR8_STORE_EXITING)) crExit(CrAccess.movFromCr(8, insn.rm), insn); }
+            case 8 -> {
+                if (primary(PrimaryProcessorControl.CR8_STORE_EXITING)) crExit(CrAccess.movFromCr(8, insn.rm), insn);
+                if (tprShadow) return cpu.mem.read(virtualApic + VTPR, 4) >>> 4 & 0xF; // SDM 30.3: VTPR[7:4]
+            }
             default -> { }
         }
         return value;
@@ -321,8 +360,8 @@ public final class Intercepts {
             }
             case 3, 5, 6 -> {
                 if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
-                    // #PF: the qualification is the faulting linear address (SDM 28.2.1)
-                    long qualification = vector == 14 ? cpu.cr2 : 0;
+                    // #PF: the faulting linear address; #DB: the DR6 bits of the debug exception (SDM 28.2.1)
+                    long qualification = vector == 14 ? cpu.cr2 : vector == 1 ? cpu.dr[6] & DEBUG_QUALIFICATION_BITS : 0;
                     if (type != 3) {
                         // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
                         vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
@@ -335,9 +374,20 @@ public final class Intercepts {
         }
     }
 
+    /** B0-B3, BD, BS and RTM: the DR6 bits a #DB exit qualification reports (SDM Table 28-1). */
+    private static final long DEBUG_QUALIFICATION_BITS = 0xF | 1L << 13 | 1L << 14 | 1L << 16;
+
     private void eventExit(ExitReason reason, long qualification, int interruptionInfo, int errorCode) {
-        vmx.exit.vectoringInfo = cpu.sys.vectoringInfo();
+        int vectoring = cpu.sys.vectoringInfo();
+        vmx.exit.vectoringInfo = vectoring;
         vmx.exit.vectoringErrorCode = cpu.sys.vectoringErrorCode();
+        int vectoringType = vectoring >>> 8 & 7;
+        if (vectoring < 0 && vectoringType >= 4 && vectoringType <= 6 && cpu.rip != cpu.instructionStart) {
+            // during delivery of INT n/INT3/INTO/INT1: the saved RIP is the instruction's and its length is
+            // reported, so the VMM can re-inject the event (SDM 28.2.4, 28.3.3)
+            vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
+            cpu.rip = cpu.instructionStart;
+        }
         vmx.exit.exit(reason.number, qualification, interruptionInfo, errorCode);
     }
 
@@ -350,6 +400,10 @@ public final class Intercepts {
         }
         // the injected event is delivered first; exits pending "before the first instruction" follow it
         if (injection != 0) inject();
+        if (tprBelowThresholdPending) {
+            tprBelowThresholdPending = false;
+            vmx.exit.exit(ExitReason.TPR_BELOW_THRESHOLD.number, 0, 0, 0);
+        }
         if (mtfPendingAfterInjection) {
             mtfPendingAfterInjection = false;
             vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
@@ -385,7 +439,7 @@ public final class Intercepts {
         int vector = info & 0xFF, type = info >>> 8 & 7;
         int errorCode = (info & 1 << 11) != 0 ? vmx.read32(VM_ENTRY_EXCEPTION_ERROR_CODE) : -1;
         if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && type != 4 && type != 5 && type != 6) {
-            mtfPendingAfterInjection = true; // SDM 27.7.1: MTF exit right after delivery of a non-software event
+            mtfPendingAfterInjection = true; // SDM 27.7, monitor trap flag: MTF exit right after delivery of a non-software event
         }
         mtfArmedAt = cpu.instructionsRetired;
         injecting = true;

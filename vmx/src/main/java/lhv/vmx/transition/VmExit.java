@@ -220,7 +220,7 @@ public final class VmExit {
         cpu.nonRoot = false;
         vmx.intercepts.leaveNonRoot();
         cpu.stateChanged();
-        // no VPIDs: translations of the guest must not survive (SDM 29.4.3.3); the MMU retags in O(1)
+        // no VPIDs: translations of the guest must not survive (SDM ch. 29, VPIDs and TLB invalidation); the MMU retags in O(1)
         cpu.mmu.flush(true);
         // SDM 28.6: VM-exit MSR-load area
         int failed = MsrAreas.load(cpu, vmx.read(VM_EXIT_MSR_LOAD_ADDR), vmx.read32(VM_EXIT_MSR_LOAD_COUNT));

@@ -593,4 +593,123 @@ class GuestExitsTest {
         assertEquals(ExitReason.TRIPLE_FAULT.number, t.r(VM_EXIT_REASON));
         assertFalse(t.cpu.nonRoot);
     }
+
+    @Test
+    void guestMovToCr0KeepsHostOwnedBitsAndReadsTheShadow() {
+        t.w(CR0_GUEST_HOST_MASK, 1L << 5);        // NE owned by the host (fixed to 1 in VMX operation)
+        t.w(CR0_READ_SHADOW, 0);                   // the guest believes NE = 0
+        t.cpu.gpr[Cpu.RDX] = CR0 & ~(1L << 5);
+        // mov cr0, rdx; mov rax, cr0; cpuid
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x22, 0xC2, 0x0F, 0x20, 0xC0, 0x0F, 0xA2), t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.CPUID.number, t.r(VM_EXIT_REASON));
+        assertEquals(CR0, t.r(GUEST_CR0), "real NE stayed 1");
+        assertEquals(CR0 & ~(1L << 5), t.cpu.gpr[Cpu.RAX], "the guest reads NE = 0 from the shadow");
+    }
+
+    @Test
+    void guestCltsLeavesHostOwnedTs() {
+        t.w(CR0_GUEST_HOST_MASK, 1L << 3);
+        t.w(CR0_READ_SHADOW, 0);
+        t.w(GUEST_CR0, CR0 | 1L << 3);
+        // clts; cpuid
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x06, 0x0F, 0xA2), t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.CPUID.number, t.r(VM_EXIT_REASON));
+        assertEquals(CR0 | 1L << 3, t.r(GUEST_CR0), "TS still set");
+    }
+
+    @Test
+    void tprShadowVirtualizesCr8AndExitsBelowTheThreshold() {
+        long vapic = 0x32000;
+        t.mem.write(vapic + 0x80, 4, 0x50);
+        t.primary(USE_TPR_SHADOW);
+        t.w(VIRTUAL_APIC_PAGE_ADDR, vapic);
+        t.w(TPR_THRESHOLD, 3);
+        t.cpu.gpr[Cpu.RCX] = 2;
+        // mov rax, cr8; mov cr8, rcx (VTPR 2 < threshold 3); nop
+        assertEquals(StopReason.VM_EXIT, run(0x44, 0x0F, 0x20, 0xC0, 0x44, 0x0F, 0x22, 0xC1, 0x90), t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.TPR_BELOW_THRESHOLD.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0 + 8, t.r(GUEST_RIP), "trap-like: after the MOV to CR8");
+        assertEquals(5, t.cpu.gpr[Cpu.RAX], "MOV from CR8 reads VTPR[7:4]");
+        assertEquals(0x20, t.mem.read(vapic + 0x80, 4));
+        assertEquals(0, t.cpu.cr8, "the real TPR is untouched");
+    }
+
+    @Test
+    void faultDuringSoftwareInterruptDeliveryReportsTheInstruction() {
+        t.w(EXCEPTION_BITMAP, 1 << 13);
+        t.w(GUEST_IDTR_LIMIT, 0x7F); // vector 0x80 lies beyond the IDT limit: #GP during INT 80h
+        assertEquals(StopReason.VM_EXIT, run(0x90, 0xCD, 0x80)); // nop; int 0x80
+        assertEquals(0x8000_0B0DL, t.r(VM_EXIT_INTR_INFO));
+        assertEquals(0x80 << 3 | 2, t.r(VM_EXIT_INTR_ERROR_CODE), "IDT bit, vector 0x80, EXT clear for INT n");
+        assertEquals(0x8000_0480L, t.r(IDT_VECTORING_INFO_FIELD), "software interrupt 0x80 being delivered");
+        assertEquals(GUEST_RIP0 + 1, t.r(GUEST_RIP), "RIP of the INT instruction");
+        assertEquals(2, t.r(VM_EXIT_INSTRUCTION_LEN));
+    }
+
+    @Test
+    void rdseedExitReportsDestinationAndSize() {
+        secondary(SecondaryProcessorControl.RDSEED_EXITING);
+        // rdseed rdx = 48 0F C7 FA
+        assertExit(ExitReason.RDSEED, 0, 4, run(0x48, 0x0F, 0xC7, 0xFA));
+        assertEquals(2 << 3 | 2 << 11, t.r(VMX_INSTRUCTION_INFO), "RDX, 64-bit");
+    }
+
+    @Test
+    void interruptWindowWakesAHaltedGuest() {
+        t.primary(INTERRUPT_WINDOW_EXITING);
+        t.w(GUEST_RFLAGS, 0x202);
+        t.w(GUEST_ACTIVITY_STATE, 1);
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.INTERRUPT_WINDOW.number, t.r(VM_EXIT_REASON));
+        assertEquals(1, t.r(GUEST_ACTIVITY_STATE), "the guest was halted");
+        assertEquals(0, t.cpu.activityState, "the host runs");
+    }
+
+    @Test
+    void everyVmxInstructionExitsInNonRootOperation() {
+        java.util.Map<lhv.cpu.intercept.VmxInstruction, ExitReason> expected = new java.util.EnumMap<>(lhv.cpu.intercept.VmxInstruction.class);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMCALL, ExitReason.VMCALL);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMCLEAR, ExitReason.VMCLEAR);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMLAUNCH, ExitReason.VMLAUNCH);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMPTRLD, ExitReason.VMPTRLD);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMPTRST, ExitReason.VMPTRST);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMREAD, ExitReason.VMREAD);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMRESUME, ExitReason.VMRESUME);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMWRITE, ExitReason.VMWRITE);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMXOFF, ExitReason.VMOFF);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMXON, ExitReason.VMON);
+        boolean first = true;
+        for (var e : expected.entrySet()) {
+            if (first) launchOnly(); else t.ok(t.vmx.vmresume());
+            first = false;
+            lhv.cpu.decode.Insn insn = new lhv.cpu.decode.Insn();
+            insn.hasModrm = true;
+            insn.mem = true;
+            insn.base = Cpu.RBX;
+            insn.index = lhv.cpu.decode.Insn.NO_REG;
+            insn.seg = lhv.cpu.Segment.DS;
+            insn.addrSize = 8;
+            insn.disp = 0x40;
+            insn.length = 5;
+            t.cpu.instructionStart = GUEST_RIP0;
+            t.cpu.rip = GUEST_RIP0 + 5;
+            assertThrows(VmExitSignal.class, () -> t.vmx.execute(t.cpu, e.getKey(), insn), e.getKey().name());
+            assertEquals(e.getValue().number, t.r(VM_EXIT_REASON), e.getKey().name());
+            assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+            assertEquals(5, t.r(VM_EXIT_INSTRUCTION_LEN));
+        }
+        t.ok(t.vmx.vmresume());
+        for (var undefined : new lhv.cpu.intercept.VmxInstruction[]{lhv.cpu.intercept.VmxInstruction.INVEPT,
+                lhv.cpu.intercept.VmxInstruction.INVVPID, lhv.cpu.intercept.VmxInstruction.VMFUNC}) {
+            assertEquals(6, assertThrows(CpuFault.class, () -> t.vmx.execute(t.cpu, undefined, new lhv.cpu.decode.Insn())).vector);
+        }
+    }
+
+    @Test
+    void injectingOtherEventZeroMakesAnMtfExitPending() {
+        t.w(VM_ENTRY_INTR_INFO_FIELD, 0x8000_0700L); // type 7, vector 0: pending MTF, even with MTF off
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP), "before the first instruction");
+    }
 }
