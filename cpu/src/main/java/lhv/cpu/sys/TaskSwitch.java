@@ -42,27 +42,27 @@ final class TaskSwitch {
         int gateIndex = gateSelector & 0xFFFC;
         if (gate.dpl() < cpu.cpl || gate.dpl() < (gateSelector & 3)) throw CpuFault.gp(gateIndex);
         if (!gate.present()) throw CpuFault.np(gateIndex);
-        switchTo(gate.gateSelector(), reason, -1, 0);
+        switchTo(gate.gateSelector(), reason, -1, 0, cpu.getRflags());
     }
 
     /** JMP/CALL to a TSS descriptor already fetched into {@code tss}: DPL >= CPL and >= RPL (SDM 7.3 step 2). */
     void viaTssDescriptor(Descriptor tss, int selector, int reason) {
         if (tss.dpl() < cpu.cpl || tss.dpl() < (selector & 3)) throw CpuFault.gp(selector & 0xFFFC);
-        switchTo(selector, reason, -1, 0);
+        switchTo(selector, reason, -1, 0, cpu.getRflags());
     }
 
     /** IRET with NT=1: return to the task named by the previous-task link of the current TSS. */
     void iretToPreviousTask() {
         int link = (int) cpu.mmu.readLinear(cpu.tr.base, 2, true);
-        switchTo(link, IRET, -1, 0);
+        switchTo(link, IRET, -1, 0, cpu.getRflags());
     }
 
     /**
      * Switches to the task whose TSS selector is {@code selector}. For {@link #INTERRUPT},
      * {@code errorCode} (or -1) is pushed on the new task's stack and {@code ext} goes into
-     * selector error codes.
+     * selector error codes. {@code flags} is the EFLAGS image saved in the old TSS.
      */
-    void switchTo(int selector, int reason, int errorCode, int ext) {
+    void switchTo(int selector, int reason, int errorCode, int ext, long flags) {
         selector &= 0xFFFF;
         int index = selector & 0xFFFC;
         // The new TSS descriptor must be in the GDT (SDM 7.2.2).
@@ -115,7 +115,6 @@ final class TaskSwitch {
         }
 
         // Save the current task (SDM 7.3 step 7); IRET clears NT in the saved image (step 6).
-        long flags = cpu.getRflags();
         if (reason == IRET) flags &= ~Rflags.NT;
         long oldBase = cpu.tr.base;
         if (old16) {
