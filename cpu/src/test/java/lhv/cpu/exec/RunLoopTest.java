@@ -36,4 +36,19 @@ class RunLoopTest {
         assertEquals(0x5A, g.ram.b(Guest.DATA + 9999) & 0xFF);
         assertEquals(Guest.DATA + 10000, g.reg(Cpu.RDI));
     }
+
+    @Test
+    void aFaultStormEndsAtTheInstructionLimit() {
+        // #PF handler in an unmapped page: every delivery faults again at the handler's first fetch,
+        // and no instruction ever retires. The deliveries consume the budget.
+        Guest g = Guest.long64WithIdt();
+        long handler = 0x4000_0000L;   // beyond the identity-mapped GiB
+        g.ram.q(Guest.IDT + 16 * 14, (handler & 0xFFFF) | (0x08L << 16) | (0x8EL << 40) | ((handler >>> 16) & 0xFFFF) << 48);
+        g.ram.q(Guest.IDT + 16 * 14 + 8, handler >>> 32);
+        g.cpu.rip = handler;
+        assertEquals(StopReason.INSTRUCTION_LIMIT, g.cpu.run(1000));
+        assertEquals(0, g.cpu.instructionsRetired);
+        assertEquals(handler, g.cpu.rip);
+        assertEquals(handler, g.cpu.cr2);
+    }
 }
