@@ -46,11 +46,18 @@ public final class GuestImage {
         int phentsize = b.getShort(54) & 0xFFFF, phnum = b.getShort(56) & 0xFFFF;
         int loaded = 0;
         for (int i = 0; i < phnum; i++) {
-            int ph = (int) (phoff + (long) i * phentsize);
-            if (ph + 56 > image.length) throw new BadImage(name + ": program header " + i + " is outside the file");
+            // In long arithmetic, compared without sums that can wrap: phoff and the segment fields are
+            // the file's, any 64-bit value.
+            long at = phoff + (long) i * phentsize;
+            if (phoff < 0 || phoff > image.length || at < 0 || at > image.length - 56) {
+                throw new BadImage(name + ": program header " + i + " is outside the file");
+            }
+            int ph = (int) at;
             if (b.getInt(ph) != 1) continue;   // PT_LOAD
             long offset = b.getLong(ph + 8), paddr = b.getLong(ph + 24), filesz = b.getLong(ph + 32), memsz = b.getLong(ph + 40);
-            if (offset + filesz > image.length || filesz > memsz) throw new BadImage(name + ": segment " + i + " is malformed");
+            if (offset < 0 || filesz < 0 || offset > image.length || filesz > image.length - offset || filesz > memsz) {
+                throw new BadImage(name + ": segment " + i + " is malformed");
+            }
             check(name, "segment " + i, paddr, memsz, memBase, memEnd);
             MemorySegment.copy(MemorySegment.ofArray(image), offset, ram, paddr, filesz);
             ram.asSlice(paddr + filesz, memsz - filesz).fill((byte) 0);
