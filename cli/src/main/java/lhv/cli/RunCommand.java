@@ -114,13 +114,23 @@ public final class RunCommand implements Callable<Integer> {
     /** "500ms", "2s", "1.5s", "1m" or a plain number of seconds. */
     static long parseDuration(String text) {
         String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        double ms;
         try {
-            if (t.endsWith("ms")) return Long.parseLong(t.substring(0, t.length() - 2).trim());
-            if (t.endsWith("s")) return Math.round(Double.parseDouble(t.substring(0, t.length() - 1).trim()) * 1000);
-            if (t.endsWith("m")) return Math.round(Double.parseDouble(t.substring(0, t.length() - 1).trim()) * 60_000);
-            return Math.round(Double.parseDouble(t) * 1000);
+            if (t.endsWith("ms")) ms = Long.parseLong(t.substring(0, t.length() - 2).trim());
+            else if (t.endsWith("s")) ms = Double.parseDouble(t.substring(0, t.length() - 1).trim()) * 1000;
+            else if (t.endsWith("m")) ms = Double.parseDouble(t.substring(0, t.length() - 1).trim()) * 60_000;
+            else ms = Double.parseDouble(t) * 1000;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--timeout: '" + text + "' is not a duration (e.g. 500ms, 2s)");
         }
+        // NaN, negative, zero or absurdly long values would silently disable the bound or overflow
+        // the deadline in nanoseconds.
+        if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
+            throw new IllegalArgumentException("--timeout: '" + text + "' must be between 1ms and " + MAX_TIMEOUT_MS / 1000 + "s");
+        }
+        return Math.round(ms);
     }
+
+    /** About 11.5 days: far beyond any run, far below what overflows a nanosecond deadline. */
+    static final long MAX_TIMEOUT_MS = 1_000_000_000L;
 }
