@@ -18,6 +18,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.ShrinkingMode;
+import net.jqwik.api.statistics.Statistics;
 
 import java.time.Duration;
 import java.util.Random;
@@ -173,11 +174,12 @@ class VmcsFuzzTest {
     @Property(tries = 400, seed = "31337", shrinking = ShrinkingMode.BOUNDED)
     void javaApiEntryWithRandomVmcsEndsInADefinedOutcome(@ForAll("mutations") Mutation mutation, @ForAll long seed,
                                                           @ForAll("code") byte[] code) {
-        assertTimeoutPreemptively(BOUND, () -> {
+        String outcome = assertTimeoutPreemptively(BOUND, () -> {
             try (FuzzGuest g = rootWithValidVmcs(code, seed)) {
                 Vmx vmx = g.machine.vmx();
                 mutate(vmx, mutation, new Random(seed));
                 VmxResult r = vmx.vmlaunch();
+                String first = r.getClass().getSimpleName();
                 for (int exits = 0; exits < 8 && r.succeeded(); exits++) {
                     StopReason s = g.cpu.run(500);
                     assertNotNull(s);
@@ -185,24 +187,29 @@ class VmcsFuzzTest {
                     r = vmx.vmresume();
                 }
                 assertNotNull(r);
+                return first;
             } catch (CpuFault f) {
+                return "fault #" + f.vector;
                 // A VMX instruction from Java may fault exactly as the x86 instruction would (#UD, #GP):
                 // a defined architectural outcome.
             }
         }, () -> "mutation " + mutation + " seed " + seed);
+        Statistics.collect(outcome);
     }
 
     /** The same, with VMLAUNCH/VMRESUME executed as x86 instructions by host code in VMX root operation. */
     @Property(tries = 400, seed = "1337", shrinking = ShrinkingMode.BOUNDED)
     void x86EntryWithRandomVmcsEndsInADefinedOutcome(@ForAll("mutations") Mutation mutation, @ForAll long seed,
                                                      @ForAll("code") byte[] code) {
-        assertTimeoutPreemptively(BOUND, () -> {
+        String outcome = assertTimeoutPreemptively(BOUND, () -> {
             try (FuzzGuest g = rootWithValidVmcs(code, seed)) {
                 mutate(g.machine.vmx(), mutation, new Random(seed));
                 StopReason s = g.cpu.run(3000);
                 assertNotNull(s);
+                return s + (g.cpu.nonRoot ? " in non-root" : " in root");
             }
         }, () -> "mutation " + mutation + " seed " + seed);
+        Statistics.collect(outcome);
     }
 
     @Provide
