@@ -74,8 +74,10 @@ CR4_VMXE            equ 1 << 13
 EFER_LME            equ 1 << 8
 
 ; VM-execution, VM-exit and VM-entry control bits (SDM 25.6.1, 25.6.2, 25.7.1, 25.8.1)
+PIN_PREEMPTION_TIMER equ 1 << 6
 PROC_HLT_EXITING    equ 1 << 7
 PROC_CR3_LOAD_EXIT  equ 1 << 15
+PROC_MOV_DR_EXITING equ 1 << 23
 PROC_USE_IO_BITMAPS equ 1 << 25
 PROC_USE_MSR_BITMAPS equ 1 << 28
 EXIT_HOST_ADDR_64   equ 1 << 9
@@ -106,6 +108,9 @@ VMCS_HOST_TR_SEL    equ 0x0C0C
 VMCS_IO_BITMAP_A    equ 0x2000
 VMCS_IO_BITMAP_B    equ 0x2002
 VMCS_MSR_BITMAP     equ 0x2004
+VMCS_EXIT_MSR_STORE_ADDR equ 0x2006
+VMCS_EXIT_MSR_LOAD_ADDR equ 0x2008
+VMCS_ENTRY_MSR_LOAD_ADDR equ 0x200A
 VMCS_TSC_OFFSET     equ 0x2010
 ; 64-bit guest state
 VMCS_LINK_POINTER   equ 0x2800
@@ -126,10 +131,12 @@ VMCS_EXIT_MSR_LD_CNT equ 0x4010
 VMCS_ENTRY_CTLS     equ 0x4012
 VMCS_ENTRY_MSR_LD_CNT equ 0x4014
 VMCS_ENTRY_INTR_INFO equ 0x4016
+VMCS_ENTRY_INSTR_LEN equ 0x401A
 ; 32-bit read-only data
 VMCS_VM_INSTR_ERROR equ 0x4400
 VMCS_EXIT_REASON    equ 0x4402
 VMCS_EXIT_INTR_INFO equ 0x4404
+VMCS_EXIT_INTR_ERROR equ 0x4406
 VMCS_EXIT_INSTR_LEN equ 0x440C
 VMCS_EXIT_INSTR_INFO equ 0x440E
 ; 32-bit guest state
@@ -154,6 +161,7 @@ VMCS_GUEST_TR_AR    equ 0x4822
 VMCS_GUEST_INTERRUPTIBILITY equ 0x4824
 VMCS_GUEST_ACTIVITY equ 0x4826
 VMCS_GUEST_SYSENTER_CS equ 0x482A
+VMCS_PREEMPTION_TIMER equ 0x482E
 ; 32-bit host state
 VMCS_HOST_SYSENTER_CS equ 0x4C00
 ; natural-width control
@@ -208,7 +216,9 @@ EXIT_CPUID          equ 10
 EXIT_HLT            equ 12
 EXIT_VMCALL         equ 18
 EXIT_VMREAD         equ 23
+EXIT_PREEMPTION_TIMER equ 52
 EXIT_CR_ACCESS      equ 28
+EXIT_DR_ACCESS      equ 29
 EXIT_IO             equ 30
 EXIT_MSR_READ       equ 31
 EXIT_MSR_WRITE      equ 32
@@ -234,6 +244,11 @@ RDMSR_FAKE_EDX      equ 0x11223344
 EFER_FAKE_EAX       equ 0x0000D00D
 WRMSR_VALUE_EAX     equ 0xCAFEF00D
 WRMSR_VALUE_EDX     equ 0x00000000
+DR7_FAKE            equ 0x00000401
+SYSENTER_CS_GUEST   equ 0x77            ; loaded by the VM-entry MSR-load area
+SYSENTER_CS_HOST    equ 0x55            ; loaded by the VM-exit MSR-load area
+UNMAPPED            equ 0x40000000      ; first byte above the identity-mapped GiB: PDPT[1] not present
+PFEC_W              equ 1 << 1          ; page-fault error code: write access
 
 ; The ports and MSRs the bitmaps intercept
 PORT_A_IMM          equ 0x80            ; bitmap A, OUT imm8
@@ -258,6 +273,8 @@ EX_SIZE             equ 40
 EXF_CHECK_QUAL      equ 1
 EXF_CHECK_INTR      equ 2
 EXF_FINAL           equ 4
+EXF_RIP_RANGE       equ 8               ; matches a RIP in [EX_RIP, EX_QUAL)
+EXF_NEEDS_TIMER     equ 16              ; skipped when there is no VMX-preemption timer
 
 ; Guest registers saved by exit_entry (offsets from the saved-register block)
 R_RAX equ 0
@@ -589,7 +606,7 @@ vmx_test:
     STR esi, "VMRESUME of a clear VMCS fails with VM-instruction error 5"
     call expect_vmfail_valid
     ; VM-exit information fields are read-only unless IA32_VMX_MISC[29] ("VMWRITE to any supported
-    ; field") is 1 (SDM Appendix A.6; VMWRITE operation in SDM Vol. 2).
+    ; field") is 1 (SDM Appendix A.6; SDM 31.3 VMWRITE).
     mov edi, VMCS_EXIT_REASON
     mov esi, 0x1234
     bt qword [vmx_misc], 29
@@ -637,8 +654,13 @@ vmx_test:
     call adjust_controls
     mov [ctl_pin], eax
     mov r13d, edx                       ; r13 accumulates required-but-unsupported bits
+    mov ecx, [msr_pin]                  ; the timer is switched on for one stretch of the guest only
+    mov esi, PIN_PREEMPTION_TIMER
+    call adjust_controls
+    test edx, edx
+    setz [timer_supported]              ; optional: processors before Westmere lack it
     mov ecx, [msr_proc]
-    mov esi, PROC_HLT_EXITING | PROC_CR3_LOAD_EXIT | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS
+    mov esi, PROC_HLT_EXITING | PROC_CR3_LOAD_EXIT | PROC_MOV_DR_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS
     call adjust_controls
     mov [ctl_proc], eax
     or r13d, edx
@@ -737,12 +759,19 @@ vmx_test:
     VMW VMCS_EXIT_CTLS, rax
     mov eax, [ctl_entry]
     VMW VMCS_ENTRY_CTLS, rax
-    VMW VMCS_EXC_BITMAP, 1 << 6         ; #UD exits; everything else goes to the guest's IDT
-    VMW VMCS_PF_EC_MASK, 0
-    VMW VMCS_PF_EC_MATCH, 0
-    VMW VMCS_EXIT_MSR_ST_CNT, 0
-    VMW VMCS_EXIT_MSR_LD_CNT, 0
-    VMW VMCS_ENTRY_MSR_LD_CNT, 0
+    ; #UD exits; #PF exits only when its error code has W set (PFEC & mask == match with bit 14 set,
+    ; SDM 26.2); everything else goes to the guest's IDT.
+    VMW VMCS_EXC_BITMAP, (1 << 6) | (1 << 14)
+    VMW VMCS_PF_EC_MASK, PFEC_W
+    VMW VMCS_PF_EC_MATCH, PFEC_W
+    ; one-entry MSR areas for IA32_SYSENTER_CS (16-byte entries: index, reserved, value; SDM 25.7.2,
+    ; 25.8.2): loaded on entry, stored and then loaded on exit
+    VMW VMCS_ENTRY_MSR_LOAD_ADDR, entry_msr_load
+    VMW VMCS_ENTRY_MSR_LD_CNT, 1
+    VMW VMCS_EXIT_MSR_STORE_ADDR, exit_msr_store
+    VMW VMCS_EXIT_MSR_ST_CNT, 1
+    VMW VMCS_EXIT_MSR_LOAD_ADDR, exit_msr_load
+    VMW VMCS_EXIT_MSR_LD_CNT, 1
     VMW VMCS_ENTRY_INTR_INFO, 0
     VMW VMCS_TSC_OFFSET, 0
     VMW VMCS_IO_BITMAP_A, io_bitmap_a
@@ -918,7 +947,7 @@ vmx_test:
     call report_missing_exits
 
     ; --- 13. Leave VMX operation.
-    ; VMCALL in VMX root operation, no dual-monitor treatment: VMfailValid(1) (SDM Vol. 2, VMCALL).
+    ; VMCALL in VMX root operation, no dual-monitor treatment: VMfailValid(1) (SDM 31.3 VMCALL).
     ; Done last because some emulators (Bochs 2.7) do not implement it and stop here.
     vmcall
     mov edx, VMERR_VMCALL_IN_ROOT
@@ -1199,6 +1228,14 @@ handle_exit:
     mov eax, [rbx + EX_RIP]
     cmp rax, [exit_rip]
     je .matched
+    test dword [rbx + EX_FLAGS], EXF_RIP_RANGE
+    jz .next
+    cmp [exit_rip], rax
+    jb .next
+    mov eax, [rbx + EX_QUAL]
+    cmp [exit_rip], rax
+    jb .matched
+.next:
     inc ecx
     jmp .scan
 
@@ -1308,6 +1345,11 @@ handle_exit:
     mov rax, [exit_rip]
     mov ecx, [rbx + EX_ADVANCE]
     add rax, rcx
+    cmp qword [rip_override], 0         ; an action may name where the guest continues
+    je .set_rip
+    mov rax, [rip_override]
+    mov qword [rip_override], 0
+.set_rip:
     mov edi, VMCS_GUEST_RIP
     vmwrite rdi, rax
     xor eax, eax
@@ -1333,6 +1375,18 @@ handle_exit:
 report_missing_exit:
     push rax
     push rsi
+    test dword [rbx + EX_FLAGS], EXF_NEEDS_TIMER
+    jz .missing
+    cmp byte [timer_supported], 0
+    jne .missing
+    mov esi, [rbx + EX_DESC]
+    call tap_skip_no_timer
+    mov esi, [rbx + EX_INFO_DESC]
+    call tap_skip_no_timer
+    pop rsi
+    pop rax
+    ret
+.missing:
     xor eax, eax
     mov esi, [rbx + EX_DESC]
     call tap
@@ -1382,6 +1436,13 @@ diag_exit:
 ; --- exit actions: what the host does for the guest beyond skipping the instruction -----------------
 
 action_cpuid:
+    ; the first exit after the entry: the MSR areas have done their work (SDM 28.4, 28.6)
+    cmp qword [exit_msr_store + 8], SYSENTER_CS_GUEST
+    TAP e, "VM-exit MSR-store area holds the guest's IA32_SYSENTER_CS (77H)"
+    mov ecx, MSR_SYSENTER_CS
+    rdmsr
+    cmp eax, SYSENTER_CS_HOST
+    TAP e, "VM-exit MSR-load area gave the host IA32_SYSENTER_CS 55H (after host state set it to 0)"
     mov qword [rbp + R_RAX], CPUID_FAKE_EAX
     mov qword [rbp + R_RBX], CPUID_FAKE_EBX
     mov qword [rbp + R_RCX], CPUID_FAKE_ECX
@@ -1444,9 +1505,50 @@ action_vmread:
     and eax, 0xF0000478                 ; Reg2 (31:28), register operand (10), Reg1 (6:3)
     cmp eax, (7 << 28) | (1 << 10) | (0 << 3)
     TAP e, "VMREAD exit: instruction information names RDI (field) and RAX (register destination)"
+    ; arm the VMX-preemption timer for the guest's spin loop that follows (SDM 26.5.1)
+    cmp byte [timer_supported], 0
+    je .no_timer
+    mov eax, [ctl_pin]
+    or eax, PIN_PREEMPTION_TIMER
+    VMW VMCS_PIN_CTLS, rax
+    VMW VMCS_PREEMPTION_TIMER, 200
+.no_timer:
+    ret
+
+action_timer:
+    mov eax, [ctl_pin]
+    VMW VMCS_PIN_CTLS, rax
+    mov qword [rip_override], g_timer_done
+    ret
+
+action_pf_write:
+    mov edi, VMCS_EXIT_INTR_ERROR
+    vmread rax, rdi
+    cmp rax, PFEC_W
+    TAP e, "#PF exit: exit interruption error code 2 (write to a not-present page)"
+    ret
+
+action_dr_read:
+    mov qword [rbp + R_RAX], DR7_FAKE
+    ret
+
+; HLT: leave RIP at the HLT (advance 0) and inject #BP as a software exception of length 1, so the
+; guest's handler returns past the HLT (SDM 27.6.1.1: RIP + instruction length is pushed).
+action_hlt:
+    mov edi, VMCS_ENTRY_INTR_INFO
+    mov esi, (1 << 31) | (6 << 8) | 3
+    call vmwrite_checked
+    mov edi, VMCS_ENTRY_INSTR_LEN
+    mov esi, 1
+    call vmwrite_checked
     ret
 
 action_vmcall:
+    ; every VM exit clears the valid bit of the VM-entry interruption information (SDM 28.2)
+    mov edi, VMCS_ENTRY_INTR_INFO
+    vmread rax, rdi
+    bt eax, 31
+    TAP nc, "VM exit cleared the valid bit of the VM-entry interruption-information field"
     mov rax, [rbp + R_RAX]
     test rax, rax
     TAP z, "VMCALL exit: guest RAX carries the hypercall number 0 (done)"
@@ -1460,6 +1562,12 @@ action_vmcall:
 ; must not move) and the values the host emulated.
 
 guest_main:
+    ; The VM-entry MSR-load area ran after the guest-state area was loaded (SDM 27.4).
+    mov ecx, MSR_SYSENTER_CS
+    rdmsr
+    cmp eax, SYSENTER_CS_GUEST
+    TAP e, "guest: VM-entry MSR-load area set IA32_SYSENTER_CS to 77H"
+
     ; CPUID always exits (SDM 26.1.2).
     xor eax, eax
     xor ecx, ecx
@@ -1609,6 +1717,16 @@ g_lmsw:
 g_vmread:
     vmread rax, rdi
 
+    ; The host armed the VMX-preemption timer at that exit: spin until it expires.
+    cmp byte [timer_supported], 0
+    je g_timer_done
+    xor ecx, ecx
+g_timer_loop:
+    inc rcx
+    jmp g_timer_loop
+g_timer_loop_end:
+g_timer_done:
+
     ; Exceptions: #BP is not in the exception bitmap and reaches the guest's IDT; #UD is and exits.
     NOEXIT_BEGIN
     mov r13, [breakpoints]
@@ -1623,9 +1741,46 @@ g_vmread:
 g_ud2:
     ud2
 
-    ; HLT with "HLT exiting".
+    ; #PF with the error-code mask/match rule: a write fault (W=1) matches and exits; a read fault
+    ; (error code 0) does not and is delivered through the guest IDT, whose handler skips the load.
+g_pf_write:
+    mov dword [UNMAPPED], eax
+g_pf_write_end:
+    NOEXIT_BEGIN
+    mov r13, [page_faults]
+    mov qword [pf_skip], g_pf_read_end - g_pf_read
+    mov byte [pf_expected], 1
+g_pf_read:
+    mov eax, dword [UNMAPPED]
+g_pf_read_end:
+    mov byte [pf_expected], 0
+    cmp r13, [page_faults]
+    setne al
+    cmp r12, [exit_count]
+    sete ah
+    and al, ah
+    cmp qword [pf_error], 0
+    sete ah
+    and al, ah
+    STR esi, "guest: read #PF (error code 0 does not match) is delivered through the guest IDT"
+    call tap
+
+    ; MOV DR with "MOV-DR exiting".
+g_mov_from_dr7:
+    mov rax, dr7
+    cmp rax, DR7_FAKE
+    TAP e, "guest: MOV from DR7 returns the value the host emulated"
+    mov ebx, 0x400
+g_mov_to_dr7:
+    mov dr7, rbx
+
+    ; HLT with "HLT exiting". The host answers by injecting a #BP (software exception, instruction
+    ; length 1) at the HLT: the guest's handler returns to the instruction after it.
+    mov r14, [breakpoints]
 g_hlt:
     hlt
+    cmp r14, [breakpoints]
+    TAP ne, "guest: #BP injected by VM entry (type 6, length 1) reached the guest IDT and returned after HLT"
 
     ; VMCALL always exits (SDM 26.1.2). Function 0: the guest is done.
     xor eax, eax
@@ -1637,6 +1792,21 @@ g_vmcall:
 ; Vector 3 in the shared IDT: only the guest ever raises it.
 breakpoint_handler:
     inc qword [breakpoints]
+    iretq
+
+; Vector 14 in the shared IDT: a page fault the guest provoked on purpose skips the faulting
+; instruction (pf_skip bytes); any other is unexpected.
+page_fault_handler:
+    cmp byte [pf_expected], 0
+    je isr14
+    push rax
+    mov rax, [rsp + 8]                  ; error code
+    mov [pf_error], rax
+    mov rax, [pf_skip]
+    add [rsp + 16], rax                 ; saved RIP
+    inc qword [page_faults]
+    pop rax
+    add rsp, 8                          ; drop the error code
     iretq
 
 ; ---------------------------------------------------------------------------------------------------
@@ -1674,14 +1844,18 @@ isr_common:
     mov al, EXIT_CRASH
     jmp exit_with
 
-; setup_idt: 64-bit interrupt gates for vectors 0-31, vector 3 to the guest's breakpoint handler.
+; setup_idt: 64-bit interrupt gates for vectors 0-31; vectors 3 and 14 go to the handlers the guest uses.
 setup_idt:
     xor ecx, ecx
 .loop:
     mov eax, [isr_table + rcx * 4]
     cmp ecx, 3
-    jne .gate
+    jne .not_bp
     mov eax, breakpoint_handler
+.not_bp:
+    cmp ecx, 14
+    jne .gate
+    mov eax, page_fault_handler
 .gate:
     mov rdi, rcx
     shl rdi, 4
@@ -1862,6 +2036,24 @@ tap:
     setnz al
     ret
 
+; tap_skip_no_timer: RSI = description. "ok N - <RSI> # SKIP no VMX-preemption timer" (TAP skip).
+tap_skip_no_timer:
+    push rsi
+    inc qword [tests_run]
+    STR esi, "ok "
+    call puts
+    mov rax, [tests_run]
+    call putdec
+    STR esi, " - "
+    call puts
+    pop rsi
+    call puts
+    push rsi
+    STR esi, ` # SKIP the processor has no VMX-preemption timer\n`
+    call puts
+    pop rsi
+    ret
+
 ; diag_kv: "#   <RSI>: <RAX hex>"
 diag_kv:
     push rsi
@@ -1922,6 +2114,9 @@ msg_no_long_mode: db "Bail out! the processor has no long mode", 10, 0
 %define Q_CR4_RDX (2 << 8) | (0 << 4) | 4   ; register RDX, MOV to CR, CR4
 %define Q_CR3_RBX (3 << 8) | (0 << 4) | 3   ; register RBX, MOV to CR, CR3
 %define INTR_UD   (1 << 31) | (3 << 8) | 6  ; valid, hardware exception, vector 6, no error code
+%define INTR_PF   (1 << 31) | (1 << 11) | (3 << 8) | 14  ; valid, error code, hardware exception, 14
+%define Q_DR7_FROM_RAX (0 << 8) | (1 << 4) | 7  ; RAX, MOV from DR, DR7
+%define Q_DR7_TO_RBX   (3 << 8) | (0 << 4) | 7  ; RBX, MOV to DR, DR7
 
 s_cpuid:      db "CPUID exits with reason 10", 0
 s_cpuid_i:    db "CPUID exit: instruction length 2", 0
@@ -1957,6 +2152,14 @@ s_cr3:        db "MOV to CR3 of a non-target value exits with reason 28", 0
 s_cr3_i:      db "MOV CR3,RBX exit: qualification 303H (CR3, MOV to CR, RBX), length 3", 0
 s_ud:         db "UD2 (#UD in the exception bitmap) exits with reason 0", 0
 s_ud_i:       db "UD2 exit: interruption information 80000306H (valid, hardware exception, vector 6)", 0
+s_timer:      db "VMX-preemption timer expiry exits with reason 52", 0
+s_timer_i:    db "VMX-preemption timer exit: guest RIP inside the spin loop", 0
+s_pf:         db "write #PF (error code matches mask/match) exits with reason 0", 0
+s_pf_i:       db "#PF exit: qualification = faulting address 40000000H, interruption information 80000B0EH", 0
+s_dr_from:    db "MOV RAX,DR7 with MOV-DR exiting exits with reason 29", 0
+s_dr_from_i:  db "MOV RAX,DR7 exit: qualification 17H (DR7, MOV from DR, RAX), length 3", 0
+s_dr_to:      db "MOV DR7,RBX with MOV-DR exiting exits with reason 29", 0
+s_dr_to_i:    db "MOV DR7,RBX exit: qualification 307H (DR7, MOV to DR, RBX), length 3", 0
 s_hlt:        db "HLT exits with reason 12", 0
 s_hlt_i:      db "HLT exit: instruction length 1", 0
 s_vmcall:     db "VMCALL exits with reason 18", 0
@@ -1981,8 +2184,12 @@ exit_table:
     dd g_mov_cr3,     EXIT_CR_ACCESS,  3,  3,  Q_CR3_RBX,    EXF_CHECK_QUAL,      0,        s_cr3,       s_cr3_i,       0
     dd g_lmsw,        EXIT_CR_ACCESS,  3,  3,  0,            0,                   0,        s_lmsw,      s_lmsw_i,      action_lmsw
     dd g_vmread,      EXIT_VMREAD,     3,  3,  0,            0,                   0,        s_vmread,    s_vmread_i,    action_vmread
+    dd g_timer_loop,  EXIT_PREEMPTION_TIMER, 0, 0, g_timer_loop_end, EXF_RIP_RANGE | EXF_NEEDS_TIMER, 0,  s_timer,     s_timer_i,     action_timer
     dd g_ud2,         EXIT_EXCEPTION_NMI, 0, 2, 0,           EXF_CHECK_INTR,      INTR_UD,  s_ud,        s_ud_i,        0
-    dd g_hlt,         EXIT_HLT,        1,  1,  0,            0,                   0,        s_hlt,       s_hlt_i,       0
+    dd g_pf_write,    EXIT_EXCEPTION_NMI, 0, g_pf_write_end - g_pf_write, UNMAPPED, EXF_CHECK_QUAL | EXF_CHECK_INTR, INTR_PF, s_pf, s_pf_i, action_pf_write
+    dd g_mov_from_dr7, EXIT_DR_ACCESS, 3,  3,  Q_DR7_FROM_RAX, EXF_CHECK_QUAL,    0,        s_dr_from,   s_dr_from_i,   action_dr_read
+    dd g_mov_to_dr7,  EXIT_DR_ACCESS,  3,  3,  Q_DR7_TO_RBX, EXF_CHECK_QUAL,      0,        s_dr_to,     s_dr_to_i,     0
+    dd g_hlt,         EXIT_HLT,        1,  0,  0,            0,                   0,        s_hlt,       s_hlt_i,       action_hlt
     dd g_vmcall,      EXIT_VMCALL,     3,  3,  0,            EXF_FINAL,           0,        s_vmcall,    s_vmcall_i,    action_vmcall
 exit_table_end:
 EXIT_TABLE_COUNT equ (exit_table_end - exit_table) / EX_SIZE
@@ -2016,6 +2223,13 @@ idt_pointer:
     dw idt_end - idt - 1
     dd idt
     dd 0
+align 16
+entry_msr_load: dd MSR_SYSENTER_CS, 0
+                dq SYSENTER_CS_GUEST
+exit_msr_store: dd MSR_SYSENTER_CS, 0
+                dq -1
+exit_msr_load:  dd MSR_SYSENTER_CS, 0
+                dq SYSENTER_CS_HOST
 
 ; ---------------------------------------------------------------------------------------------------
 ; Zeroed memory
@@ -2076,5 +2290,12 @@ breakpoints:    resq 1
 expect_entry_failure: resb 1
 alignb 8
 lmsw_source:    resq 1
+rip_override:   resq 1
+page_faults:    resq 1
+pf_skip:        resq 1
+pf_error:       resq 1
+pf_expected:    resb 1
+timer_supported: resb 1
+alignb 8
 tests_run:      resq 1
 tests_failed:   resq 1

@@ -60,6 +60,7 @@ class BootCommandTest {
         // hello.asm keeps the boot magic in ESI and the information pointer in EDI.
         assertTrue(json.contains("\"rsi\" : \"0x2badb002\""), json);
         assertTrue(json.contains("\"rdi\" : \"0x9500\""), json);
+        assertTrue(json.contains("\"selectors\" : {"), json);
         assertTrue(json.contains("\"cs\" : \"0x8\""), json);
     }
 

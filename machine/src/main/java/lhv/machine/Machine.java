@@ -172,13 +172,14 @@ public final class Machine implements AutoCloseable {
                     slice = Math.min(slice, left);
                 }
                 StopReason r = cpu.run(slice);
+                // The debug-exit write ends the run whatever else the slice ended with (it may have
+                // been the last instruction of the budget).
+                if (debugExit.exited()) {
+                    cpu.stopRequest = null;
+                    return end(Outcome.DEBUG_EXIT, String.format("value %#x", debugExit.value()), startInstructions, t0);
+                }
                 switch (r) {
-                    case INSTRUCTION_LIMIT -> { }
-                    case REQUESTED -> {
-                        if (debugExit.exited()) {
-                            return end(Outcome.DEBUG_EXIT, String.format("value %#x", debugExit.value()), startInstructions, t0);
-                        }
-                    }
+                    case INSTRUCTION_LIMIT, REQUESTED -> { }
                     case HALTED -> {
                         boolean interruptsOn = (cpu.getRflags() & Rflags.IF) != 0;
                         return end(Outcome.HALTED, interruptsOn

@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * The processor's final state as JSON ({@code --dump-state FILE}): general registers, RIP, RFLAGS,
- * control registers, EFER and segment selectors, every value a hex string ("0x...") so 64-bit
- * values survive JSON readers that use doubles.
+ * control registers, EFER and segment selectors (grouped under "selectors", as {@code hv run}
+ * writes them), every value a hex string ("0x...") so 64-bit values survive JSON readers that use
+ * doubles; also the operating mode and the retired-instruction count.
  *
  * <p>Context: Java host, after a run.
  */
@@ -35,9 +36,12 @@ public final class StateDump {
         m.put("cr4", hex(cpu.cr4));
         m.put("cr8", hex(cpu.cr8));
         m.put("efer", hex(cpu.efer));
-        for (int s = 0; s < 6; s++) m.put(Segment.NAMES[s].toLowerCase(java.util.Locale.ROOT), hex(cpu.seg[s].selector));
-        m.put("ldtr", hex(cpu.ldtr.selector));
-        m.put("tr", hex(cpu.tr.selector));
+        // Same shape as the hosted hypervisor's dump (hv run): selectors grouped in one object.
+        Map<String, Object> selectors = new LinkedHashMap<>();
+        for (int s = 0; s < 6; s++) selectors.put(Segment.NAMES[s].toLowerCase(java.util.Locale.ROOT), hex(cpu.seg[s].selector));
+        selectors.put("ldtr", hex(cpu.ldtr.selector));
+        selectors.put("tr", hex(cpu.tr.selector));
+        m.put("selectors", selectors);
         m.put("mode", cpu.mode.name());
         m.put("instructions", cpu.instructionsRetired);
         return m;

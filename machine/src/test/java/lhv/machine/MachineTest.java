@@ -53,6 +53,91 @@ class MachineTest {
         }
     }
 
+    /** A minimal ELF64 x86-64 executable: one PT_LOAD segment holding {@code code} at {@code addr}. */
+    static byte[] elf64(long addr, byte[] code) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 + 56 + code.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[]{0x7F, 'E', 'L', 'F', 2, 1, 1});
+        b.putShort(16, (short) 2).putShort(18, (short) 62).putInt(20, 1).putLong(24, addr).putLong(32, 64)
+                .putShort(52, (short) 64).putShort(54, (short) 56).putShort(56, (short) 1);
+        b.putInt(64, 1).putInt(68, 5).putLong(72, 120).putLong(80, addr).putLong(88, addr)
+                .putLong(96, code.length).putLong(104, code.length).putLong(112, 0x1000);
+        b.put(120, code);
+        return b.array();
+    }
+
+    @Test
+    void plainElf64RunsIn64BitModeWithIdentityPaging() throws Exception {
+        // mov rax, [0x2000] (the PML4 entry, read through the identity map); out 0xf4, al
+        byte[] code = b(0x48, 0x8b, 0x04, 0x25, 0x00, 0x20, 0x00, 0x00, 0xe6, 0xf4);
+        Path p = dir.resolve("k.elf");
+        Files.write(p, elf64(0x200000, code));
+        try (Machine m = Machine.builder().memory(16L << 20).console(console).build()) {
+            m.boot(BootImage.of(p));
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+            // PML4[0] = PDPT | P | RW as loaded, plus the accessed flag the page walk set (SDM 4.8).
+            assertEquals(0x3023, m.cpu().gpr[0]);
+            assertEquals(0x23, m.debugExit().value());
+            assertEquals(lhv.cpu.Mode.LONG64, m.cpu().mode);
+        }
+    }
+
+    @Test
+    void guestEchoesConsoleInputThroughTheUart() throws Exception {
+        // next: mov dx,0x3fd; poll: in al,dx; test al,1; jz poll; mov dx,0x3f8; in al,dx; out dx,al;
+        // cmp al,10; jne next; mov al,7; out 0xf4,al
+        byte[] code = b(0x66, 0xba, 0xfd, 0x03, 0xec, 0xa8, 0x01, 0x74, 0xfb, 0x66, 0xba, 0xf8,
+                0x03, 0xec, 0xee, 0x3c, 0x0a, 0x75, 0xed, 0xb0, 0x07, 0xe6, 0xf4);
+        Path p = dir.resolve("echo.bin");
+        Files.write(p, code);
+        java.util.ArrayDeque<Integer> typed = new java.util.ArrayDeque<>();
+        for (char c : "echo me\n".toCharArray()) typed.add((int) c);
+        try (Machine m = Machine.builder().memory(16L << 20).console(console)
+                .input(() -> typed.isEmpty() ? -1 : typed.poll()).build()) {
+            m.boot(new BootImage(p, "echo.bin", "", List.of(), OptionalLong.of(0x100000)));
+            RunResult r = m.run(new RunLimits(1_000_000, null));
+            assertEquals(15, r.exitStatus(), r.summary());
+            assertEquals("echo me\n", console.toString());
+        }
+    }
+
+    @Test
+    void guestLoadsAndStoresReachAnMmioWindow() throws Exception {
+        // mov ebx,0xfee00020; mov dword [rbx+0x10],0x1234; mov eax,[rbx]; out 0xf4,al
+        byte[] code = b(0xbb, 0x20, 0x00, 0xe0, 0xfe, 0xc7, 0x43, 0x10, 0x34, 0x12, 0x00, 0x00,
+                0x8b, 0x03, 0xe6, 0xf4);
+        List<String> accesses = new java.util.ArrayList<>();
+        try (Machine m = machine(code)) {
+            m.memory().mmio().register(0xFEE0_0000L, 0x1000, new lhv.platform.memory.MmioDevice() {
+                @Override public long read(long offset, int size) { accesses.add("r" + offset + "/" + size); return 0x5A; }
+                @Override public void write(long offset, int size, long value) { accesses.add("w" + offset + "/" + size + "=" + Long.toHexString(value)); }
+            });
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+            assertEquals(0x5A, m.debugExit().value());
+            assertEquals(List.of("w48/4=1234", "r32/4"), accesses);
+        }
+    }
+
+    @Test
+    void mmioWindowInsideRamTakesPrecedence() throws Exception {
+        // mov ebx,0xb8020; mov dword [rbx+0x10],0x1234; mov eax,[rbx]; out 0xf4,al
+        byte[] code = b(0xbb, 0x20, 0x80, 0x0b, 0x00, 0xc7, 0x43, 0x10, 0x34, 0x12, 0x00, 0x00,
+                0x8b, 0x03, 0xe6, 0xf4);
+        List<String> accesses = new java.util.ArrayList<>();
+        try (Machine m = machine(code)) {
+            m.memory().mmio().register(0xB8000L, 0x8000, new lhv.platform.memory.MmioDevice() {
+                @Override public long read(long offset, int size) { accesses.add("r" + offset + "/" + size); return 0x5A; }
+                @Override public void write(long offset, int size, long value) { accesses.add("w" + offset + "/" + size + "=" + Long.toHexString(value)); }
+            });
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+            assertEquals(List.of("w48/4=1234", "r32/4"), accesses);
+            assertEquals(0x5A, m.debugExit().value());
+            assertEquals(0, m.memory().get32(0xB8030), "RAM behind the window untouched");
+        }
+    }
+
     @Test
     void hltWithInterruptsDisabledEndsWithStatusZero() throws Exception {
         try (Machine m = machine(b(0xfa, 0xf4))) { // cli; hlt
@@ -90,6 +175,16 @@ class MachineTest {
             assertEquals(Outcome.INSTRUCTION_LIMIT, r.outcome());
             assertEquals(n, r.instructions());
             assertEquals(6, r.exitStatus());
+        }
+    }
+
+    @Test
+    void debugExitOnTheLastInstructionOfTheBudgetStillCounts() throws Exception {
+        try (Machine m = machine(b(0xb0, 0x05, 0xe6, 0xf4, 0xeb, 0xfe))) { // mov al,5; out 0xf4,al; jmp $
+            RunResult r = m.run(new RunLimits(2, null));
+            assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+            assertEquals(11, r.exitStatus());
+            assertEquals(2, r.instructions());
         }
     }
 
@@ -148,10 +243,11 @@ class MachineTest {
             assertEquals("0x2", j.get("rflags").asText());
             assertEquals("0x2000", j.get("cr3").asText());
             assertEquals("0x500", j.get("efer").asText());
-            assertEquals("0x8", j.get("cs").asText());
-            assertEquals("0x10", j.get("ss").asText());
+            assertEquals("0x8", j.get("selectors").get("cs").asText());
+            assertEquals("0x10", j.get("selectors").get("ss").asText());
             assertEquals("LONG64", j.get("mode").asText());
-            for (String k : List.of("rax", "r15", "cr0", "cr2", "cr4", "ds", "es", "fs", "gs")) assertTrue(j.has(k), k);
+            for (String k : List.of("rax", "r15", "cr0", "cr2", "cr4")) assertTrue(j.has(k), k);
+            for (String k : List.of("es", "ds", "fs", "gs", "ldtr", "tr")) assertTrue(j.get("selectors").has(k), k);
         }
     }
 

@@ -48,7 +48,12 @@ public record BootImage(Path image, String imageName, String append, List<String
     /** Loads the image into {@code mem} and returns the entry state. */
     public BootState load(GuestMemory mem) throws LoadException {
         byte[] file = read(image, imageName, "image");
-        if (flatAddress.isPresent()) return loadFlat(mem, file, imageName, flatAddress.getAsLong());
+        List<String> ignoredAppend = append.isEmpty() ? List.of()
+                : List.of("--append is ignored: only a Multiboot kernel receives a command line");
+        if (flatAddress.isPresent()) {
+            if (!modules.isEmpty()) throw new LoadException(imageName + ": --initrd needs a Multiboot kernel");
+            return loadFlat(mem, file, imageName, flatAddress.getAsLong(), ignoredAppend);
+        }
         MultibootHeader header = MultibootHeader.find(file, imageName);
         if (header != null) {
             List<MultibootLoader.Module> mods = new ArrayList<>();
@@ -69,18 +74,19 @@ public record BootImage(Path image, String imageName, String append, List<String
             LongModeEntry.plan(plan);
             plan.check(mem);
             plan.apply(mem);
-            return LongModeEntry.state("ELF64", elf.physicalEntry(), List.of());
+            return LongModeEntry.state("ELF64", elf.physicalEntry(), ignoredAppend);
         }
         throw new LoadException(imageName + ": not a Multiboot kernel or an ELF64 executable (give --flat-address to load a flat binary)");
     }
 
-    private static BootState loadFlat(GuestMemory mem, byte[] file, String imageName, long address) throws LoadException {
+    private static BootState loadFlat(GuestMemory mem, byte[] file, String imageName, long address, List<String> warnings)
+            throws LoadException {
         LoadPlan plan = new LoadPlan(imageName);
         plan.bytes("flat binary", address, file);
         LongModeEntry.plan(plan);
         plan.check(mem);
         plan.apply(mem);
-        return LongModeEntry.state("flat binary", address, List.of());
+        return LongModeEntry.state("flat binary", address, warnings);
     }
 
     /** Reads a whole file, turning every failure into one line. */

@@ -44,6 +44,9 @@ record MultibootHeader(int offset, int flags, long headerAddr, long loadAddr, lo
             }
             if ((flags & AOUT_KLUDGE) != 0) {
                 if (i + 32 > file.length) throw new LoadException(name + ": truncated Multiboot header (address fields missing)");
+                if (i + 32 > SEARCH_LIMIT) {
+                    throw new LoadException(name + ": Multiboot header extends past the first 8192 bytes of the image");
+                }
                 return new MultibootHeader(i, flags, u32(b, i + 12), u32(b, i + 16), u32(b, i + 20), u32(b, i + 24), u32(b, i + 28));
             }
             return new MultibootHeader(i, flags, 0, 0, 0, 0, 0);

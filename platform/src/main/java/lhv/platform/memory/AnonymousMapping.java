@@ -35,21 +35,29 @@ final class AnonymousMapping implements AutoCloseable {
     static AnonymousMapping allocate(long size) {
         int flags = mapFlags();
         if (flags != 0) {
+            MemorySegment addr;
+            MethodHandle munmap;
             try {
                 Linker linker = Linker.nativeLinker();
                 var libc = linker.defaultLookup();
                 MethodHandle mmap = linker.downcallHandle(libc.find("mmap").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-                MethodHandle munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
+                munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-                MemorySegment addr = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, size,
+                addr = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, size,
                         PROT_READ | PROT_WRITE, flags, -1, 0L);
-                if (addr.address() != -1L && addr.address() != 0L) {
-                    return new AnonymousMapping(addr.reinterpret(size), null, munmap);
-                }
             } catch (Throwable e) {
-                // Native access unavailable (e.g. --enable-native-access not granted): fall back below.
+                addr = null; // native access unavailable (e.g. not granted): fall back below
+                munmap = null;
+            }
+            if (addr != null) {
+                if (addr.address() == -1L || addr.address() == 0L) {
+                    // The host refused the reservation (address space or overcommit limits); an eager
+                    // allocation of the same size would fail too.
+                    throw new IllegalArgumentException("cannot reserve " + (size >> 20) + " MiB of host memory for guest RAM");
+                }
+                return new AnonymousMapping(addr.reinterpret(size), null, munmap);
             }
         }
         Arena arena = Arena.ofShared();

@@ -42,6 +42,11 @@ public final class GuestMemory implements PhysicalMemory, AutoCloseable {
     private final MmioBus mmio = new MmioBus();
     private CodeMap codeMap;
 
+    /**
+     * Reserves {@code size} bytes of guest RAM. Throws IllegalArgumentException for a size outside
+     * [{@link #MIN_SIZE}, {@link #MAX_SIZE}] or not a multiple of 4 KiB, or when the host refuses to
+     * reserve that much address space.
+     */
     public GuestMemory(long size) {
         if (size < MIN_SIZE || size > MAX_SIZE || (size & 0xFFF) != 0) {
             throw new IllegalArgumentException("guest RAM must be a multiple of 4 KiB between "

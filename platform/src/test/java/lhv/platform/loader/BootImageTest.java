@@ -167,6 +167,16 @@ class BootImageTest {
     }
 
     @Test
+    void flatBinaryTakesNoModulesAndWarnsAboutAnAppendedCommandLine() throws Exception {
+        Path p = write(dir, "flat.bin", new byte[]{(byte) 0xF4});
+        LoadException e = assertThrows(LoadException.class,
+                () -> new BootImage(p, "flat.bin", "", List.of("m"), OptionalLong.of(0x100000)).load(mem));
+        assertEquals("flat.bin: --initrd needs a Multiboot kernel", e.getMessage());
+        BootState s = new BootImage(p, "flat.bin", "quiet", List.of(), OptionalLong.of(0x100000)).load(mem);
+        assertEquals(List.of("--append is ignored: only a Multiboot kernel receives a command line"), s.warnings());
+    }
+
+    @Test
     void initrdListSplitsOnCommasWithDoubledCommaEscape() {
         assertEquals(List.of("a", "b c", "d,e"), BootImage.splitModules("a,b c,d,,e"));
         assertEquals(List.of(), BootImage.splitModules(""));

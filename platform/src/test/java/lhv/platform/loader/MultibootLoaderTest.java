@@ -189,6 +189,22 @@ class MultibootLoaderTest {
     }
 
     @Test
+    void higherHalfElf64MultibootKernelStartsAtItsPhysicalEntry() throws Exception {
+        byte[] code = {(byte) 0xF4};
+        byte[] img = elf(64, 62, 0xFFFFFFFF80100000L,
+                List.of(new Seg(0xFFFFFFFF80100000L, 0x100000, code, 0x1000)), multibootHeader(0));
+        BootState s = boot(write(dir, "hh64.elf", img), "");
+        assertEquals(0x100000, s.entry());
+        assertEquals(0xF4, mem.get8(0x100000));
+    }
+
+    @Test
+    void entryAbove4GiBIsRefused() throws Exception {
+        byte[] img = elf(64, 62, 0x1_0000_0000L, List.of(new Seg(0x100000, 0x100000, new byte[1], 1)), multibootHeader(0));
+        assertLoadError(img, "entry point 0x100000000 is not reachable in 32-bit protected mode");
+    }
+
+    @Test
     void badChecksumIsNamed() throws Exception {
         byte[] hdr = multibootHeader(0);
         hdr[8] ^= 1;
@@ -201,6 +217,13 @@ class MultibootLoaderTest {
         byte[] img = concat(new byte[8192], multibootHeader(0));
         LoadException e = assertThrows(LoadException.class, () -> boot(write(dir, "far.bin", img), ""));
         assertTrue(e.getMessage().endsWith("not a Multiboot kernel or an ELF64 executable (give --flat-address to load a flat binary)"));
+    }
+
+    @Test
+    void addressFieldsMustBeInsideTheFirst8KiBAndInsideTheFile() throws Exception {
+        byte[] hdr = aoutHeader(0, 0x200000, 0x200000, 0, 0, 0x200000);
+        assertLoadError(concat(new byte[8192 - 16], hdr), "Multiboot header extends past the first 8192 bytes of the image");
+        assertLoadError(java.util.Arrays.copyOf(hdr, 20), "truncated Multiboot header (address fields missing)");
     }
 
     @Test
