@@ -33,7 +33,6 @@ import lhv.vmx.Vmx;
 import lhv.vmx.VmxResult;
 import lhv.vmx.caps.FeatureControl;
 import lhv.vmx.caps.VmxCapabilities;
-import lhv.vmx.exit.ExitReason;
 import lhv.vmx.vmcs.VmcsField;
 
 import java.io.IOException;
