@@ -164,8 +164,11 @@ public final class Hypervisor {
         }
 
         ExitAction.End bringUpAndRun(Controls controls, byte[] image) {
-            // 1. VMX support: CPUID.1:ECX.VMX[bit 5] (SDM 24.6).
-            if ((model.cpuid(1, 0)[2] & CpuModel.ECX1_VMX) == 0 || board.vmx() == null) {
+            // 1. VMX support: CPUID.1:ECX.VMX[bit 5] (SDM 24.6), executed on the processor as the seed does.
+            cpu.gpr[Cpu.RAX] = 1;
+            cpu.gpr[Cpu.RCX] = 0;
+            cpu.sys.cpuid();
+            if ((cpu.gpr[Cpu.RCX] & CpuModel.ECX1_VMX) == 0 || board.vmx() == null) {
                 return ExitAction.failed(ExitAction.STATUS_NO_VMX, "VMX support not present");
             }
             console.seed("VMX support present! continuing...");
