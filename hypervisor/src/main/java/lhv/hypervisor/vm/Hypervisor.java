@@ -150,6 +150,12 @@ public final class Hypervisor {
                 end = ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, "the host faulted during VMX operation: " + f.getMessage());
             } catch (NotImplemented n) {
                 end = ExitAction.failed(ExitAction.STATUS_NOT_IMPLEMENTED, "not implemented in this processor: " + n.getMessage());
+            } catch (lhv.hypervisor.config.ConfigError e) {
+                throw e;   // reported by the caller, before anything was allocated
+            } catch (RuntimeException e) {
+                // An emulator defect: still tear down, and say where it happened.
+                StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
+                end = ExitAction.failed(ExitAction.STATUS_INTERNAL, "internal error: " + e + (at != null ? " at " + at : ""));
             } finally {
                 if (trace != null) trace.close();
             }
@@ -387,16 +393,20 @@ public final class Hypervisor {
          * (SDM 26.2).
          */
         void leaveNonRoot(VmExit exit, Vcpu vcpu) {
+            forceExit();
+            if (!cpu.nonRoot) {
+                readExit(exit, vcpu);
+                writeTrace(exit);
+            }
+        }
+
+        void forceExit() {
             try {
                 cpu.vmx.intercept(cpu, Sensitive.INIT, null, 0, 0);
             } catch (VmExitSignal signal) {
                 // the exit happened: host state is loaded
             } catch (RuntimeException e) {
                 console.step("could not force a VM exit: " + e);
-            }
-            if (!cpu.nonRoot) {
-                readExit(exit, vcpu);
-                writeTrace(exit);
             }
         }
 
@@ -424,6 +434,7 @@ public final class Hypervisor {
             }
             if (vmxOn) {
                 try {
+                    if (cpu.nonRoot) forceExit();
                     if (cpu.nonRoot) {
                         end = worse(end, ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, "could not leave VMX non-root operation; VMXOFF skipped"));
                     } else {
