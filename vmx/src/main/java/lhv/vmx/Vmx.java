@@ -41,6 +41,19 @@ import lhv.vmx.vmcs.VmcsField;
  * after a VM exit (host state loaded, exit information readable with {@link #vmread}). An entry
  * that fails after the control and host-state checks returns {@link VmxResult.EntryFailed}: the
  * resulting exit (reason 33/34) has already happened and no run is needed.
+ *
+ * <p>A hosted hypervisor uses it in the seed's order:
+ * <ol>
+ *   <li>{@code Vmx vmx = Vmx.attach(cpu, VmxCapabilities.skylakeClient())}; set CR4.VMXE (and the CR0/CR4
+ *       bits IA32_VMX_CR0/CR4_FIXED0 require) and lock IA32_FEATURE_CONTROL with "VMXON outside SMX".</li>
+ *   <li>Write the revision identifier ({@code caps.revisionId()}) to a 4 KiB VMXON region and call
+ *       {@link #vmxon}; do the same for a VMCS region, then {@link #vmclear} and {@link #vmptrld} it.</li>
+ *   <li>{@link #vmwrite} controls, host state and guest state ({@link #diagnoseCurrentVmcs} lists every
+ *       entry check the VMCS would fail).</li>
+ *   <li>{@link #vmlaunch}, then {@code cpu.run(n)} until it returns {@code StopReason.VM_EXIT}; read the
+ *       exit with {@link #vmread}, handle it, {@link #vmresume} and run again.</li>
+ *   <li>{@link #vmclear} and {@link #vmxoff} to tear down.</li>
+ * </ol>
  */
 public final class Vmx implements Virtualization {
     public static final long INVALID_POINTER = -1L;

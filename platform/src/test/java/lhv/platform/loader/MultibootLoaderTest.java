@@ -189,6 +189,22 @@ class MultibootLoaderTest {
     }
 
     @Test
+    void higherHalfElf64MultibootKernelStartsAtItsPhysicalEntry() throws Exception {
+        byte[] code = {(byte) 0xF4};
+        byte[] img = elf(64, 62, 0xFFFFFFFF80100000L,
+                List.of(new Seg(0xFFFFFFFF80100000L, 0x100000, code, 0x1000)), multibootHeader(0));
+        BootState s = boot(write(dir, "hh64.elf", img), "");
+        assertEquals(0x100000, s.entry());
+        assertEquals(0xF4, mem.get8(0x100000));
+    }
+
+    @Test
+    void entryAbove4GiBIsRefused() throws Exception {
+        byte[] img = elf(64, 62, 0x1_0000_0000L, List.of(new Seg(0x100000, 0x100000, new byte[1], 1)), multibootHeader(0));
+        assertLoadError(img, "entry point 0x100000000 is not reachable in 32-bit protected mode");
+    }
+
+    @Test
     void badChecksumIsNamed() throws Exception {
         byte[] hdr = multibootHeader(0);
         hdr[8] ^= 1;

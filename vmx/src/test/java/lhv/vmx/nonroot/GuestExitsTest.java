@@ -664,4 +664,75 @@ class GuestExitsTest {
         assertEquals(1, t.r(GUEST_ACTIVITY_STATE), "the guest was halted");
         assertEquals(0, t.cpu.activityState, "the host runs");
     }
+
+    @Test
+    void everyVmxInstructionExitsInNonRootOperation() {
+        java.util.Map<lhv.cpu.intercept.VmxInstruction, ExitReason> expected = new java.util.EnumMap<>(lhv.cpu.intercept.VmxInstruction.class);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMCALL, ExitReason.VMCALL);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMCLEAR, ExitReason.VMCLEAR);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMLAUNCH, ExitReason.VMLAUNCH);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMPTRLD, ExitReason.VMPTRLD);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMPTRST, ExitReason.VMPTRST);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMREAD, ExitReason.VMREAD);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMRESUME, ExitReason.VMRESUME);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMWRITE, ExitReason.VMWRITE);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMXOFF, ExitReason.VMOFF);
+        expected.put(lhv.cpu.intercept.VmxInstruction.VMXON, ExitReason.VMON);
+        boolean first = true;
+        for (var e : expected.entrySet()) {
+            if (first) launchOnly(); else t.ok(t.vmx.vmresume());
+            first = false;
+            lhv.cpu.decode.Insn insn = new lhv.cpu.decode.Insn();
+            insn.hasModrm = true;
+            insn.mem = true;
+            insn.base = Cpu.RBX;
+            insn.index = lhv.cpu.decode.Insn.NO_REG;
+            insn.seg = lhv.cpu.Segment.DS;
+            insn.addrSize = 8;
+            insn.disp = 0x40;
+            insn.length = 5;
+            t.cpu.instructionStart = GUEST_RIP0;
+            t.cpu.rip = GUEST_RIP0 + 5;
+            assertThrows(VmExitSignal.class, () -> t.vmx.execute(t.cpu, e.getKey(), insn), e.getKey().name());
+            assertEquals(e.getValue().number, t.r(VM_EXIT_REASON), e.getKey().name());
+            assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+            assertEquals(5, t.r(VM_EXIT_INSTRUCTION_LEN));
+        }
+        t.ok(t.vmx.vmresume());
+        for (var undefined : new lhv.cpu.intercept.VmxInstruction[]{lhv.cpu.intercept.VmxInstruction.INVEPT,
+                lhv.cpu.intercept.VmxInstruction.INVVPID, lhv.cpu.intercept.VmxInstruction.VMFUNC}) {
+            assertEquals(6, assertThrows(CpuFault.class, () -> t.vmx.execute(t.cpu, undefined, new lhv.cpu.decode.Insn())).vector);
+        }
+    }
+
+    @Test
+    void injectingOtherEventZeroMakesAnMtfExitPending() {
+        t.w(VM_ENTRY_INTR_INFO_FIELD, 0x8000_0700L); // type 7, vector 0: pending MTF, even with MTF off
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP), "before the first instruction");
+    }
+
+    @Test
+    void farJumpToATssExitsAsTaskSwitch() {
+        // a 32-bit protected-mode guest (task switches do not exist in IA-32e mode) with 4 MiB paging
+        long pd = 0x34000;
+        t.mem.write(pd, 4, 0x83);                               // 0-4 MiB, PS, RW, P
+        t.mem.write(GDT + 0x20, 8, 0x0000_8904_0000_0067L);     // available 32-bit TSS at 0x40000
+        t.mem.write(GDT + 0x28, 8, 0x00CF_9B00_0000_FFFFL);     // 32-bit code
+        t.w(VM_ENTRY_CONTROLS, t.caps.mustBeOne(ControlWord.ENTRY));
+        t.w(GUEST_CR3, pd);
+        t.w(GUEST_CR4, lhv.cpu.Cr.CR4_VMXE | lhv.cpu.Cr.CR4_PSE);
+        t.w(GUEST_CS_SELECTOR, 0x28);
+        t.w(GUEST_CS_AR_BYTES, 0xC09B);
+        t.w(GUEST_GDTR_LIMIT, 0x2F);
+        // jmp far 0x20:0 = EA 00 00 00 00 20 00
+        StopReason stop = run(0xEA, 0, 0, 0, 0, 0x20, 0);
+        assertEquals(StopReason.VM_EXIT, stop, t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.TASK_SWITCH.number, t.r(VM_EXIT_REASON));
+        assertEquals(0x20 | 2L << 30, t.r(EXIT_QUALIFICATION), "JMP to TSS selector 0x20");
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+        assertEquals(7, t.r(VM_EXIT_INSTRUCTION_LEN));
+        assertEquals(0x28, t.r(GUEST_CS_SELECTOR), "no part of the switch happened");
+    }
 }

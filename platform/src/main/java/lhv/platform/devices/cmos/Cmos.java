@@ -103,7 +103,6 @@ public final class Cmos implements PortDevice {
 
     /** Reads CMOS register {@code reg} (0..127). */
     public int read(int reg) {
-        LocalDateTime t;
         switch (reg) {
             case SECONDS: return encode(now().getSecond());
             case MINUTES: return encode(now().getMinute());
@@ -111,7 +110,7 @@ public final class Cmos implements PortDevice {
             case DAY_OF_WEEK: return encode(now().getDayOfWeek().getValue() % 7 + 1); // 1 = Sunday
             case DAY_OF_MONTH: return encode(now().getDayOfMonth());
             case MONTH: return encode(now().getMonthValue());
-            case YEAR: t = now(); return encode(t.getYear() % 100);
+            case YEAR: return encode(now().getYear() % 100);
             case CENTURY: return encode(now().getYear() / 100);
             case STATUS_C: {
                 int v = ram[STATUS_C] & 0xFF;

@@ -45,8 +45,7 @@ public final class Pit8254 implements PortDevice {
 
     public Pit8254(LongSupplier nanos) {
         this.nanos = nanos;
-        channels[0].gate = channels[1].gate = true;
-        channels[2].gate = false; // port 0x61 bit 0 is clear after reset
+        channels[2].gate = false; // channels 0 and 1 have GATE tied high; channel 2's is port 0x61 bit 0, clear after reset
     }
 
     public void attach(PortBus bus) {
