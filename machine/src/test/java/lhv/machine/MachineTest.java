@@ -102,6 +102,43 @@ class MachineTest {
     }
 
     @Test
+    void guestLoadsAndStoresReachAnMmioWindow() throws Exception {
+        // mov ebx,0xfee00020; mov dword [rbx+0x10],0x1234; mov eax,[rbx]; out 0xf4,al
+        byte[] code = b(0xbb, 0x20, 0x00, 0xe0, 0xfe, 0xc7, 0x43, 0x10, 0x34, 0x12, 0x00, 0x00,
+                0x8b, 0x03, 0xe6, 0xf4);
+        List<String> accesses = new java.util.ArrayList<>();
+        try (Machine m = machine(code)) {
+            m.memory().mmio().register(0xFEE0_0000L, 0x1000, new lhv.platform.memory.MmioDevice() {
+                @Override public long read(long offset, int size) { accesses.add("r" + offset + "/" + size); return 0x5A; }
+                @Override public void write(long offset, int size, long value) { accesses.add("w" + offset + "/" + size + "=" + Long.toHexString(value)); }
+            });
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+            assertEquals(0x5A, m.debugExit().value());
+            assertEquals(List.of("w48/4=1234", "r32/4"), accesses);
+        }
+    }
+
+    @Test
+    void mmioWindowInsideRamTakesPrecedence() throws Exception {
+        // mov ebx,0xb8020; mov dword [rbx+0x10],0x1234; mov eax,[rbx]; out 0xf4,al
+        byte[] code = b(0xbb, 0x20, 0x80, 0x0b, 0x00, 0xc7, 0x43, 0x10, 0x34, 0x12, 0x00, 0x00,
+                0x8b, 0x03, 0xe6, 0xf4);
+        List<String> accesses = new java.util.ArrayList<>();
+        try (Machine m = machine(code)) {
+            m.memory().mmio().register(0xB8000L, 0x8000, new lhv.platform.memory.MmioDevice() {
+                @Override public long read(long offset, int size) { accesses.add("r" + offset + "/" + size); return 0x5A; }
+                @Override public void write(long offset, int size, long value) { accesses.add("w" + offset + "/" + size + "=" + Long.toHexString(value)); }
+            });
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+            assertEquals(List.of("w48/4=1234", "r32/4"), accesses);
+            assertEquals(0x5A, m.debugExit().value());
+            assertEquals(0, m.memory().get32(0xB8030), "RAM behind the window untouched");
+        }
+    }
+
+    @Test
     void hltWithInterruptsDisabledEndsWithStatusZero() throws Exception {
         try (Machine m = machine(b(0xfa, 0xf4))) { // cli; hlt
             RunResult r = m.run(RunLimits.NONE);

@@ -4,8 +4,6 @@ import lhv.cpu.Cpu;
 import lhv.cpu.CpuFault;
 import lhv.cpu.decode.Insn;
 
-import java.math.BigInteger;
-
 import static lhv.cpu.exec.Operands.*;
 
 /**
@@ -18,8 +16,6 @@ import static lhv.cpu.exec.Operands.*;
  */
 final class MulDiv {
     private MulDiv() { }
-
-    private static final BigInteger TWO64 = BigInteger.ONE.shiftLeft(64);
 
     private static void mulFlags(Cpu c, long low, int size, boolean overflow) {
         Flags.setStatus(c, Flags.szp(low, size) | (overflow ? Flags.CF | Flags.OF : 0));
@@ -142,15 +138,9 @@ final class MulDiv {
             default: {
                 long hi = g[2], lo = g[0];
                 if (Long.compareUnsigned(hi, d) >= 0) throw CpuFault.de();
-                if (hi == 0) {
-                    g[0] = Long.divideUnsigned(lo, d);
-                    g[2] = Long.remainderUnsigned(lo, d);
-                } else {
-                    BigInteger n = unsigned(hi).shiftLeft(64).or(unsigned(lo));
-                    BigInteger[] qr = n.divideAndRemainder(unsigned(d));
-                    g[0] = qr[0].longValue();
-                    g[2] = qr[1].longValue();
-                }
+                long q = hi == 0 ? Long.divideUnsigned(lo, d) : udiv128(hi, lo, d);
+                g[0] = q;
+                g[2] = lo - q * d;          // remainder: (hi:lo) - q*d fits in 64 bits
             }
         }
     }
@@ -193,18 +183,37 @@ final class MulDiv {
                     g[0] = lo / d;
                     g[2] = lo % d;
                 } else {
-                    BigInteger n = BigInteger.valueOf(hi).shiftLeft(64).or(unsigned(lo));
-                    BigInteger[] qr = n.divideAndRemainder(BigInteger.valueOf(d));
-                    if (qr[0].bitLength() > 63) throw CpuFault.de();
-                    g[0] = qr[0].longValue();
-                    g[2] = qr[1].longValue();
+                    // Divide magnitudes, then apply the signs (quotient truncated toward zero).
+                    boolean negN = hi < 0, negQ = negN != (d < 0);
+                    long mh = hi, ml = lo;
+                    if (negN) { ml = -lo; mh = ~hi + (lo == 0 ? 1 : 0); }
+                    long md = d < 0 ? -d : d;
+                    if (Long.compareUnsigned(mh, md) >= 0) throw CpuFault.de();
+                    long qm = udiv128(mh, ml, md);
+                    if (negQ ? Long.compareUnsigned(qm, Long.MIN_VALUE) > 0 : qm < 0) throw CpuFault.de();
+                    long q = negQ ? -qm : qm;
+                    g[0] = q;
+                    g[2] = lo - q * d;
                 }
             }
         }
     }
 
-    private static BigInteger unsigned(long v) {
-        BigInteger b = BigInteger.valueOf(v);
-        return v < 0 ? b.add(TWO64) : b;
+    /**
+     * Unsigned 128-by-64-bit division (hi:lo) / d for hi < d, so the quotient fits in 64 bits:
+     * restoring division, one quotient bit per step, without allocation.
+     */
+    static long udiv128(long hi, long lo, long d) {
+        long q = 0, r = hi;
+        for (int k = 63; k >= 0; k--) {
+            boolean top = r < 0;                       // bit 64 of the shifted remainder
+            r = (r << 1) | ((lo >>> k) & 1);
+            q <<= 1;
+            if (top || Long.compareUnsigned(r, d) >= 0) {
+                r -= d;
+                q |= 1;
+            }
+        }
+        return q;
     }
 }

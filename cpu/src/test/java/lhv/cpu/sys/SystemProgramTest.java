@@ -14,9 +14,10 @@ import java.io.InputStream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The system side end to end, driven by the interpreter: hand-written programs (modes.asm and
- * prot32.asm, their assembled bytes in the .bin files next to them) boot from real mode into 64-bit
- * mode or 32-bit paged protected mode, take interrupts and page faults, switch privilege and halt.
+ * The system side end to end, driven by the interpreter: hand-written programs (modes.asm,
+ * prot32.asm, vm86.asm; their assembled bytes in the .bin files next to them) boot from real mode
+ * into 64-bit mode, 32-bit paged protected mode or virtual-8086 mode, take interrupts and faults,
+ * switch privilege and halt.
  */
 class SystemProgramTest {
 
@@ -70,5 +71,20 @@ class SystemProgramTest {
         assertEquals(0x23, cpu.gpr[Cpu.RDX], "user SS saved on the ring-0 stack");
         assertEquals(0x80000 - 20, cpu.gpr[Cpu.RSP], "ring-0 stack from TSS.ESP0");
         assertEquals(0, TestRam.of(cpu).d(0x400000), "the read-only page was not written");
+    }
+
+    @Test
+    void virtual8086ModeAndItsMonitor() throws IOException {
+        Cpu cpu = boot("vm86.bin");
+        assertEquals(StopReason.HALTED, cpu.run(100_000));
+        assertEquals(Mode.PROTECTED, cpu.mode, "the #GP left virtual-8086 mode");
+        assertEquals(0x1234, cpu.gpr[Cpu.RBP] & 0xFFFF, "8086 code ran with its own segments");
+        assertEquals(0x1234, TestRam.of(cpu).d(0x9010) & 0xFFFF, "DS 0900:0010 is linear 0x9010");
+        assertEquals(0, cpu.gpr[Cpu.RSI], "#GP(0) for INT n with IOPL < 3");
+        assertEquals(0x0C, cpu.gpr[Cpu.RAX], "saved IP of the INT instruction (a fault)");
+        assertEquals(0x0800, cpu.gpr[Cpu.RBX], "saved CS");
+        assertNotEquals(0, cpu.gpr[Cpu.RCX] & lhv.cpu.Rflags.VM, "saved EFLAGS has VM");
+        assertEquals(0x0A00, cpu.gpr[Cpu.RDX], "saved ES");
+        assertEquals(0x0900, cpu.gpr[Cpu.RDI], "saved DS");
     }
 }

@@ -26,6 +26,10 @@ public sealed interface ExitAction {
         return new End(status, why, true);
     }
 
-    /** Exit statuses of {@code hv run} other than the guest's own (README "Exit status"). */
-    int STATUS_NO_VMX = 3, STATUS_VMX_FAILURE = 4, STATUS_GUEST_FAULT = 5, STATUS_LIMIT = 6;
+    /**
+     * Exit statuses of {@code hv run} other than the guest's own (README "Exit status"); where the
+     * meaning is the same they equal those of {@code hv boot}.
+     */
+    int STATUS_USAGE = 2, STATUS_NO_VMX = 3, STATUS_GUEST_FAULT = 4, STATUS_VMX_FAILURE = 5, STATUS_LIMIT = 6,
+            STATUS_TIMEOUT = 8, STATUS_NOT_IMPLEMENTED = 10;
 }

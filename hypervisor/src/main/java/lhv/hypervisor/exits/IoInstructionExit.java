@@ -39,12 +39,12 @@ final class IoInstructionExit implements ExitHandler {
                 // IN to EAX zero-extends into RAX; IN to AL/AX leaves the other bits (SDM Vol. 1 3.4.1.1).
                 vcpu.cpu.gpr[Cpu.RAX] = io.size() == 4 ? v : (rax & ~mask) | v;
                 exit.note("value", new Hex(v));
-                if (!device) vcpu.console.step("I/O read of port 0x" + Integer.toHexString(io.port()) + ": no device, all ones");
+                if (!device) vcpu.console.info("I/O read of port 0x" + Integer.toHexString(io.port()) + ": no device, all ones");
             } else {
                 long v = vcpu.cpu.gpr[Cpu.RAX] & mask;
                 exit.note("value", new Hex(v));
                 if (device) vcpu.ports.out(io.port(), io.size(), (int) v);
-                else vcpu.console.step("I/O write of 0x" + Long.toHexString(v) + " to port 0x" + Integer.toHexString(io.port()) + ": no device");
+                else vcpu.console.info("I/O write of 0x" + Long.toHexString(v) + " to port 0x" + Integer.toHexString(io.port()) + ": no device");
             }
         } else {
             string(io, device, mask, vcpu);

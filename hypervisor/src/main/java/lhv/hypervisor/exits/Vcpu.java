@@ -76,6 +76,10 @@ public final class Vcpu {
      */
     public void advanceRip(VmExit exit) {
         vmcs.write(VmcsField.GUEST_RIP, exit.rip + exit.length);
+        // Blocking by STI / MOV SS covers only the instruction after them, which has now been
+        // emulated: drop it, as the processor would after executing it (SDM 25.4.2 Table 25-3).
+        long blocking = vmcs.read(VmcsField.GUEST_INTERRUPTIBILITY_INFO);
+        if ((blocking & 3) != 0) vmcs.write(VmcsField.GUEST_INTERRUPTIBILITY_INFO, blocking & ~3L);
     }
 
     /** Injects a hardware exception at the next VM entry (SDM 25.8.3, 27.6). */

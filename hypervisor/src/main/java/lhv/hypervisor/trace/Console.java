@@ -30,6 +30,11 @@ public final class Console {
         }
     }
 
+    /** Something the user should see at the default verbosity (not in -q). */
+    public void info(String line) {
+        seed(line);
+    }
+
     /** A step or exit detail, only with -v. */
     public void step(String line) {
         if (verbosity == Verbosity.VERBOSE) {

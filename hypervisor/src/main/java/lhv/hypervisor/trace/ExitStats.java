@@ -16,6 +16,7 @@ public final class ExitStats {
     private long exits;
     private long instructions;
     private long nanos;
+    private long cpuNanos;
 
     public void count(int reason, String name) {
         exits++;
@@ -25,9 +26,11 @@ public final class ExitStats {
         })[0]++;
     }
 
-    public void finish(long guestInstructions, long wallNanos) {
+    /** {@code cpuNanos}: CPU time of the running thread (-1 if unknown): on a busy host it shows the rate without waiting. */
+    public void finish(long guestInstructions, long wallNanos, long cpuNanos) {
         this.instructions = guestInstructions;
         this.nanos = wallNanos;
+        this.cpuNanos = cpuNanos;
     }
 
     public long exits() {
@@ -58,5 +61,9 @@ public final class ExitStats {
         }
         out.printf("total exits %d in %.3f s: %.0f exits/s%n", exits, nanos / 1e9, exitsPerSecond());
         out.printf("guest instructions %d: %.1f MIPS%n", instructions, mips());
+        if (cpuNanos > 0) {
+            out.printf("CPU time %.3f s: %.0f exits per CPU-second, %.1f MIPS per CPU-second%n", cpuNanos / 1e9,
+                    exits * 1e9 / cpuNanos, instructions * 1e3 / cpuNanos);
+        }
     }
 }

@@ -28,7 +28,7 @@ public final class VmcsDump {
             if (!caps.supports(f)) continue;
             long v = read.applyAsLong(f);
             String decoded = decode(f, v);
-            out.printf("%04x %-36s = 0x%-16x %s%n", f.encoding, f.name(), v, decoded.isEmpty() ? "" : " " + decoded);
+            out.println(String.format("%04x %-36s = 0x%-16x %s", f.encoding, f.name(), v, decoded).stripTrailing());
         }
     }
 
@@ -54,10 +54,43 @@ public final class VmcsDump {
                 VmInstructionError e = VmInstructionError.of(v);
                 return e != null ? e.description : v == 0 ? "" : "error " + v;
             }
+            case VM_EXIT_INTR_INFO: case VM_ENTRY_INTR_INFO_FIELD: case IDT_VECTORING_INFO_FIELD:
+                return eventInfo(v);
+            case GUEST_ACTIVITY_STATE:
+                return switch ((int) v) { case 0 -> "active"; case 1 -> "HLT"; case 2 -> "shutdown"; case 3 -> "wait-for-SIPI"; default -> "?"; };
+            case GUEST_INTERRUPTIBILITY_INFO:
+                return bits(v, "blocking by STI", "blocking by MOV SS", "blocking by SMI", "blocking by NMI", "enclave interruption");
+            case GUEST_CR0: case HOST_CR0: case CR0_GUEST_HOST_MASK: case CR0_READ_SHADOW:
+                return bits(v, "PE", "MP", "EM", "TS", "ET", "NE", null, null, null, null, null, null, null, null, null, null,
+                        "WP", null, "AM", null, null, null, null, null, null, null, null, null, null, "NW", "CD", "PG");
+            case GUEST_CR4: case HOST_CR4: case CR4_GUEST_HOST_MASK: case CR4_READ_SHADOW:
+                return bits(v, "VME", "PVI", "TSD", "DE", "PSE", "PAE", "MCE", "PGE", "PCE", "OSFXSR", "OSXMMEXCPT", "UMIP",
+                        "LA57", "VMXE", "SMXE", null, "FSGSBASE", "PCIDE", "OSXSAVE", null, "SMEP", "SMAP", "PKE");
+            case GUEST_RFLAGS:
+                return bits(v, "CF", null, "PF", null, "AF", null, "ZF", "SF", "TF", "IF", "DF", "OF", null, null, "NT", null,
+                        "RF", "VM", "AC", "VIF", "VIP", "ID");
             default:
                 if (f.name().endsWith("_AR_BYTES")) return accessRights(v);
                 return "";
         }
+    }
+
+    /** Interruption-information format, SDM 25.8.3 / 25.9.2: vector, type, error code, valid. */
+    static String eventInfo(long v) {
+        if ((v & (1L << 31)) == 0) return "not valid";
+        String[] types = {"external interrupt", "reserved", "NMI", "hardware exception", "software interrupt",
+                "privileged software exception", "software exception", "other event"};
+        int vector = (int) v & 0xFF;
+        Vector x = Vector.of(vector);
+        int type = (int) (v >>> 8) & 7;
+        return "vector " + vector + (type == 3 && x != null ? " (#" + x.name() + ")" : "") + ", " + types[type]
+                + ((v & (1L << 11)) != 0 ? ", error code" : "");
+    }
+
+    private static String bits(long v, String... names) {
+        List<String> l = new ArrayList<>();
+        for (int i = 0; i < names.length; i++) if (names[i] != null && (v & (1L << i)) != 0) l.add(names[i]);
+        return "[" + String.join(" ", l) + "]";
     }
 
     private static String names(ControlWord w, long v) {

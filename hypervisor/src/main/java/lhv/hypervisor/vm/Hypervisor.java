@@ -73,6 +73,11 @@ public final class Hypervisor {
     /** What the board factory is asked for. */
     public record RunSetup(long memorySize, CpuModel model, java.io.PrintStream console) { }
 
+    static long threadCpuNanos() {
+        java.lang.management.ThreadMXBean t = java.lang.management.ManagementFactory.getThreadMXBean();
+        return t.isCurrentThreadCpuTimeSupported() ? t.getCurrentThreadCpuTime() : -1;
+    }
+
     /** The built-in demo guest image (guests/demo/demo.bin, packaged in the jar). */
     public static byte[] demoImage() {
         return resource("/lhv/hypervisor/guests/demo/demo.bin");
@@ -136,14 +141,16 @@ public final class Hypervisor {
                 board = boards.apply(new RunSetup(config.memorySize(), model, console.guestOutput()));
                 cpu = board.cpu();
                 end = bringUpAndRun(controls, image);
-            } catch (VmxFailure | MachineRegions.OutOfMachineMemory | GuestImage.BadImage e) {
+            } catch (VmxFailure | MachineRegions.OutOfMachineMemory e) {
                 end = ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, e.getMessage());
+            } catch (GuestImage.BadImage e) {
+                end = ExitAction.failed(ExitAction.STATUS_USAGE, e.getMessage());
             } catch (IOException e) {
-                end = ExitAction.failed(2, "cannot read guest image: " + e.getMessage());
+                end = ExitAction.failed(ExitAction.STATUS_USAGE, "cannot read guest image: " + e.getMessage());
             } catch (CpuFault f) {
                 end = ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, "the host faulted during VMX operation: " + f.getMessage());
             } catch (NotImplemented n) {
-                end = ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, "not implemented in this processor: " + n.getMessage());
+                end = ExitAction.failed(ExitAction.STATUS_NOT_IMPLEMENTED, "not implemented in this processor: " + n.getMessage());
             } finally {
                 if (trace != null) trace.close();
             }
@@ -265,6 +272,7 @@ public final class Hypervisor {
             ExitDispatch dispatch = new ExitDispatch();
             VmExit exit = new VmExit(trace != null);
             long started = System.nanoTime();
+            long startedCpu = threadCpuNanos();
             long startInsns = cpu.instructionsRetired;
             long deadline = o.timeoutMillis() > 0 ? started + o.timeoutMillis() * 1_000_000L : Long.MAX_VALUE;
             ExitAction.End end = null;
@@ -296,7 +304,7 @@ public final class Hypervisor {
                         if (o.maxInstructions() > 0 && cpu.instructionsRetired - startInsns >= o.maxInstructions()) {
                             end = ExitAction.failed(ExitAction.STATUS_LIMIT, "instruction limit reached (" + o.maxInstructions() + " guest instructions)");
                         } else if (System.nanoTime() >= deadline) {
-                            end = ExitAction.failed(ExitAction.STATUS_LIMIT, "timeout after " + o.timeoutMillis() + " ms");
+                            end = ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");
                         }
                     }
                     case REQUESTED -> {
@@ -306,11 +314,12 @@ public final class Hypervisor {
                     }
                     case SHUTDOWN -> end = ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "the processor shut down in VMX non-root operation");
                     case HALTED -> end = ExitAction.guestEnded(0, "the guest halted");
-                    case NOT_IMPLEMENTED -> end = ExitAction.failed(ExitAction.STATUS_GUEST_FAULT,
+                    case NOT_IMPLEMENTED -> end = ExitAction.failed(ExitAction.STATUS_NOT_IMPLEMENTED,
                             "the guest used an instruction this processor does not implement (rip 0x" + Long.toHexString(cpu.rip) + ")");
                 }
             }
-            stats.finish(cpu.instructionsRetired - startInsns, System.nanoTime() - started);
+            long cpuNow = threadCpuNanos();
+            stats.finish(cpu.instructionsRetired - startInsns, System.nanoTime() - started, cpuNow < 0 ? -1 : cpuNow - startedCpu);
             if (cpu.nonRoot) leaveNonRoot(exit, vcpu);
             if (!cpu.nonRoot && vmcs != null) finalState = guestState();
             return end;

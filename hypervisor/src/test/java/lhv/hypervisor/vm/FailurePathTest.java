@@ -72,6 +72,37 @@ class FailurePathTest {
     }
 
     @Test
+    void invalidGuestStateIsReportedWithTheFailedCheck() throws Exception {
+        // L=1 with D=1 in the guest's CS access rights (SDM 27.3.1.2), written after set-up.
+        Runs r = Runs.run(VmConfig.defaults(), o -> o.withAfterSetup(v -> {
+            v.write(lhv.vmx.vmcs.VmcsField.GUEST_CS_AR_BYTES, 0xE09B);
+            return true;
+        }));
+        assertEquals(ExitAction.STATUS_VMX_FAILURE, r.result.status());
+        assertEquals(33, r.trace.getFirst().get("reason").asInt());
+        assertEquals("INVALID_STATE", r.trace.getFirst().get("name").asText());
+        assertTrue(r.errors.contains("VM entry failed: VM-entry check failed [SDM 27.3.1.2]"), r.errors);
+        assertTrue(r.console.contains("VM exit reason is [33] INVALID_STATE (VM-entry failure)"), r.console);
+        assertTrue(r.console.contains("VMXOFF operation succeeded!"), r.console);
+        cleanedUp(r);
+    }
+
+    @Test
+    void failedVmwriteNamesFieldAndErrorAndUnwinds() throws Exception {
+        // This processor has no EPT, so the EPT pointer field does not exist (SDM Appendix B footnote).
+        Runs r = Runs.run(VmConfig.defaults(), o -> o.withAfterSetup(v -> {
+            v.write(lhv.vmx.vmcs.VmcsField.EPT_POINTER, 0);
+            return true;
+        }));
+        assertEquals(ExitAction.STATUS_VMX_FAILURE, r.result.status());
+        assertEquals("hv: VMWRITE EPT_POINTER = 0x0 failed: VMfailValid, VM-instruction error 12"
+                + " (VMREAD/VMWRITE from/to unsupported VMCS component)\n", r.errors.replace(System.lineSeparator(), "\n"));
+        assertTrue(r.console.contains("VMXOFF operation succeeded!"), r.console);
+        assertTrue(r.trace.isEmpty());
+        cleanedUp(r);
+    }
+
+    @Test
     void tripleFault() throws Exception {
         // #UD with the host's empty IDT: #NP on the gate, then #DF, then shutdown (SDM 6.15).
         Runs r = Runs.run(Runs.yaml("exceptions: []"), o -> o.withImage(path(UD2)));
@@ -102,7 +133,7 @@ class FailurePathTest {
     @Test
     void timeout() throws Exception {
         Runs r = Runs.run(VmConfig.defaults(), o -> o.withImage(path(SPIN)).withLimits(0, 100));
-        assertEquals(ExitAction.STATUS_LIMIT, r.result.status());
+        assertEquals(ExitAction.STATUS_TIMEOUT, r.result.status());
         assertTrue(r.errors.contains("timeout after 100 ms"), r.errors);
         cleanedUp(r);
     }
@@ -139,7 +170,7 @@ class FailurePathTest {
     @Test
     void imageOutsideGuestMemory() throws Exception {
         Runs r = Runs.run(Runs.yaml("guest: {load-address: 0xFFFFF0}"), o -> o.withImage(path(SPIN[0], SPIN[1], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
-        assertEquals(ExitAction.STATUS_VMX_FAILURE, r.result.status());
+        assertEquals(ExitAction.STATUS_USAGE, r.result.status());
         assertTrue(r.errors.contains("is outside guest memory"), r.errors);
         cleanedUp(r);
     }
@@ -147,7 +178,7 @@ class FailurePathTest {
     @Test
     void badElf() throws Exception {
         Runs r = Runs.run(VmConfig.defaults(), o -> o.withImage(path(0x7F, 'E', 'L', 'F', 1, 1)));
-        assertEquals(ExitAction.STATUS_VMX_FAILURE, r.result.status());
+        assertEquals(ExitAction.STATUS_USAGE, r.result.status());
         assertTrue(r.errors.contains("not a little-endian ELF64 file"), r.errors);
         cleanedUp(r);
     }

@@ -13,7 +13,6 @@ import lhv.vmx.exit.ExitQualification;
 import lhv.vmx.exit.ExitReason;
 import lhv.vmx.exit.InstructionInformation;
 import lhv.vmx.exit.VmInstructionError;
-import lhv.vmx.vmcs.VmcsField;
 
 /**
  * The VMX instructions as x86 instructions (SDM Vol. 3C 31.3): the checks every one of them makes

@@ -18,7 +18,6 @@ import lhv.vmx.exit.ExitQualification.DrAccess;
 import lhv.vmx.exit.ExitQualification.IoAccess;
 import lhv.vmx.exit.ExitReason;
 import lhv.vmx.exit.InstructionInformation;
-import lhv.vmx.transition.VmExit;
 
 import static lhv.vmx.vmcs.VmcsField.*;
 
@@ -27,7 +26,7 @@ import static lhv.vmx.vmcs.VmcsField.*;
  * 26.2 other causes) and how the others behave differently (26.3: CR read shadows, host-owned CR
  * bits, TSC offsetting, RDTSCP enable), plus the work at instruction boundaries: delivering the event
  * VM entry injects (27.6), the monitor trap flag (26.5.2), the VMX-preemption timer (26.5.1) and
- * the interrupt and NMI windows (26.7.5, 26.7.6).
+ * the interrupt and NMI windows (26.2).
  *
  * <p>Context: guest execution in VMX non-root operation, called by the interpreter and the
  * system unit through {@link lhv.cpu.intercept.Virtualization}. The VM-execution controls cannot
@@ -98,19 +97,26 @@ public final class Intercepts {
         injection = info < 0 ? info : 0;
         injecting = false;
         mtfPendingAfterInjection = false;
+        if (injection != 0 && (injection >>> 8 & 7) == 7) {
+            // type 7 (other event), vector 0: only an MTF VM exit pending before the first instruction (SDM 27.6.2)
+            injection = 0;
+            mtfPendingAfterInjection = true;
+        } else if (injection != 0) {
+            cpu.interruptShadow = 0; // a vectoring entry leaves no blocking by STI or MOV SS (SDM 27.7.1)
+        }
         mtfArmedAt = cpu.instructionsRetired;
         timerActive = pin(PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER);
         if (timerActive) {
             timerStartTsc = cpu.tsc();
             timerValue = vmx.read32(VMX_PREEMPTION_TIMER_VALUE) & 0xFFFF_FFFFL;
         }
-        if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injection wakes from HLT (SDM 27.6.3)
-        cpu.boundaryWork = injection != 0 || timerActive
+        if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injecting an event leaves the HLT state (SDM 27.7.2)
+        cpu.boundaryWork = injection != 0 || mtfPendingAfterInjection || timerActive
                 || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()
                 | PrimaryProcessorControl.NMI_WINDOW_EXITING.mask())) != 0;
     }
 
-    /** Called by every VM exit: VM exits clear the valid bit of the VM-entry interruption information (SDM 28.2.5? 25.8.3). */
+    /** Called by every VM exit, which clears the valid bit of the VM-entry interruption-information field (SDM 28.2). */
     public void leaveNonRoot() {
         cpu.boundaryWork = false;
         injection = 0;
@@ -232,9 +238,11 @@ public final class Intercepts {
             }
             case EVENT -> event((int) a, (int) b);
             case TASK_SWITCH -> {
+                // SDM 26.4.2: task switches always exit. From CALL/JMP/IRET the exit is fault-like and reports the
+                // instruction's length; through an IDT task gate it happens during event delivery.
                 long q = new ExitQualification.TaskSwitch((int) a, ExitQualification.TaskSwitchSource.values()[(int) b & 3]).encode();
-                if (b == 3 || insn == null) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
-                else exitForInstruction(ExitReason.TASK_SWITCH, insn, q);
+                if (b == 3) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
+                else vmx.exit.instructionExit(ExitReason.TASK_SWITCH.number, q, (int) (cpu.rip - cpu.instructionStart), 0, -1);
             }
             // SDM 26.2: triple fault and INIT always exit
             case TRIPLE_FAULT -> eventExit(ExitReason.TRIPLE_FAULT, 0, 0, 0);
@@ -433,7 +441,7 @@ public final class Intercepts {
         int vector = info & 0xFF, type = info >>> 8 & 7;
         int errorCode = (info & 1 << 11) != 0 ? vmx.read32(VM_ENTRY_EXCEPTION_ERROR_CODE) : -1;
         if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && type != 4 && type != 5 && type != 6) {
-            mtfPendingAfterInjection = true; // SDM 27.7.1: MTF exit right after delivery of a non-software event
+            mtfPendingAfterInjection = true; // SDM 27.7, monitor trap flag: MTF exit right after delivery of a non-software event
         }
         mtfArmedAt = cpu.instructionsRetired;
         injecting = true;

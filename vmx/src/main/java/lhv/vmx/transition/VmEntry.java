@@ -68,7 +68,7 @@ public final class VmEntry {
         cpu.cr3 = vmx.read(GUEST_CR3);
         cpu.cr4 = vmx.read(GUEST_CR4);
         if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) {
-            cpu.dr[7] = vmx.read(GUEST_DR7);
+            cpu.dr[7] = (vmx.read(GUEST_DR7) & ~(1L << 12 | 3L << 14)) | 0x400; // bits 12, 15:14 read 0, bit 10 reads 1
             cpu.debugCtl = vmx.read(GUEST_IA32_DEBUGCTL);
         }
         cpu.sysenterCs = vmx.read(GUEST_SYSENTER_CS);
@@ -107,7 +107,7 @@ public final class VmEntry {
         if ((cpu.cr0 & Cr.CR0_PG) != 0 && (cpu.cr4 & Cr.CR4_PAE) != 0 && (cpu.efer & Cr.EFER_LMA) == 0) {
             cpu.mmu.loadPdptes(cpu.cr3);
         }
-        // without VPIDs, entry invalidates the translations of linear addresses (SDM 29.4.3.3); O(1) retag
+        // without VPIDs, entry invalidates the translations of linear addresses (SDM ch. 29, VPIDs and TLB invalidation); O(1) retag
         cpu.mmu.flush(true);
     }
 

@@ -1,0 +1,49 @@
+package lhv.hypervisor.trace;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class ExitTraceTest {
+    @Test
+    void oneJsonObjectPerLineWithTheDesignKeysFirst() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ExitTrace t = new ExitTrace(out)) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("port", new ExitTrace.Hex(0x3F8));
+            f.put("size", 1);
+            f.put("direction", "out");
+            f.put("rep", false);
+            t.write(new ExitRecord(1, 30, "IO_INSTRUCTION", 0x3F80000L, 0x100010, 1, f));
+            t.write(new ExitRecord(2, 12, "HLT", 0, 0x100011, 1, Map.of()));
+        }
+        assertEquals("""
+                {"seq":1,"reason":30,"name":"IO_INSTRUCTION","qualification":"0x3f80000","rip":"0x100010","length":1,"port":"0x3f8","size":1,"direction":"out","rep":false}
+                {"seq":2,"reason":12,"name":"HLT","qualification":"0x0","rip":"0x100011","length":1}
+                """, out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void statsCountByReason() {
+        ExitStats s = new ExitStats();
+        s.count(10, "CPUID");
+        s.count(10, "CPUID");
+        s.count(12, "HLT");
+        s.finish(1000, 1_000_000_000L, -1);
+        assertEquals(3, s.exits());
+        assertEquals(2, s.count(10));
+        assertEquals(3.0, s.exitsPerSecond(), 1e-9);
+        assertEquals(0.001, s.mips(), 1e-12);
+    }
+
+    @Test
+    void accessRightsDecoding() {
+        assertEquals("type=b S=1 DPL=0 P=1 AVL=0 L=1 D/B=0 G=1", VmcsDump.accessRights(0xA09B));
+        assertEquals("unusable", VmcsDump.accessRights(0x10000));
+    }
+}
