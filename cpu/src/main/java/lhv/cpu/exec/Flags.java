@@ -62,11 +62,33 @@ public final class Flags {
         c.rflags = (c.rflags & ~STATUS) | (bits & STATUS);
     }
 
-    /** Materializes the status flags into cpu.rflags. */
+    /** Materializes the status flags into cpu.rflags (one pass per recorded kind). */
     public static void materialize(Cpu c) {
-        if (c.flagsOp == NONE) return;
-        long bits = (cf(c) ? CF : 0) | (pf(c) ? PF : 0) | (af(c) ? AF : 0) | (zf(c) ? ZF : 0)
-                | (sf(c) ? SF : 0) | (of(c) ? OF : 0);
+        int k = c.flagsOp;
+        if (k == NONE) return;
+        long a = c.flagsA, b = c.flagsB, r = c.flagsRes;
+        int top = topBit(c.flagsSize);
+        long bits = (r == 0 ? ZF : 0) | (((r >>> top) & 1) != 0 ? SF : 0) | parity(r);
+        switch (k) {
+            case ADD: case ADC:
+                bits |= ((((a & b) | ((a | b) & ~r)) >>> top) & 1) * CF
+                        | ((((a ^ r) & (b ^ r)) >>> top) & 1) * OF | (((a ^ b ^ r) >>> 4) & 1) * AF;
+                break;
+            case SUB: case SBB:
+                bits |= ((((~a & b) | ((~a | b) & r)) >>> top) & 1) * CF
+                        | ((((a ^ b) & (a ^ r)) >>> top) & 1) * OF | (((a ^ b ^ r) >>> 4) & 1) * AF;
+                break;
+            case INC:
+                bits |= (c.rflags & CF) | ((((a ^ r) & (b ^ r)) >>> top) & 1) * OF | (((a ^ b ^ r) >>> 4) & 1) * AF;
+                break;
+            case DEC:
+                bits |= (c.rflags & CF) | ((((a ^ b) & (a ^ r)) >>> top) & 1) * OF | (((a ^ b ^ r) >>> 4) & 1) * AF;
+                break;
+            case LOGIC:
+                break;
+            default:                                   // SHL, SHR, SAR
+                bits |= (cf(c) ? CF : 0) | (of(c) ? OF : 0);
+        }
         c.rflags = (c.rflags & ~STATUS) | bits;
         c.flagsOp = NONE;
     }
