@@ -238,9 +238,11 @@ public final class Intercepts {
             }
             case EVENT -> event((int) a, (int) b);
             case TASK_SWITCH -> {
+                // SDM 26.4.2: task switches always exit. From CALL/JMP/IRET the exit is fault-like and reports the
+                // instruction's length; through an IDT task gate it happens during event delivery.
                 long q = new ExitQualification.TaskSwitch((int) a, ExitQualification.TaskSwitchSource.values()[(int) b & 3]).encode();
-                if (b == 3 || insn == null) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
-                else exitForInstruction(ExitReason.TASK_SWITCH, insn, q);
+                if (b == 3) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
+                else vmx.exit.instructionExit(ExitReason.TASK_SWITCH.number, q, (int) (cpu.rip - cpu.instructionStart), 0, -1);
             }
             // SDM 26.2: triple fault and INIT always exit
             case TRIPLE_FAULT -> eventExit(ExitReason.TRIPLE_FAULT, 0, 0, 0);

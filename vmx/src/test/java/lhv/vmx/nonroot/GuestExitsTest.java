@@ -712,4 +712,27 @@ class GuestExitsTest {
         assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
         assertEquals(GUEST_RIP0, t.r(GUEST_RIP), "before the first instruction");
     }
+
+    @Test
+    void farJumpToATssExitsAsTaskSwitch() {
+        // a 32-bit protected-mode guest (task switches do not exist in IA-32e mode) with 4 MiB paging
+        long pd = 0x34000;
+        t.mem.write(pd, 4, 0x83);                               // 0-4 MiB, PS, RW, P
+        t.mem.write(GDT + 0x20, 8, 0x0000_8904_0000_0067L);     // available 32-bit TSS at 0x40000
+        t.mem.write(GDT + 0x28, 8, 0x00CF_9B00_0000_FFFFL);     // 32-bit code
+        t.w(VM_ENTRY_CONTROLS, t.caps.mustBeOne(ControlWord.ENTRY));
+        t.w(GUEST_CR3, pd);
+        t.w(GUEST_CR4, lhv.cpu.Cr.CR4_VMXE | lhv.cpu.Cr.CR4_PSE);
+        t.w(GUEST_CS_SELECTOR, 0x28);
+        t.w(GUEST_CS_AR_BYTES, 0xC09B);
+        t.w(GUEST_GDTR_LIMIT, 0x2F);
+        // jmp far 0x20:0 = EA 00 00 00 00 20 00
+        StopReason stop = run(0xEA, 0, 0, 0, 0, 0x20, 0);
+        assertEquals(StopReason.VM_EXIT, stop, t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.TASK_SWITCH.number, t.r(VM_EXIT_REASON));
+        assertEquals(0x20 | 2L << 30, t.r(EXIT_QUALIFICATION), "JMP to TSS selector 0x20");
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+        assertEquals(7, t.r(VM_EXIT_INSTRUCTION_LEN));
+        assertEquals(0x28, t.r(GUEST_CS_SELECTOR), "no part of the switch happened");
+    }
 }
