@@ -5,6 +5,10 @@
  * stdin, one case per line:  CODEHEX IN0 .. IN16 MEMHEX   (17 hex words: 16 GPRs + RFLAGS;
  *                                                          MEMHEX = 64 bytes placed at 0x200000)
  * stdout, one line per case: OUT0 .. OUT16 MEMHEX
+ *
+ * With the single argument --full, CODEHEX is a complete program assembled for address 0x10000000
+ * (gen.py's 32-bit mode: a 64-bit prologue far-jumps into the snippet in compatibility mode and the
+ * snippet far-jumps back), placed there and called the same way.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -36,10 +40,14 @@ static size_t unhex(const char *s, unsigned char *out) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: harness PROLOGUE.bin EPILOGUE.bin\n"); return 2; }
-    npro = slurp(argv[1], pro, sizeof pro);
-    nepi = slurp(argv[2], epi, sizeof epi);
-    unsigned char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int full = argc == 2 && strcmp(argv[1], "--full") == 0;
+    if (!full && argc != 3) { fprintf(stderr, "usage: harness PROLOGUE.bin EPILOGUE.bin | harness --full\n"); return 2; }
+    if (!full) {
+        npro = slurp(argv[1], pro, sizeof pro);
+        nepi = slurp(argv[2], epi, sizeof epi);
+    }
+    unsigned char *page = mmap(full ? (void *) 0x10000000UL : NULL, 8192, PROT_READ | PROT_WRITE | PROT_EXEC,
+                               MAP_PRIVATE | MAP_ANONYMOUS | (full ? MAP_FIXED : 0), -1, 0);
     unsigned char *data = mmap((void *) DATA, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (page == MAP_FAILED || data != (void *) DATA) { perror("mmap"); return 2; }
     static char line[8192], code[4096], memhex[4096];
@@ -53,9 +61,13 @@ int main(int argc, char **argv) {
         sscanf(p, "%4095s", memhex);
         unhex(memhex, data);
         size_t n = 0;
-        memcpy(page, pro, npro); n += npro;
-        n += unhex(code, page + n);
-        memcpy(page + n, epi, nepi);
+        if (full) {
+            unhex(code, page);
+        } else {
+            memcpy(page, pro, npro); n += npro;
+            n += unhex(code, page + n);
+            memcpy(page + n, epi, nepi);
+        }
         __builtin___clear_cache((char *) page, (char *) page + 8192);
         memset(out, 0, sizeof out);
         ((void (*)(uint64_t *, uint64_t *)) page)(in, out);

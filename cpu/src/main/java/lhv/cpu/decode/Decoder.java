@@ -251,6 +251,10 @@ public final class Decoder {
     /** Picks the specialized op id of the hottest forms (see {@link Op#ALU_RR32} and following). */
     private void specialize() {
         int size = d.opSize;
+        if (d.op == Op.JCC && codeSize == 8) {
+            d.op = Op.JCC64;
+            return;
+        }
         if ((size != 4 && size != 8) || d.highByte != 0) return;
         boolean q = size == 8;
         switch (d.op) {
@@ -265,6 +269,31 @@ public final class Decoder {
                 break;
             case Op.MOV_GE:
                 d.op = d.mem ? (q ? Op.LOAD64 : Op.LOAD32) : (q ? Op.MOV_RR64_GE : Op.MOV_RR32_GE);
+                break;
+            case Op.INC:
+                if (!d.mem) d.op = q ? Op.INC64 : Op.INC32;
+                break;
+            case Op.DEC:
+                if (!d.mem) d.op = q ? Op.DEC64 : Op.DEC32;
+                break;
+            case Op.SHIFT_I:
+                if (!d.mem && (d.imm & (q ? 63 : 31)) != 0) {
+                    switch (d.sub) {
+                        case 4: case 6: d.op = q ? Op.SHL_RI64 : Op.SHL_RI32; break;
+                        case 5: d.op = q ? Op.SHR_RI64 : Op.SHR_RI32; break;
+                        case 7: d.op = q ? Op.SAR_RI64 : Op.SAR_RI32; break;
+                        default:
+                    }
+                }
+                break;
+            case Op.LEA:
+                if (q && d.addrSize == 8) d.op = Op.LEA64;
+                break;
+            case Op.MOV_EI:
+                if (!d.mem) d.op = q ? Op.MOV_RI64 : Op.MOV_RI32;
+                break;
+            case Op.IMUL_GEI:
+                if (q) d.op = Op.IMUL_GEI64;
                 break;
             default:
         }

@@ -80,7 +80,16 @@ public final class Op {
     /** MOV reg <- memory and memory <- reg with 32/64-bit operands. */
     public static final int LOAD32 = 236, LOAD64 = 237, STORE32 = 238, STORE64 = 239;
 
-    public static final int COUNT = 240;
+    /** INC/DEC of a 32/64-bit register. */
+    public static final int INC32 = 240, INC64 = 241, DEC32 = 242, DEC64 = 243;
+    /** SHL/SHR/SAR of a 32/64-bit register by an immediate count. */
+    public static final int SHL_RI32 = 244, SHL_RI64 = 245, SHR_RI32 = 246, SHR_RI64 = 247, SAR_RI32 = 248, SAR_RI64 = 249;
+    /** LEA with 64-bit operand and address size; IMUL r64, r/m64, imm. */
+    public static final int LEA64 = 250, IMUL_GEI64 = 251;
+    /** Jcc in 64-bit mode; MOV r32/r64, imm. */
+    public static final int JCC64 = 252, MOV_RI32 = 253, MOV_RI64 = 254;
+
+    public static final int COUNT = 256;
 
     private static volatile String[] names;
 

@@ -173,7 +173,7 @@ final class Alu {
         boolean adj = (ax & 0xF) > 9 || Flags.af(c);
         if (adj) {
             if (add) ax = (ax + 0x106) & 0xFFFF;
-            else ax = ((ax - 6) & 0xFF | (((ax >>> 8) - 1) & 0xFF) << 8);
+            else ax = (ax - 6 - 0x100) & 0xFFFF;     // SDM AAS: AX <- AX - 6 (borrowing from AH), AH <- AH - 1
         }
         ax &= 0xFF0F;
         c.gpr[Cpu.RAX] = (c.gpr[Cpu.RAX] & ~0xFFFFL) | ax;

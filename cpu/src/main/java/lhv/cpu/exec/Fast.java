@@ -16,6 +16,53 @@ final class Fast {
 
     private static final long M32 = 0xFFFFFFFFL;
 
+    // One tiny method per operation and size, so the JIT inlines each into its dispatch case.
+    static void add64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a + b; g[i.rm] = r; Flags.record(c, Flags.ADD, 8, r, a, b); }
+    static void add32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = (a + b) & M32; g[i.rm] = r; Flags.record(c, Flags.ADD, 4, r, a, b); }
+    static void sub64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a - b; g[i.rm] = r; Flags.record(c, Flags.SUB, 8, r, a, b); }
+    static void sub32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = (a - b) & M32; g[i.rm] = r; Flags.record(c, Flags.SUB, 4, r, a, b); }
+    static void and64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a & b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 8, r, a, b); }
+    static void and32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = a & b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 4, r, a, b); }
+    static void or64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a | b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 8, r, a, b); }
+    static void or32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = a | b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 4, r, a, b); }
+    static void xor64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a ^ b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 8, r, a, b); }
+    static void xor32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = a ^ b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 4, r, a, b); }
+    static void cmp64(Cpu c, Insn i, long b) { long a = c.gpr[i.rm]; Flags.record(c, Flags.SUB, 8, a - b, a, b); }
+    static void cmp32(Cpu c, Insn i, long b) { long a = c.gpr[i.rm] & M32; b &= M32; Flags.record(c, Flags.SUB, 4, (a - b) & M32, a, b); }
+
+    static void inc64(Cpu c, Insn i) { long[] g = c.gpr; long a = g[i.rm], r = a + 1; g[i.rm] = r; Flags.keepCarry(c); Flags.record(c, Flags.INC, 8, r, a, 1); }
+    static void dec64(Cpu c, Insn i) { long[] g = c.gpr; long a = g[i.rm], r = a - 1; g[i.rm] = r; Flags.keepCarry(c); Flags.record(c, Flags.DEC, 8, r, a, 1); }
+    static void inc32(Cpu c, Insn i) { long[] g = c.gpr; long a = g[i.rm] & M32, r = (a + 1) & M32; g[i.rm] = r; Flags.keepCarry(c); Flags.record(c, Flags.INC, 4, r, a, 1); }
+    static void dec32(Cpu c, Insn i) { long[] g = c.gpr; long a = g[i.rm] & M32, r = (a - 1) & M32; g[i.rm] = r; Flags.keepCarry(c); Flags.record(c, Flags.DEC, 4, r, a, 1); }
+
+    // Shifts by a non-zero immediate count (the decoder only picks these forms then).
+    static void shl64(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 63; long a = g[i.rm], r = a << n; g[i.rm] = r; Flags.record(c, Flags.SHL, 8, r, a, n); }
+    static void shr64(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 63; long a = g[i.rm], r = a >>> n; g[i.rm] = r; Flags.record(c, Flags.SHR, 8, r, a, n); }
+    static void sar64(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 63; long a = g[i.rm], r = a >> n; g[i.rm] = r; Flags.record(c, Flags.SAR, 8, r, a, n); }
+    static void shl32(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 31; long a = g[i.rm] & M32, r = (a << n) & M32; g[i.rm] = r; Flags.record(c, Flags.SHL, 4, r, a, n); }
+    static void shr32(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 31; long a = g[i.rm] & M32, r = a >>> n; g[i.rm] = r; Flags.record(c, Flags.SHR, 4, r, a, n); }
+    static void sar32(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 31; long a = g[i.rm] & M32, r = ((long) (int) a >> n) & M32; g[i.rm] = r; Flags.record(c, Flags.SAR, 4, r, a, n); }
+
+    static void lea64(Cpu c, Insn i) { c.gpr[i.reg] = Operands.ea(c, i); }
+
+    /** Jcc in 64-bit mode: a non-canonical target is #GP(0) at the branch. */
+    static void jcc64(Cpu c, Insn i) {
+        if (Flags.cond(c, i.sub)) {
+            long t = c.rip + i.imm;
+            if ((t << 16 >> 16) != t) throw lhv.cpu.CpuFault.gp0();
+            c.rip = t;
+        }
+    }
+
+    /** IMUL r64, r/m64, imm: truncated product; CF = OF = the signed product did not fit. */
+    static void imul64(Cpu c, Insn i) {
+        long a = i.mem ? c.mmu.read64(i.seg, Operands.ea(c, i)) : c.gpr[i.rm];
+        long b = i.imm, lo = a * b;
+        c.gpr[i.reg] = lo;
+        boolean overflow = Math.multiplyHigh(a, b) != (lo >> 63);
+        Flags.setStatus(c, Flags.szp(lo, 8) | (overflow ? Flags.CF | Flags.OF : 0));
+    }
+
     /** ALU operation {@code op} on 64-bit registers: rm = rm op b. */
     static void alu64(Cpu c, Insn i, int op, long b) {
         long[] g = c.gpr;

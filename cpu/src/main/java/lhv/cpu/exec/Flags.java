@@ -21,6 +21,12 @@ public final class Flags {
 
     /** Kinds of recorded operation. NONE: the status bits of cpu.rflags are current. */
     public static final int NONE = 0, ADD = 1, SUB = 2, LOGIC = 3, INC = 4, DEC = 5, ADC = 6, SBB = 7;
+    /**
+     * Shifts by a non-zero count below the operand width (a = original value, b = count): CF is
+     * the last bit shifted out, OF as the SDM defines it for a count of 1 (MSB(result) XOR CF for
+     * SHL, MSB(original) for SHR, 0 for SAR) and 0 for larger counts except SHL, AF = 0.
+     */
+    public static final int SHL = 8, SHR = 9, SAR = 10;
 
     public static final long CF = Rflags.CF, PF = Rflags.PF, AF = Rflags.AF, ZF = Rflags.ZF,
             SF = Rflags.SF, OF = Rflags.OF, STATUS = Rflags.STATUS;
@@ -45,7 +51,7 @@ public final class Flags {
     /** INC/DEC keep CF: fold the current CF into rflags before recording them. */
     static void keepCarry(Cpu c) {
         int k = c.flagsOp;
-        if (k == ADD || k == SUB || k == LOGIC || k == ADC || k == SBB) {
+        if (k != NONE && k != INC && k != DEC) {
             c.rflags = (c.rflags & ~CF) | (cf(c) ? CF : 0);
         }
     }
@@ -56,11 +62,33 @@ public final class Flags {
         c.rflags = (c.rflags & ~STATUS) | (bits & STATUS);
     }
 
-    /** Materializes the status flags into cpu.rflags. */
+    /** Materializes the status flags into cpu.rflags (one pass per recorded kind). */
     public static void materialize(Cpu c) {
-        if (c.flagsOp == NONE) return;
-        long bits = (cf(c) ? CF : 0) | (pf(c) ? PF : 0) | (af(c) ? AF : 0) | (zf(c) ? ZF : 0)
-                | (sf(c) ? SF : 0) | (of(c) ? OF : 0);
+        int k = c.flagsOp;
+        if (k == NONE) return;
+        long a = c.flagsA, b = c.flagsB, r = c.flagsRes;
+        int top = topBit(c.flagsSize);
+        long bits = (r == 0 ? ZF : 0) | (((r >>> top) & 1) != 0 ? SF : 0) | parity(r);
+        switch (k) {
+            case ADD: case ADC:
+                bits |= ((((a & b) | ((a | b) & ~r)) >>> top) & 1) * CF
+                        | ((((a ^ r) & (b ^ r)) >>> top) & 1) * OF | (((a ^ b ^ r) >>> 4) & 1) * AF;
+                break;
+            case SUB: case SBB:
+                bits |= ((((~a & b) | ((~a | b) & r)) >>> top) & 1) * CF
+                        | ((((a ^ b) & (a ^ r)) >>> top) & 1) * OF | (((a ^ b ^ r) >>> 4) & 1) * AF;
+                break;
+            case INC:
+                bits |= (c.rflags & CF) | ((((a ^ r) & (b ^ r)) >>> top) & 1) * OF | (((a ^ b ^ r) >>> 4) & 1) * AF;
+                break;
+            case DEC:
+                bits |= (c.rflags & CF) | ((((a ^ b) & (a ^ r)) >>> top) & 1) * OF | (((a ^ b ^ r) >>> 4) & 1) * AF;
+                break;
+            case LOGIC:
+                break;
+            default:                                   // SHL, SHR, SAR
+                bits |= (cf(c) ? CF : 0) | (of(c) ? OF : 0);
+        }
         c.rflags = (c.rflags & ~STATUS) | bits;
         c.flagsOp = NONE;
     }
@@ -81,6 +109,9 @@ public final class Flags {
             case ADD: case ADC: return (((a & b) | ((a | b) & ~r)) >>> topBit(c.flagsSize) & 1) != 0;
             case SUB: case SBB: return (((~a & b) | ((~a | b) & r)) >>> topBit(c.flagsSize) & 1) != 0;
             case LOGIC: return false;
+            case SHL: return ((a >>> ((c.flagsSize << 3) - b)) & 1) != 0;
+            case SHR: return ((a >>> (b - 1)) & 1) != 0;
+            case SAR: return (((a << (64 - (c.flagsSize << 3)) >> (64 - (c.flagsSize << 3))) >> (b - 1)) & 1) != 0;
             default: return (c.rflags & CF) != 0;
         }
     }
@@ -98,7 +129,9 @@ public final class Flags {
         switch (c.flagsOp) {
             case ADD: case INC: case ADC: return ((((a ^ r) & (b ^ r)) >>> topBit(c.flagsSize)) & 1) != 0;
             case SUB: case DEC: case SBB: return ((((a ^ b) & (a ^ r)) >>> topBit(c.flagsSize)) & 1) != 0;
-            case LOGIC: return false;
+            case LOGIC: case SAR: return false;
+            case SHL: return (((r >>> topBit(c.flagsSize)) & 1) != 0) != cf(c);
+            case SHR: return b == 1 && ((a >>> topBit(c.flagsSize)) & 1) != 0;
             default: return (c.rflags & OF) != 0;
         }
     }
@@ -110,7 +143,7 @@ public final class Flags {
     public static boolean af(Cpu c) {
         switch (c.flagsOp) {
             case NONE: return (c.rflags & AF) != 0;
-            case LOGIC: return false;   // undefined after logical operations; silicon clears it
+            case LOGIC: case SHL: case SHR: case SAR: return false;   // undefined; cleared as by Shift
             default: return (((c.flagsA ^ c.flagsB ^ c.flagsRes) >>> 4) & 1) != 0;
         }
     }

@@ -64,6 +64,8 @@ public final class Interpreter {
     /** Set by an instruction that starts an interrupt shadow (STI, MOV SS, POP SS). */
     private boolean shadowFresh;
     private long remaining;
+    /** instructionsRetired at the last exception delivery: see {@link #loop}. */
+    private long retiredAtLastDelivery = -1;
     private CpuFault pendingFault;
     /** The last exception an instruction raised (diagnostics and tests). */
     CpuFault lastFault;
@@ -80,7 +82,7 @@ public final class Interpreter {
     static {
         int[] ends = {Op.UD, Op.TOO_LONG, Op.NOT_IMPLEMENTED, Op.MOV_SREG_E, Op.POP_SREG, Op.LOAD_FAR,
             Op.POPF, Op.CLI, Op.STI, Op.STAC, Op.CLAC,
-            Op.JCC, Op.JMP_REL, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.JMPF_PTR, Op.JMPF_M,
+            Op.JCC, Op.JCC64, Op.JMP_REL, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.JMPF_PTR, Op.JMPF_M,
             Op.CALLF_PTR, Op.CALLF_M, Op.RETF, Op.LOOP, Op.LOOPE, Op.LOOPNE, Op.JCXZ, Op.INT, Op.INT3,
             Op.INTO, Op.INT1, Op.IRET, Op.IN_I, Op.IN_DX, Op.OUT_I, Op.OUT_DX, Op.INS, Op.OUTS,
             Op.HLT, Op.PAUSE, Op.UD2, Op.BOUND, Op.DIV, Op.IDIV, Op.AAM,
@@ -92,7 +94,7 @@ public final class Interpreter {
             Op.VMX};
         for (int op : ends) ENDS_BLOCK[op] = true;
         System.arraycopy(ENDS_BLOCK, 0, CHANGES_CONTEXT, 0, Op.COUNT);
-        for (int op : new int[] {Op.JCC, Op.JMP_REL, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.LOOP,
+        for (int op : new int[] {Op.JCC, Op.JCC64, Op.JMP_REL, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.LOOP,
             Op.LOOPE, Op.LOOPNE, Op.JCXZ}) {
             CHANGES_CONTEXT[op] = false;
         }
@@ -132,6 +134,15 @@ public final class Interpreter {
             lastPpn = -1;
             lastPage = null;
         }
+        codeWritten = true;
+    }
+
+    /**
+     * Ends the running decoded block after the current instruction: the instruction left RIP
+     * somewhere other than its end without being a block-ending op (a REP string instruction that
+     * yields to re-execute itself), so the instructions decoded after it must not run yet.
+     */
+    void endBlock() {
         codeWritten = true;
     }
 
@@ -189,6 +200,11 @@ public final class Interpreter {
             if (pendingFault != null) {
                 CpuFault f = pendingFault;
                 pendingFault = null;
+                // A delivery that follows another with no instruction retired in between (a fetch
+                // that faults at the handler, again and again) consumes budget, so a fault storm
+                // ends at the instruction limit instead of running inside one call forever.
+                if (c.instructionsRetired == retiredAtLastDelivery) remaining--;
+                retiredAtLastDelivery = c.instructionsRetired;
                 Flags.materialize(c);
                 c.sys.deliverFault(f);
             }
@@ -399,14 +415,14 @@ public final class Interpreter {
 
     private static void execute(Cpu c, Insn i) {
         switch (i.op) {
-            case Op.ALU_RR64 + 0: Fast.alu64(c, i, 0, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 0: Fast.alu32(c, i, 0, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 0: Fast.alu64(c, i, 0, i.imm); break;
-            case Op.ALU_RI32 + 0: Fast.alu32(c, i, 0, i.imm); break;
-            case Op.ALU_RR64 + 1: Fast.alu64(c, i, 1, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 1: Fast.alu32(c, i, 1, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 1: Fast.alu64(c, i, 1, i.imm); break;
-            case Op.ALU_RI32 + 1: Fast.alu32(c, i, 1, i.imm); break;
+            case Op.ALU_RR64 + 0: Fast.add64(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 0: Fast.add32(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 0: Fast.add64(c, i, i.imm); break;
+            case Op.ALU_RI32 + 0: Fast.add32(c, i, i.imm); break;
+            case Op.ALU_RR64 + 1: Fast.or64(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 1: Fast.or32(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 1: Fast.or64(c, i, i.imm); break;
+            case Op.ALU_RI32 + 1: Fast.or32(c, i, i.imm); break;
             case Op.ALU_RR64 + 2: Fast.alu64(c, i, 2, c.gpr[i.reg]); break;
             case Op.ALU_RR32 + 2: Fast.alu32(c, i, 2, c.gpr[i.reg]); break;
             case Op.ALU_RI64 + 2: Fast.alu64(c, i, 2, i.imm); break;
@@ -415,26 +431,41 @@ public final class Interpreter {
             case Op.ALU_RR32 + 3: Fast.alu32(c, i, 3, c.gpr[i.reg]); break;
             case Op.ALU_RI64 + 3: Fast.alu64(c, i, 3, i.imm); break;
             case Op.ALU_RI32 + 3: Fast.alu32(c, i, 3, i.imm); break;
-            case Op.ALU_RR64 + 4: Fast.alu64(c, i, 4, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 4: Fast.alu32(c, i, 4, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 4: Fast.alu64(c, i, 4, i.imm); break;
-            case Op.ALU_RI32 + 4: Fast.alu32(c, i, 4, i.imm); break;
-            case Op.ALU_RR64 + 5: Fast.alu64(c, i, 5, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 5: Fast.alu32(c, i, 5, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 5: Fast.alu64(c, i, 5, i.imm); break;
-            case Op.ALU_RI32 + 5: Fast.alu32(c, i, 5, i.imm); break;
-            case Op.ALU_RR64 + 6: Fast.alu64(c, i, 6, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 6: Fast.alu32(c, i, 6, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 6: Fast.alu64(c, i, 6, i.imm); break;
-            case Op.ALU_RI32 + 6: Fast.alu32(c, i, 6, i.imm); break;
-            case Op.ALU_RR64 + 7: Fast.alu64(c, i, 7, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 7: Fast.alu32(c, i, 7, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 7: Fast.alu64(c, i, 7, i.imm); break;
-            case Op.ALU_RI32 + 7: Fast.alu32(c, i, 7, i.imm); break;
+            case Op.ALU_RR64 + 4: Fast.and64(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 4: Fast.and32(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 4: Fast.and64(c, i, i.imm); break;
+            case Op.ALU_RI32 + 4: Fast.and32(c, i, i.imm); break;
+            case Op.ALU_RR64 + 5: Fast.sub64(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 5: Fast.sub32(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 5: Fast.sub64(c, i, i.imm); break;
+            case Op.ALU_RI32 + 5: Fast.sub32(c, i, i.imm); break;
+            case Op.ALU_RR64 + 6: Fast.xor64(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 6: Fast.xor32(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 6: Fast.xor64(c, i, i.imm); break;
+            case Op.ALU_RI32 + 6: Fast.xor32(c, i, i.imm); break;
+            case Op.ALU_RR64 + 7: Fast.cmp64(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RR32 + 7: Fast.cmp32(c, i, c.gpr[i.reg]); break;
+            case Op.ALU_RI64 + 7: Fast.cmp64(c, i, i.imm); break;
+            case Op.ALU_RI32 + 7: Fast.cmp32(c, i, i.imm); break;
             case Op.MOV_RR64_EG: c.gpr[i.rm] = c.gpr[i.reg]; break;
             case Op.MOV_RR32_EG: c.gpr[i.rm] = c.gpr[i.reg] & 0xFFFFFFFFL; break;
             case Op.MOV_RR64_GE: c.gpr[i.reg] = c.gpr[i.rm]; break;
             case Op.MOV_RR32_GE: c.gpr[i.reg] = c.gpr[i.rm] & 0xFFFFFFFFL; break;
+            case Op.INC64: Fast.inc64(c, i); break;
+            case Op.INC32: Fast.inc32(c, i); break;
+            case Op.DEC64: Fast.dec64(c, i); break;
+            case Op.DEC32: Fast.dec32(c, i); break;
+            case Op.SHL_RI64: Fast.shl64(c, i); break;
+            case Op.SHR_RI64: Fast.shr64(c, i); break;
+            case Op.SAR_RI64: Fast.sar64(c, i); break;
+            case Op.SHL_RI32: Fast.shl32(c, i); break;
+            case Op.SHR_RI32: Fast.shr32(c, i); break;
+            case Op.SAR_RI32: Fast.sar32(c, i); break;
+            case Op.LEA64: Fast.lea64(c, i); break;
+            case Op.JCC64: Fast.jcc64(c, i); break;
+            case Op.MOV_RI64: c.gpr[i.rm] = i.imm; break;
+            case Op.MOV_RI32: c.gpr[i.rm] = i.imm & 0xFFFFFFFFL; break;
+            case Op.IMUL_GEI64: Fast.imul64(c, i); break;
             case Op.LOAD64: Fast.load64(c, i); break;
             case Op.LOAD32: Fast.load32(c, i); break;
             case Op.STORE64: Fast.store64(c, i); break;

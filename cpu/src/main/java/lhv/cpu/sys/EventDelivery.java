@@ -185,14 +185,8 @@ final class EventDelivery {
         if (!gate.present()) throw CpuFault.np(idtError);
         if (gt == Descriptor.TASK_GATE) {
             // SDM 6.12.2: the handler is a task; the error code goes on its stack.
-            long before = cpu.getRflags();
-            cpu.setRflags(flags); // the old task's saved EFLAGS carry RF for faults
-            try {
-                tasks.switchTo(gate.gateSelector(), TaskSwitch.INTERRUPT, errorCode, ext);
-            } catch (CpuFault beforeCommit) {
-                cpu.setRflags(before);
-                throw beforeCommit;
-            }
+            // The old task's saved EFLAGS carry RF for faults (the image computed above).
+            tasks.switchTo(gate.gateSelector(), TaskSwitch.INTERRUPT, errorCode, ext, flags);
             return;
         }
         int sel = gate.gateSelector();

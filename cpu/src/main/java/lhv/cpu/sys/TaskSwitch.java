@@ -5,6 +5,7 @@ import lhv.cpu.CpuFault;
 import lhv.cpu.Cr;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
+import lhv.cpu.intercept.Sensitive;
 
 /**
  * Hardware task switching with 32-bit TSSs (SDM Vol. 3A 7.3): JMP or CALL to a TSS descriptor or a
@@ -19,6 +20,8 @@ import lhv.cpu.Segment;
  */
 final class TaskSwitch {
     static final int JMP = 0, CALL = 1, IRET = 2, INTERRUPT = 3;
+    /** The task-switch source numbers of the VMX exit qualification, indexed by JMP..INTERRUPT. */
+    private static final int[] VMX_SOURCE = {2, 0, 1, 3};
 
     private final Cpu cpu;
     private final Descriptor d = new Descriptor();
@@ -39,27 +42,27 @@ final class TaskSwitch {
         int gateIndex = gateSelector & 0xFFFC;
         if (gate.dpl() < cpu.cpl || gate.dpl() < (gateSelector & 3)) throw CpuFault.gp(gateIndex);
         if (!gate.present()) throw CpuFault.np(gateIndex);
-        switchTo(gate.gateSelector(), reason, -1, 0);
+        switchTo(gate.gateSelector(), reason, -1, 0, cpu.getRflags());
     }
 
     /** JMP/CALL to a TSS descriptor already fetched into {@code tss}: DPL >= CPL and >= RPL (SDM 7.3 step 2). */
     void viaTssDescriptor(Descriptor tss, int selector, int reason) {
         if (tss.dpl() < cpu.cpl || tss.dpl() < (selector & 3)) throw CpuFault.gp(selector & 0xFFFC);
-        switchTo(selector, reason, -1, 0);
+        switchTo(selector, reason, -1, 0, cpu.getRflags());
     }
 
     /** IRET with NT=1: return to the task named by the previous-task link of the current TSS. */
     void iretToPreviousTask() {
         int link = (int) cpu.mmu.readLinear(cpu.tr.base, 2, true);
-        switchTo(link, IRET, -1, 0);
+        switchTo(link, IRET, -1, 0, cpu.getRflags());
     }
 
     /**
      * Switches to the task whose TSS selector is {@code selector}. For {@link #INTERRUPT},
      * {@code errorCode} (or -1) is pushed on the new task's stack and {@code ext} goes into
-     * selector error codes.
+     * selector error codes. {@code flags} is the EFLAGS image saved in the old TSS.
      */
-    void switchTo(int selector, int reason, int errorCode, int ext) {
+    void switchTo(int selector, int reason, int errorCode, int ext, long flags) {
         selector &= 0xFFFF;
         int index = selector & 0xFFFC;
         // The new TSS descriptor must be in the GDT (SDM 7.2.2).
@@ -82,6 +85,9 @@ final class TaskSwitch {
         boolean new16 = t == Descriptor.TSS16_AVAIL || t == Descriptor.TSS16_BUSY;
         // SDM 7.2.2: a TSS limit below 67H (2BH for a 16-bit TSS) is #TS.
         if ((d.limit() & 0xFFFFFFFFL) < (new16 ? 0x2B : 0x67)) throw CpuFault.ts(index | ext);
+        // SDM 26.4.2: in VMX non-root operation a task switch that passed the checks above is a
+        // VM exit (source per SDM Table 28-2: 0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT).
+        if (cpu.nonRoot) cpu.vmx.intercept(cpu, Sensitive.TASK_SWITCH, null, selector, VMX_SOURCE[reason]);
         int oldType = cpu.tr.type();
         if (cpu.tr.unusable() || (oldType != Descriptor.TSS_BUSY && oldType != Descriptor.TSS16_BUSY)) {
             throw CpuFault.ts((cpu.tr.selector & 0xFFFC) | ext);
@@ -115,7 +121,6 @@ final class TaskSwitch {
         }
 
         // Save the current task (SDM 7.3 step 7); IRET clears NT in the saved image (step 6).
-        long flags = cpu.getRflags();
         if (reason == IRET) flags &= ~Rflags.NT;
         long oldBase = cpu.tr.base;
         if (old16) {

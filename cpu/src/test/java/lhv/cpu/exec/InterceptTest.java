@@ -149,6 +149,29 @@ class InterceptTest {
     }
 
     @Test
+    void controlAndDebugRegisterFamilyArguments() {
+        // lmsw ax; smsw rbx; clts; invlpg [rsi+10h]; mov rcx,dr7; mov dr0,rdx; pause; wbinvd; hlt
+        Recorder r = new Recorder();
+        Guest g = nonRoot(r, "0f01f0480f01e30f060f017e100f21f90f23c2f3900f09f4");
+        g.cpu.gpr[Cpu.RAX] = 0x33;
+        g.cpu.gpr[Cpu.RSI] = 0x200000;
+        long cr0 = g.cpu.cr0;
+        g.runToHalt();
+        assertEquals(List.of("LMSW 33 ffffffffffffffff", "SMSW 0 " + Long.toHexString(cr0 | 2), "CLTS 0 0",
+                "INVLPG 200010 0", "MOV_DR 7 1", "MOV_DR 0 0", "PAUSE 0 0", "WBINVD 0 0", "HLT 0 0"), r.calls);
+    }
+
+    @Test
+    void lmswWithAMemoryOperandReportsItsLinearAddress() {
+        Recorder r = new Recorder();
+        Guest g = nonRoot(r, "0f0136f4");                           // lmsw [rsi]
+        g.cpu.gpr[Cpu.RSI] = 0x200000;
+        g.ram.b(0x200000, 0x31);
+        g.runToHalt();
+        assertEquals("LMSW 31 200000", r.calls.get(0));
+    }
+
+    @Test
     void withoutVmxTheInstructionsAreUndefined() {
         Guest g = Guest.long64().code("0f78d8f4");                 // vmread rax, rbx
         assertEquals(6, g.runToFault().vector);

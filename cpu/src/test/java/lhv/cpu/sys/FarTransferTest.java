@@ -391,4 +391,25 @@ class FarTransferTest {
         assertEquals(0x99, cpu.gpr[Cpu.RAX]);
         assertEquals(0x81, f.ram.b(GDT + GATE_SEL + 5));
     }
+
+    @Test
+    void taskSwitchInVmxNonRootIsOfferedToVmxAfterTheDescriptorChecks() {
+        secondTask();
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        cpu.vmx = new lhv.cpu.intercept.Virtualization() {
+            @Override public void execute(Cpu c, lhv.cpu.intercept.VmxInstruction w, lhv.cpu.decode.Insn i) { }
+            @Override public long intercept(Cpu c, lhv.cpu.intercept.Sensitive what, lhv.cpu.decode.Insn i, long a, long b) {
+                seen.add(what + ":" + Long.toHexString(a) + ":" + b);
+                throw lhv.cpu.intercept.VmExitSignal.TO_JAVA;
+            }
+            @Override public void atBoundary(Cpu c) { }
+        };
+        cpu.nonRoot = true;
+        assertEquals(TSS_SEL, assertThrows(CpuFault.class, () -> cpu.sys.farJump(TSS_SEL, 0, 4)).errorCode,
+                "a busy TSS faults before any exit");
+        assertThrows(lhv.cpu.intercept.VmExitSignal.class, () -> cpu.sys.farCall(GATE_SEL, 0, 4));
+        assertEquals(java.util.List.of("TASK_SWITCH:80:0"), seen, "CALL is source 0");
+        assertEquals(0x1234, cpu.rip, "nothing of the switch happened");
+        assertEquals(TSS_SEL, cpu.tr.selector);
+    }
 }
