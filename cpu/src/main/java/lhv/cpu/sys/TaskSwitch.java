@@ -76,12 +76,6 @@ final class TaskSwitch {
         boolean busy = (t & 2) != 0;
         if (reason == IRET ? !busy : busy) throw reason == IRET ? CpuFault.ts(index | ext) : CpuFault.gp(index | ext);
         if (!d.present()) throw CpuFault.np(index | ext);
-        // VMX non-root operation: after these descriptor checks a task switch is a VM exit (SDM Vol. 3C 26.4.2);
-        // the source numbering is that of the exit qualification (0 CALL, 1 IRET, 2 JMP, 3 IDT task gate).
-        if (cpu.nonRoot) {
-            int source = reason == CALL ? 0 : reason == IRET ? 1 : reason == JMP ? 2 : 3;
-            cpu.vmx.intercept(cpu, lhv.cpu.intercept.Sensitive.TASK_SWITCH, null, selector, source);
-        }
         boolean new16 = t == Descriptor.TSS16_AVAIL || t == Descriptor.TSS16_BUSY;
         // SDM 7.2.2: a TSS limit below 67H (2BH for a 16-bit TSS) is #TS.
         if ((d.limit() & 0xFFFFFFFFL) < (new16 ? 0x2B : 0x67)) throw CpuFault.ts(index | ext);
