@@ -424,6 +424,16 @@ public final class Intercepts {
         if (primary(PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING) && (cpu.getRflags() & Rflags.IF) != 0 && !movSsOrSti) {
             vmx.exit.exit(ExitReason.INTERRUPT_WINDOW.number, 0, 0, 0);
         }
+        if (timerActive && cpu.activityState == 1) {
+            // The timer keeps counting in the HLT state (SDM 26.5.1). Virtual time only advances with
+            // retired instructions, so a halted guest skips ahead to the expiry: the TSC moves to the
+            // tick at which the timer reaches 0 and the exit happens with the guest still halted.
+            int rate = vmx.caps.preemptionTimerRate();
+            long expiryTick = (timerStartTsc >>> rate) + timerValue;
+            long now = cpu.tsc();
+            if ((now >>> rate) < expiryTick) cpu.tscBase += (expiryTick << rate) - now;
+            vmx.exit.exit(ExitReason.PREEMPTION_TIMER.number, 0, 0, 0);
+        }
         cpu.boundaryWork = timerActive || injection != 0
                 || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()
                 | PrimaryProcessorControl.NMI_WINDOW_EXITING.mask())) != 0;

@@ -735,4 +735,19 @@ class GuestExitsTest {
         assertEquals(7, t.r(VM_EXIT_INSTRUCTION_LEN));
         assertEquals(0x28, t.r(GUEST_CS_SELECTOR), "no part of the switch happened");
     }
+
+    @Test
+    void preemptionTimerExpiresWhileTheGuestIsHalted() {
+        t.w(PIN_BASED_VM_EXEC_CONTROL, t.caps.mustBeOne(ControlWord.PIN_BASED) | PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.mask());
+        t.w(VM_EXIT_CONTROLS, t.r(VM_EXIT_CONTROLS) | lhv.vmx.controls.ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.mask());
+        t.w(VMX_PREEMPTION_TIMER_VALUE, 3);
+        long before = t.cpu.tsc();
+        assertEquals(StopReason.VM_EXIT, run(0xF4)); // hlt
+        assertEquals(ExitReason.PREEMPTION_TIMER.number, t.r(VM_EXIT_REASON));
+        assertEquals(1, t.r(GUEST_ACTIVITY_STATE), "still halted");
+        assertEquals(GUEST_RIP0 + 1, t.r(GUEST_RIP), "after the HLT");
+        assertEquals(0, t.r(VMX_PREEMPTION_TIMER_VALUE));
+        int rate = t.caps.preemptionTimerRate();
+        assertTrue((t.cpu.tsc() >>> rate) - (before >>> rate) >= 3, "virtual time advanced by the 3 ticks");
+    }
 }
