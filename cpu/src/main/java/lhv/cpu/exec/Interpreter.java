@@ -360,6 +360,8 @@ public final class Interpreter {
             buf[n++] = i;
             bytes += i.length;
             if (ENDS_BLOCK[i.op] || off + bytes >= 4096) break;
+            // A long REP string instruction may yield by rewinding RIP to itself: nothing may follow it.
+            if (i.op >= Op.MOVS && i.op <= Op.OUTS && (i.prefixes & (Insn.P_REP | Insn.P_REPNE)) != 0) break;
         }
         Block b = new Block(buf, n, cs, bytes);
         if (cacheable && fetch.ram) {
