@@ -1489,6 +1489,20 @@ action_outs:
     vmread rax, rdi
     cmp rax, outs_source
     TAP e, "OUTS exit: guest-linear address is the source operand's address"
+    ; VM-exit instruction information for INS/OUTS exists if IA32_VMX_BASIC[54] (SDM A.1, 28.2.5)
+    STR esi, "OUTS exit: instruction information gives 64-bit address size and DS"
+    bt qword [vmx_basic], 54
+    jc .info
+    mov edi, msg_no_ins_outs_info
+    call tap_skip
+    ret
+.info:
+    mov edi, VMCS_EXIT_INSTR_INFO
+    vmread rax, rdi
+    and eax, (7 << 15) | (7 << 7)       ; segment register (17:15), address size (9:7)
+    cmp eax, (3 << 15) | (2 << 7)       ; DS, 64-bit
+    sete al
+    call tap
     ret
 
 action_lmsw:
@@ -2036,8 +2050,16 @@ tap:
     setnz al
     ret
 
-; tap_skip_no_timer: RSI = description. "ok N - <RSI> # SKIP no VMX-preemption timer" (TAP skip).
+; tap_skip_no_timer: RSI = description: a TAP skip for lack of the VMX-preemption timer.
 tap_skip_no_timer:
+    push rdi
+    mov edi, msg_no_timer
+    call tap_skip
+    pop rdi
+    ret
+
+; tap_skip: RSI = description, RDI = reason. "ok N - <RSI> # SKIP <RDI>" (a TAP skip).
+tap_skip:
     push rsi
     inc qword [tests_run]
     STR esi, "ok "
@@ -2049,8 +2071,12 @@ tap_skip_no_timer:
     pop rsi
     call puts
     push rsi
-    STR esi, ` # SKIP the processor has no VMX-preemption timer\n`
+    STR esi, " # SKIP "
     call puts
+    mov rsi, rdi
+    call puts
+    mov al, `\n`
+    call putc
     pop rsi
     ret
 
@@ -2102,6 +2128,8 @@ section .rodata
 
 hex_digits: db "0123456789abcdef"
 outs_source:    db 0x5A
+msg_no_ins_outs_info: db "IA32_VMX_BASIC[54] = 0: no instruction information for INS/OUTS", 0
+msg_no_timer:   db "the processor has no VMX-preemption timer", 0
 msg_no_long_mode: db "Bail out! the processor has no long mode", 10, 0
 
 %define Q_OUT_A   (PORT_A_IMM << 16) | (1 << 6) | (0 << 3) | 0  ; imm operand, OUT, 1 byte

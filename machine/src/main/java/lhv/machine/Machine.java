@@ -162,16 +162,20 @@ public final class Machine implements AutoCloseable {
         long startInstructions = cpu.instructionsRetired;
         long t0 = System.nanoTime();
         long deadline = limits.timeout() == null ? Long.MAX_VALUE : t0 + limits.timeout().toNanos();
+        // Budget spent: retired instructions, or the whole slice when the processor used it up
+        // (a fault storm consumes budget without retiring anything; see Interpreter.loop).
+        long spent = 0;
         try {
             for (;;) {
-                long done = cpu.instructionsRetired - startInstructions;
                 long slice = SLICE;
                 if (limits.maxInstructions() > 0) {
-                    long left = limits.maxInstructions() - done;
+                    long left = limits.maxInstructions() - spent;
                     if (left <= 0) return end(Outcome.INSTRUCTION_LIMIT, "", startInstructions, t0);
                     slice = Math.min(slice, left);
                 }
+                long before = cpu.instructionsRetired;
                 StopReason r = cpu.run(slice);
+                spent += r == StopReason.INSTRUCTION_LIMIT ? slice : cpu.instructionsRetired - before;
                 // The debug-exit write ends the run whatever else the slice ended with (it may have
                 // been the last instruction of the budget).
                 if (debugExit.exited()) {

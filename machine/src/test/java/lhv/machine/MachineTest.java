@@ -280,4 +280,25 @@ class MachineTest {
             assertEquals(0, m.ports().in(0x511, 1), "16 MiB = 0x01000000: low byte 0");
         }
     }
+
+    @Test
+    void aFaultStormEndsAtTheInstructionLimit() throws Exception {
+        // mov rax,0x100000000; lidt [0x100100]; jmp rax -- the page above 4 GiB is not mapped, and the
+        // #PF handler is there too: every delivery faults again at its first fetch, nothing retires.
+        byte[] code = new byte[0x2000];
+        byte[] insns = b(0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                0x0f, 0x01, 0x1c, 0x25, 0x00, 0x01, 0x10, 0x00, 0xff, 0xe0);
+        System.arraycopy(insns, 0, code, 0, insns.length);
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(code).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        bb.putShort(0x100, (short) 0xFFF).putLong(0x102, 0x101000);
+        // IDT[14]: 64-bit interrupt gate, selector 0x08, offset 0x1_0000_0000
+        bb.putLong(0x1000 + 16 * 14, (0x08L << 16) | (0x8EL << 40)).putLong(0x1000 + 16 * 14 + 8, 1);
+        try (Machine m = machine(code)) {
+            RunResult r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20),
+                    () -> m.run(new RunLimits(5_000, null)));   // the stack lasts ~13000 deliveries
+            assertEquals(Outcome.INSTRUCTION_LIMIT, r.outcome(), r.summary());
+            assertEquals(3, r.instructions());
+            assertEquals(0x1_0000_0000L, m.cpu().rip);
+        }
+    }
 }

@@ -48,6 +48,7 @@ class VmxTestGuestTest {
             "IN FFFFH exit: qualification FFFF0009H (2 bytes, IN, DX, port FFFFH), length 2",
             "REP OUTSB exit: qualification 00800030H (1 byte, OUT, string, REP, DX, port 80H), length 2",
             "OUTS exit: guest-linear address is the source operand's address",
+            "OUTS exit: instruction information gives 64-bit address size and DS",
             "RDMSR 175H (read-low bitmap bit set) exits with reason 31",
             "WRMSR 176H (write-low bitmap bit set) exits with reason 32",
             "RDMSR C0000080H (read-high bitmap bit set) exits with reason 31",

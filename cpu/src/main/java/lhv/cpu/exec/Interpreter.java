@@ -64,6 +64,8 @@ public final class Interpreter {
     /** Set by an instruction that starts an interrupt shadow (STI, MOV SS, POP SS). */
     private boolean shadowFresh;
     private long remaining;
+    /** instructionsRetired at the last exception delivery: see {@link #loop}. */
+    private long retiredAtLastDelivery = -1;
     private CpuFault pendingFault;
     /** The last exception an instruction raised (diagnostics and tests). */
     CpuFault lastFault;
@@ -135,6 +137,15 @@ public final class Interpreter {
         codeWritten = true;
     }
 
+    /**
+     * Ends the running decoded block after the current instruction: the instruction left RIP
+     * somewhere other than its end without being a block-ending op (a REP string instruction that
+     * yields to re-execute itself), so the instructions decoded after it must not run yet.
+     */
+    void endBlock() {
+        codeWritten = true;
+    }
+
     /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
     public void setExtensions(boolean bmi1, boolean lzcnt, boolean popcnt, boolean movbe) {
         decoder.setFeatures(bmi1, lzcnt, popcnt, movbe);
@@ -189,6 +200,11 @@ public final class Interpreter {
             if (pendingFault != null) {
                 CpuFault f = pendingFault;
                 pendingFault = null;
+                // A delivery that follows another with no instruction retired in between (a fetch
+                // that faults at the handler, again and again) consumes budget, so a fault storm
+                // ends at the instruction limit instead of running inside one call forever.
+                if (c.instructionsRetired == retiredAtLastDelivery) remaining--;
+                retiredAtLastDelivery = c.instructionsRetired;
                 Flags.materialize(c);
                 c.sys.deliverFault(f);
             }

@@ -33,6 +33,26 @@ final class ExceptionExit implements ExitHandler {
         if ((vcpu.config.stopOnExceptions() & (1 << vector)) != 0 && type != 2) {
             return ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "guest exception " + what + " (configured to stop)");
         }
+        // The exit may have happened while another event was being delivered (IDT-vectoring
+        // information, SDM 28.2.4): reflecting the new exception then follows the double-fault
+        // rules of SDM 6.15 Table 6-5 as the processor would have applied them.
+        long vectoring = vcpu.vmcs.read(VmcsField.IDT_VECTORING_INFO_FIELD);
+        if ((vectoring & (1L << 31)) != 0 && ((vectoring >>> 8) & 7) == 3 && type == 3) {
+            Vector first = Vector.of((int) vectoring & 0xFF);
+            exit.note("during_delivery_of", first != null ? "#" + first.name() : "vector " + (vectoring & 0xFF));
+            if (first != null && v != null) {
+                if (first == Vector.DF && (v.kind == Vector.Kind.CONTRIBUTORY || v.kind == Vector.Kind.PAGE_FAULT)) {
+                    return ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "guest triple fault: " + what + " while delivering #DF");
+                }
+                boolean doubleFault = first.kind == Vector.Kind.CONTRIBUTORY && v.kind == Vector.Kind.CONTRIBUTORY
+                        || first.kind == Vector.Kind.PAGE_FAULT && (v.kind == Vector.Kind.CONTRIBUTORY || v.kind == Vector.Kind.PAGE_FAULT);
+                if (doubleFault) {
+                    vcpu.console.step("guest exception " + what + " while delivering #" + first.name() + ": injecting #DF");
+                    vcpu.injectException(Vector.DF.number, 0);
+                    return ExitAction.RESUME;
+                }
+            }
+        }
         vcpu.console.step("guest exception " + what + ": re-injecting");
         if (vector == 14) vcpu.cpu.cr2 = exit.qualification;
         // Re-inject: vector, type, deliver-error-code and valid bits carry over (SDM 25.8.3).

@@ -33,7 +33,6 @@ import lhv.vmx.Vmx;
 import lhv.vmx.VmxResult;
 import lhv.vmx.caps.FeatureControl;
 import lhv.vmx.caps.VmxCapabilities;
-import lhv.vmx.exit.ExitReason;
 import lhv.vmx.vmcs.VmcsField;
 
 import java.io.IOException;
@@ -151,6 +150,12 @@ public final class Hypervisor {
                 end = ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, "the host faulted during VMX operation: " + f.getMessage());
             } catch (NotImplemented n) {
                 end = ExitAction.failed(ExitAction.STATUS_NOT_IMPLEMENTED, "not implemented in this processor: " + n.getMessage());
+            } catch (lhv.hypervisor.config.ConfigError e) {
+                throw e;   // reported by the caller, before anything was allocated
+            } catch (RuntimeException e) {
+                // An emulator defect: still tear down, and say where it happened.
+                StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
+                end = ExitAction.failed(ExitAction.STATUS_INTERNAL, "internal error: " + e + (at != null ? " at " + at : ""));
             } finally {
                 if (trace != null) trace.close();
             }
@@ -165,8 +170,11 @@ public final class Hypervisor {
         }
 
         ExitAction.End bringUpAndRun(Controls controls, byte[] image) {
-            // 1. VMX support: CPUID.1:ECX.VMX[bit 5] (SDM 24.6).
-            if ((model.cpuid(1, 0)[2] & CpuModel.ECX1_VMX) == 0 || board.vmx() == null) {
+            // 1. VMX support: CPUID.1:ECX.VMX[bit 5] (SDM 24.6), executed on the processor as the seed does.
+            cpu.gpr[Cpu.RAX] = 1;
+            cpu.gpr[Cpu.RCX] = 0;
+            cpu.sys.cpuid();
+            if ((cpu.gpr[Cpu.RCX] & CpuModel.ECX1_VMX) == 0 || board.vmx() == null) {
                 return ExitAction.failed(ExitAction.STATUS_NO_VMX, "VMX support not present");
             }
             console.seed("VMX support present! continuing...");
@@ -295,6 +303,10 @@ public final class Hypervisor {
                 switch (s) {
                     case VM_EXIT -> {
                         end = handleExit(exit, vcpu, dispatch);
+                        if (end == null && deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
+                            // an exit-heavy guest may never use up a slice: check the clock at exits too
+                            end = ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");
+                        }
                         if (end == null) {
                             entered = vmx.vmresume();
                             entryInstruction = "VMRESUME";
@@ -381,16 +393,20 @@ public final class Hypervisor {
          * (SDM 26.2).
          */
         void leaveNonRoot(VmExit exit, Vcpu vcpu) {
+            forceExit();
+            if (!cpu.nonRoot) {
+                readExit(exit, vcpu);
+                writeTrace(exit);
+            }
+        }
+
+        void forceExit() {
             try {
                 cpu.vmx.intercept(cpu, Sensitive.INIT, null, 0, 0);
             } catch (VmExitSignal signal) {
                 // the exit happened: host state is loaded
             } catch (RuntimeException e) {
                 console.step("could not force a VM exit: " + e);
-            }
-            if (!cpu.nonRoot) {
-                readExit(exit, vcpu);
-                writeTrace(exit);
             }
         }
 
@@ -418,6 +434,7 @@ public final class Hypervisor {
             }
             if (vmxOn) {
                 try {
+                    if (cpu.nonRoot) forceExit();
                     if (cpu.nonRoot) {
                         end = worse(end, ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, "could not leave VMX non-root operation; VMXOFF skipped"));
                     } else {

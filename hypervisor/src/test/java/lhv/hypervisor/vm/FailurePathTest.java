@@ -103,6 +103,17 @@ class FailurePathTest {
     }
 
     @Test
+    void anEmulatorDefectStillTearsDown() throws Exception {
+        Runs r = Runs.run(VmConfig.defaults(), o -> o.withAfterSetup(v -> {
+            throw new IllegalStateException("defect");
+        }));
+        assertEquals(ExitAction.STATUS_INTERNAL, r.result.status());
+        assertTrue(r.errors.startsWith("hv: internal error: java.lang.IllegalStateException: defect at "), r.errors);
+        assertTrue(r.console.contains("VMXOFF operation succeeded!"), r.console);
+        cleanedUp(r);
+    }
+
+    @Test
     void tripleFault() throws Exception {
         // #UD with the host's empty IDT: #NP on the gate, then #DF, then shutdown (SDM 6.15).
         Runs r = Runs.run(Runs.yaml("exceptions: []"), o -> o.withImage(path(UD2)));
@@ -135,6 +146,15 @@ class FailurePathTest {
         Runs r = Runs.run(VmConfig.defaults(), o -> o.withImage(path(SPIN)).withLimits(0, 100));
         assertEquals(ExitAction.STATUS_TIMEOUT, r.result.status());
         assertTrue(r.errors.contains("timeout after 100 ms"), r.errors);
+        cleanedUp(r);
+    }
+
+    @Test
+    void timeoutAlsoStopsAnExitHeavyGuest() throws Exception {
+        // loop: cpuid; jmp loop  - every instruction pair is a VM exit
+        Runs r = Runs.run(VmConfig.defaults(), o -> o.withImage(path(0x0F, 0xA2, 0xEB, 0xFC)).withLimits(0, 100));
+        assertEquals(ExitAction.STATUS_TIMEOUT, r.result.status());
+        assertEquals("CPUID", r.names().getLast());
         cleanedUp(r);
     }
 
