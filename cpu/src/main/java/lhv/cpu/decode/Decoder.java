@@ -255,6 +255,10 @@ public final class Decoder {
             d.op = Op.JCC64;
             return;
         }
+        if (d.op == Op.JMP_REL && codeSize == 8) {
+            d.op = Op.JMP_REL64;
+            return;
+        }
         if ((size != 4 && size != 8) || d.highByte != 0) return;
         boolean q = size == 8;
         switch (d.op) {
@@ -294,6 +298,9 @@ public final class Decoder {
                 break;
             case Op.IMUL_GEI:
                 if (q) d.op = Op.IMUL_GEI64;
+                break;
+            case Op.IMUL_GE:
+                if (q) d.op = Op.IMUL_GE64;
                 break;
             default:
         }

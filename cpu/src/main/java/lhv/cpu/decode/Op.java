@@ -88,8 +88,10 @@ public final class Op {
     public static final int LEA64 = 250, IMUL_GEI64 = 251;
     /** Jcc in 64-bit mode; MOV r32/r64, imm. */
     public static final int JCC64 = 252, MOV_RI32 = 253, MOV_RI64 = 254;
+    /** IMUL r64, r/m64; JMP rel in 64-bit mode. */
+    public static final int IMUL_GE64 = 255, JMP_REL64 = 256;
 
-    public static final int COUNT = 256;
+    public static final int COUNT = 260;
 
     private static volatile String[] names;
 

@@ -45,6 +45,13 @@ final class Fast {
 
     static void lea64(Cpu c, Insn i) { c.gpr[i.reg] = Operands.ea(c, i); }
 
+    /** JMP rel8/rel32 in 64-bit mode. */
+    static void jmp64(Cpu c, Insn i) {
+        long t = c.rip + i.imm;
+        if ((t << 16 >> 16) != t) throw lhv.cpu.CpuFault.gp0();
+        c.rip = t;
+    }
+
     /** Jcc in 64-bit mode: a non-canonical target is #GP(0) at the branch. */
     static void jcc64(Cpu c, Insn i) {
         if (Flags.cond(c, i.sub)) {
@@ -54,10 +61,10 @@ final class Fast {
         }
     }
 
-    /** IMUL r64, r/m64, imm: truncated product; CF = OF = the signed product did not fit. */
-    static void imul64(Cpu c, Insn i) {
+    /** IMUL r64, r/m64, imm (withImmediate) or IMUL r64, r/m64: truncated product; CF = OF = it did not fit. */
+    static void imul64(Cpu c, Insn i, boolean withImmediate) {
         long a = i.mem ? c.mmu.read64(i.seg, Operands.ea(c, i)) : c.gpr[i.rm];
-        long b = i.imm, lo = a * b;
+        long b = withImmediate ? i.imm : c.gpr[i.reg], lo = a * b;
         c.gpr[i.reg] = lo;
         boolean overflow = Math.multiplyHigh(a, b) != (lo >> 63);
         Flags.setStatus(c, Flags.szp(lo, 8) | (overflow ? Flags.CF | Flags.OF : 0));
