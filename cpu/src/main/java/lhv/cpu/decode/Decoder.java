@@ -286,6 +286,8 @@ public final class Decoder {
                         case 4: case 6: d.op = q ? Op.SHL_RI64 : Op.SHL_RI32; break;
                         case 5: d.op = q ? Op.SHR_RI64 : Op.SHR_RI32; break;
                         case 7: d.op = q ? Op.SAR_RI64 : Op.SAR_RI32; break;
+                        case 0: if (q) d.op = Op.ROL_RI64; break;
+                        case 1: if (q) d.op = Op.ROR_RI64; break;
                         default:
                     }
                 }
@@ -301,6 +303,9 @@ public final class Decoder {
                 break;
             case Op.IMUL_GE:
                 if (q) d.op = Op.IMUL_GE64;
+                break;
+            case Op.BT_EI:
+                if (q && !d.mem && d.sub == 0) d.op = Op.BT_RI64;
                 break;
             default:
         }
