@@ -19,11 +19,24 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The {@code hv} command line: a bad option is one {@code hv: } line and status 2; anything a
+     * command lets escape is a defect of the tool, reported as one {@code hv: internal error} line
+     * with status 12 (README), never as a stack trace.
+     */
+    public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setParameterExceptionHandler((ex, a) -> {
             System.err.println("hv: " + ex.getMessage());
             return 2;
         });
-        System.exit(cl.execute(args));
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            System.err.println("hv: internal error: " + ex);
+            return 12;
+        });
+        return cl;
     }
 }

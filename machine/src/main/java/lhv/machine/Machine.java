@@ -174,7 +174,14 @@ public final class Machine implements AutoCloseable {
                     slice = Math.min(slice, left);
                 }
                 long before = cpu.instructionsRetired;
-                StopReason r = cpu.run(slice);
+                StopReason r;
+                try {
+                    r = cpu.run(slice);
+                } catch (RuntimeException | StackOverflowError e) {
+                    // The last line of defence: an emulator defect ends the run with a report
+                    // (RIP is the instruction that was executing), never a trace.
+                    return end(Outcome.INTERNAL_ERROR, e + " at rip " + String.format("%#x", cpu.rip), startInstructions, t0);
+                }
                 spent += r == StopReason.INSTRUCTION_LIMIT ? slice : cpu.instructionsRetired - before;
                 // The debug-exit write ends the run whatever else the slice ended with (it may have
                 // been the last instruction of the budget).

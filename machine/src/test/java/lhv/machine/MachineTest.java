@@ -301,4 +301,20 @@ class MachineTest {
             assertEquals(0x1_0000_0000L, m.cpu().rip);
         }
     }
+
+    @Test
+    void anEmulatorDefectEndsTheRunWithAnInternalErrorReport() throws Exception {
+        // nop; out 0x99,al -- the port device fails with an unexpected Java exception
+        try (Machine m = machine(b(0x90, 0xe6, 0x99, 0xf4))) {
+            m.ports().register(0x99, 1, lhv.platform.io.PortBus.BYTE, new lhv.platform.io.PortDevice() {
+                @Override public int in(int port, int size) { return 0; }
+                @Override public void out(int port, int size, int value) { throw new IllegalStateException("device defect"); }
+            });
+            RunResult r = m.run(RunLimits.NONE);
+            assertEquals(Outcome.INTERNAL_ERROR, r.outcome());
+            assertEquals(12, r.exitStatus());
+            assertEquals(0x100001, m.cpu().rip, "RIP names the instruction that was executing");
+            assertTrue(r.summary().startsWith("hv: internal error (java.lang.IllegalStateException: device defect at rip 0x100001)"), r.summary());
+        }
+    }
 }

@@ -185,6 +185,13 @@ public final class Interpreter {
                 cpu.rip = cpu.instructionStart;
                 cpu.notImplementedMessage = "not implemented: " + n.what + " at " + addressText();
                 return StopReason.NOT_IMPLEMENTED;
+            } catch (RuntimeException | StackOverflowError e) {
+                // An emulator defect, not a guest event: the caller reports it. RIP names the
+                // instruction that was executing, and nothing half-done is left pending.
+                chainValid = false;
+                pendingFault = null;
+                cpu.rip = cpu.instructionStart;
+                throw e;
             }
         }
     }

@@ -31,5 +31,5 @@ public sealed interface ExitAction {
      * meaning is the same they equal those of {@code hv boot}.
      */
     int STATUS_USAGE = 2, STATUS_NO_VMX = 3, STATUS_GUEST_FAULT = 4, STATUS_VMX_FAILURE = 5, STATUS_LIMIT = 6,
-            STATUS_TIMEOUT = 8, STATUS_NOT_IMPLEMENTED = 10, STATUS_INTERNAL = 12;
+            STATUS_TIMEOUT = 8, STATUS_NOT_IMPLEMENTED = 10, STATUS_INTERNAL_ERROR = 12;
 }

@@ -9,6 +9,7 @@ import lhv.cpu.StopReason;
 import lhv.cpu.intercept.Sensitive;
 import lhv.cpu.intercept.VmExitSignal;
 import lhv.cpu.model.CpuModel;
+import lhv.hypervisor.config.ConfigError;
 import lhv.hypervisor.config.VmConfig;
 import lhv.hypervisor.exits.ExitAction;
 import lhv.hypervisor.exits.ExitDispatch;
@@ -150,16 +151,20 @@ public final class Hypervisor {
                 end = ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, "the host faulted during VMX operation: " + f.getMessage());
             } catch (NotImplemented n) {
                 end = ExitAction.failed(ExitAction.STATUS_NOT_IMPLEMENTED, "not implemented in this processor: " + n.getMessage());
-            } catch (lhv.hypervisor.config.ConfigError e) {
-                throw e;   // reported by the caller, before anything was allocated
-            } catch (RuntimeException e) {
-                // An emulator defect: still tear down, and say where it happened.
-                StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
-                end = ExitAction.failed(ExitAction.STATUS_INTERNAL, "internal error: " + e + (at != null ? " at " + at : ""));
+            } catch (ConfigError e) {
+                throw e;   // the user's configuration: reported by the caller with its file position
+            } catch (RuntimeException | StackOverflowError e) {
+                // The last line of defence: a defect of the emulator or the hypervisor, not a guest
+                // event. Report it in one line and still tear down and free everything.
+                end = ExitAction.failed(ExitAction.STATUS_INTERNAL_ERROR, internalError(e));
             } finally {
                 if (trace != null) trace.close();
             }
-            end = teardown(end);
+            try {
+                end = teardown(end);
+            } catch (RuntimeException | StackOverflowError e) {
+                end = worse(end, ExitAction.failed(ExitAction.STATUS_INTERNAL_ERROR, "during teardown: " + internalError(e)));
+            }
             if (end.status() == ExitAction.STATUS_NO_VMX) console.error(end.why());   // the seed's own line
             else if (end.failure()) console.error("hv: " + end.why());
             else console.step("run ended: " + end.why());
@@ -167,6 +172,11 @@ public final class Hypervisor {
             long allocated = alloc == null ? 0 : alloc.allocations();
             if (board != null) board.close();
             return new RunResult(end.status(), end.why(), end.failure(), stats, left, allocated);
+        }
+
+        String internalError(Throwable e) {
+            String at = cpu == null ? "" : String.format(" at rip %#x%s", cpu.rip, cpu.nonRoot ? " (guest)" : "");
+            return "internal error: " + e + at;
         }
 
         ExitAction.End bringUpAndRun(Controls controls, byte[] image) {
@@ -283,6 +293,7 @@ public final class Hypervisor {
             long startedCpu = threadCpuNanos();
             long startInsns = cpu.instructionsRetired;
             long deadline = o.timeoutMillis() > 0 ? started + o.timeoutMillis() * 1_000_000L : Long.MAX_VALUE;
+            long spent = 0;   // instruction budget used (retired, or a whole budget a fault storm used up)
             ExitAction.End end = null;
             VmxResult entered = vmx.vmlaunch();
             String entryInstruction = "VMLAUNCH";
@@ -297,9 +308,12 @@ public final class Hypervisor {
                     break;
                 }
                 long budget = Long.MAX_VALUE;
-                if (o.maxInstructions() > 0) budget = o.maxInstructions() - (cpu.instructionsRetired - startInsns);
+                if (o.maxInstructions() > 0) budget = o.maxInstructions() - spent;
                 if (deadline != Long.MAX_VALUE) budget = Math.min(budget, SLICE);
+                long before = cpu.instructionsRetired;
                 StopReason s = budget <= 0 ? StopReason.INSTRUCTION_LIMIT : cpu.run(budget);
+                // A fault storm uses the budget without retiring instructions (Interpreter.loop).
+                spent += s == StopReason.INSTRUCTION_LIMIT ? Math.max(budget, 0) : cpu.instructionsRetired - before;
                 switch (s) {
                     case VM_EXIT -> {
                         end = handleExit(exit, vcpu, dispatch);
@@ -313,7 +327,7 @@ public final class Hypervisor {
                         }
                     }
                     case INSTRUCTION_LIMIT -> {
-                        if (o.maxInstructions() > 0 && cpu.instructionsRetired - startInsns >= o.maxInstructions()) {
+                        if (o.maxInstructions() > 0 && spent >= o.maxInstructions()) {
                             end = ExitAction.failed(ExitAction.STATUS_LIMIT, "instruction limit reached (" + o.maxInstructions() + " guest instructions)");
                         } else if (System.nanoTime() >= deadline) {
                             end = ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");

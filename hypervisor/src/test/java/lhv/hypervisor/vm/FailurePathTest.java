@@ -107,7 +107,7 @@ class FailurePathTest {
         Runs r = Runs.run(VmConfig.defaults(), o -> o.withAfterSetup(v -> {
             throw new IllegalStateException("defect");
         }));
-        assertEquals(ExitAction.STATUS_INTERNAL, r.result.status());
+        assertEquals(ExitAction.STATUS_INTERNAL_ERROR, r.result.status());
         assertTrue(r.errors.startsWith("hv: internal error: java.lang.IllegalStateException: defect at "), r.errors);
         assertTrue(r.console.contains("VMXOFF operation succeeded!"), r.console);
         cleanedUp(r);
@@ -220,5 +220,24 @@ class FailurePathTest {
 
     private static Path path(int... bytes) {
         return Runs.guest(bytes);
+    }
+
+    @Test
+    void anEmulatorDefectIsAnInternalErrorAndStillTearsDown() throws Exception {
+        // nop; out 0x99,al (port not trapped: the access reaches the board from the interpreter)
+        Runs r = Runs.run(VmConfig.defaults(), o -> o.withImage(path(new int[] {0x90, 0xE6, 0x99, 0xF4})), b -> {
+            lhv.cpu.bus.PortIo board = b.cpu.io;
+            b.cpu.io = new lhv.cpu.bus.PortIo() {
+                @Override public int in(int port, int size) { return board.in(port, size); }
+                @Override public void out(int port, int size, int value) {
+                    if (port == 0x99) throw new IllegalStateException("device defect");
+                    board.out(port, size, value);
+                }
+            };
+        });
+        assertEquals(ExitAction.STATUS_INTERNAL_ERROR, r.result.status());
+        assertTrue(r.errors.contains("hv: internal error: java.lang.IllegalStateException: device defect at rip 0x100001 (guest)"), r.errors);
+        assertEquals(1, r.errors.lines().count(), r.errors);
+        cleanedUp(r);
     }
 }

@@ -50,7 +50,8 @@ record ElfImage(int bits, int machine, long entry, List<Segment> segments) {
         int minEntry = is64 ? 56 : 32;
         if (phnum == 0) throw new LoadException(name + ": ELF file has no program headers");
         if (phentsize < minEntry) throw new LoadException(name + ": bad ELF program header size " + phentsize);
-        if (phoff < 0 || phoff + (long) phnum * phentsize > file.length) {
+        // Compared without adding to phoff, which may be near Long.MAX_VALUE (the sum would wrap).
+        if (phoff < 0 || phoff > file.length || (long) phnum * phentsize > file.length - phoff) {
             throw new LoadException(name + ": truncated ELF program header table");
         }
         List<Segment> segments = new ArrayList<>();

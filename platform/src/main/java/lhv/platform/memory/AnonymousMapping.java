@@ -20,15 +20,31 @@ import java.lang.invoke.MethodHandle;
 final class AnonymousMapping implements AutoCloseable {
     private static final int PROT_READ = 1, PROT_WRITE = 2;
 
+    /** Mappings and bytes currently reserved by every machine of this JVM (leak checks, diagnostics). */
+    private static final java.util.concurrent.atomic.AtomicLong LIVE_MAPPINGS = new java.util.concurrent.atomic.AtomicLong(),
+            LIVE_BYTES = new java.util.concurrent.atomic.AtomicLong();
+
     private final MemorySegment segment;
-    private final Arena fallbackArena;
+    private final Arena arena;
+    private final long address;
     private final MethodHandle munmap;
     private boolean closed;
 
-    private AnonymousMapping(MemorySegment segment, Arena fallbackArena, MethodHandle munmap) {
+    private AnonymousMapping(MemorySegment segment, Arena arena, long address, MethodHandle munmap) {
         this.segment = segment;
-        this.fallbackArena = fallbackArena;
+        this.arena = arena;
+        this.address = address;
         this.munmap = munmap;
+        LIVE_MAPPINGS.incrementAndGet();
+        LIVE_BYTES.addAndGet(segment.byteSize());
+    }
+
+    static long liveMappings() {
+        return LIVE_MAPPINGS.get();
+    }
+
+    static long liveBytes() {
+        return LIVE_BYTES.get();
     }
 
     /** Maps {@code size} bytes (a multiple of 4 KiB) of zeroed, lazily committed memory. */
@@ -57,11 +73,14 @@ final class AnonymousMapping implements AutoCloseable {
                     // allocation of the same size would fail too.
                     throw new IllegalArgumentException("cannot reserve " + (size >> 20) + " MiB of host memory for guest RAM");
                 }
-                return new AnonymousMapping(addr.reinterpret(size), null, munmap);
+                // The segment belongs to an arena closed before the munmap: a use after close then
+                // fails with IllegalStateException instead of touching unmapped memory (a JVM crash).
+                Arena arena = Arena.ofShared();
+                return new AnonymousMapping(addr.reinterpret(size, arena, null), arena, addr.address(), munmap);
             }
         }
         Arena arena = Arena.ofShared();
-        return new AnonymousMapping(arena.allocate(size, 4096), arena, null);
+        return new AnonymousMapping(arena.allocate(size, 4096), arena, 0, null);
     }
 
     /** MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE for the host OS, or 0 when we do not know its values. */
@@ -85,12 +104,13 @@ final class AnonymousMapping implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        if (fallbackArena != null) {
-            fallbackArena.close();
-            return;
-        }
+        long size = segment.byteSize();
+        arena.close();
+        LIVE_MAPPINGS.decrementAndGet();
+        LIVE_BYTES.addAndGet(-size);
+        if (munmap == null) return;
         try {
-            int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(segment.address()), segment.byteSize());
+            int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(address), size);
             if (rc != 0) throw new IllegalStateException("munmap failed for guest RAM");
         } catch (RuntimeException | Error e) {
             throw e;

@@ -207,7 +207,20 @@ public final class GuestMemory implements PhysicalMemory, AutoCloseable {
         if (codeMap != null) codeMap.writtenRange(pa, len);
     }
 
-    /** Returns guest RAM to the host. The memory must not be used afterwards. */
+    /** Guest RAM reservations currently held in this JVM (each machine holds one until closed). */
+    public static long liveReservations() {
+        return AnonymousMapping.liveMappings();
+    }
+
+    /** Bytes of guest RAM currently reserved in this JVM. */
+    public static long liveReservedBytes() {
+        return AnonymousMapping.liveBytes();
+    }
+
+    /**
+     * Returns guest RAM to the host. The memory must not be used afterwards: an access then throws
+     * IllegalStateException.
+     */
     @Override
     public void close() {
         mapping.close();

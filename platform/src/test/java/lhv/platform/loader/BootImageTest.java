@@ -136,6 +136,9 @@ class BootImageTest {
         byte[] phTable = good.clone();
         phTable[32] = (byte) 0xF0; // e_phoff far past the end
         assertEquals("truncated ELF program header table", error(phTable));
+        byte[] phWraps = good.clone();
+        java.nio.ByteBuffer.wrap(phWraps).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(32, Long.MAX_VALUE - 8); // e_phoff + size wraps
+        assertEquals("truncated ELF program header table", error(phWraps));
         byte[] fileGtMem = elf(64, 62, 0x200000, List.of(new Seg(0x200000, 0x200000, new byte[64], 8)), new byte[0]);
         assertEquals("ELF segment 0 has p_filesz larger than p_memsz", error(fileGtMem));
     }

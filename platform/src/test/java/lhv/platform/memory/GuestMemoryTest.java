@@ -129,4 +129,19 @@ class GuestMemoryTest {
             assertEquals(42, m.read(GuestMemory.MAX_SIZE - 8, 8));
         }
     }
+
+    @Test
+    void closeReturnsTheReservationAndLaterAccessesFailCleanly() {
+        long before = GuestMemory.liveReservations(), bytesBefore = GuestMemory.liveReservedBytes();
+        GuestMemory m = new GuestMemory(4L << 20);
+        m.put32(0x1000, 0x1234);
+        assertEquals(before + 1, GuestMemory.liveReservations());
+        assertEquals(bytesBefore + (4L << 20), GuestMemory.liveReservedBytes());
+        m.close();
+        m.close();   // idempotent
+        assertEquals(before, GuestMemory.liveReservations());
+        assertEquals(bytesBefore, GuestMemory.liveReservedBytes());
+        // Unmapped memory is never touched: the access fails as a Java exception, not a JVM crash.
+        assertThrows(IllegalStateException.class, () -> m.get32(0x1000));
+    }
 }
