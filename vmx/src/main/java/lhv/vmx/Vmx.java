@@ -17,7 +17,13 @@ import lhv.vmx.entry.EntryContext;
 import lhv.vmx.caps.VmxCapabilities;
 import lhv.vmx.caps.VmxMsrs;
 import lhv.vmx.exit.VmInstructionError;
-import lhv.vmx.insn.VmxOperations;
+import lhv.vmx.insn.Vmclear;
+import lhv.vmx.insn.VmFail;
+import lhv.vmx.insn.VmlaunchVmresume;
+import lhv.vmx.insn.Vmptrld;
+import lhv.vmx.insn.VmreadVmwrite;
+import lhv.vmx.insn.Vmxoff;
+import lhv.vmx.insn.Vmxon;
 import lhv.vmx.insn.X86VmxInstructions;
 import lhv.vmx.nonroot.Intercepts;
 import lhv.vmx.transition.VmEntry;
@@ -79,7 +85,6 @@ public final class Vmx implements Virtualization {
     /** True when the VMX root software of the running guest is Java (entry came through the Java API). */
     public boolean hostIsJava;
 
-    public final VmxOperations ops;
     public final VmEntry entry;
     public final VmExit exit;
     public final Intercepts intercepts;
@@ -90,7 +95,6 @@ public final class Vmx implements Virtualization {
         this.caps = caps;
         this.featureControl = FeatureControl.atReset();
         this.msrs = new VmxMsrs(caps, featureControl);
-        this.ops = new VmxOperations(this);
         this.entry = new VmEntry(this);
         this.exit = new VmExit(this);
         this.intercepts = new Intercepts(this);
@@ -175,24 +179,24 @@ public final class Vmx implements Virtualization {
     public VmxResult vmxon(long pa) {
         requireRootJavaCaller(false);
         if ((cpu.cr4 & Cr.CR4_VMXE) == 0) throw CpuFault.ud();
-        if (inVmxOperation) return ops.vmfail(VmInstructionError.VMXON_IN_VMX_ROOT_OPERATION);
-        ops.vmxonPrecheck();
-        return ops.vmxon(pa);
+        if (inVmxOperation) return VmFail.of(this, VmInstructionError.VMXON_IN_VMX_ROOT_OPERATION);
+        Vmxon.precheck(this);
+        return Vmxon.execute(this, pa);
     }
 
     public VmxResult vmxoff() {
         requireRootJavaCaller(true);
-        return ops.vmxoff();
+        return Vmxoff.execute(this);
     }
 
     public VmxResult vmclear(long pa) {
         requireRootJavaCaller(true);
-        return ops.vmclear(pa);
+        return Vmclear.execute(this, pa);
     }
 
     public VmxResult vmptrld(long pa) {
         requireRootJavaCaller(true);
-        return ops.vmptrld(pa);
+        return Vmptrld.execute(this, pa);
     }
 
     /** VMPTRST: the current-VMCS pointer (FFFFFFFF_FFFFFFFFH when there is none). */
@@ -207,7 +211,7 @@ public final class Vmx implements Virtualization {
 
     public VmReadResult vmread(long encoding) {
         requireRootJavaCaller(true);
-        return ops.vmread(encoding);
+        return VmreadVmwrite.vmread(this, encoding);
     }
 
     public VmxResult vmwrite(VmcsField field, long value) {
@@ -216,17 +220,17 @@ public final class Vmx implements Virtualization {
 
     public VmxResult vmwrite(long encoding, long value) {
         requireRootJavaCaller(true);
-        return ops.vmwrite(encoding, value);
+        return VmreadVmwrite.vmwrite(this, encoding, value);
     }
 
     public VmxResult vmlaunch() {
         requireRootJavaCaller(true);
-        return ops.vmentry(true, true);
+        return VmlaunchVmresume.execute(this, true, true);
     }
 
     public VmxResult vmresume() {
         requireRootJavaCaller(true);
-        return ops.vmentry(false, true);
+        return VmlaunchVmresume.execute(this, false, true);
     }
 
     /** The RFLAGS effect of a VMX instruction result (SDM 31.2): used by the x86 instruction path. */

@@ -255,6 +255,10 @@ public final class Decoder {
             d.op = Op.JCC64;
             return;
         }
+        if (d.op == Op.JMP_REL && codeSize == 8) {
+            d.op = Op.JMP_REL64;
+            return;
+        }
         if ((size != 4 && size != 8) || d.highByte != 0) return;
         boolean q = size == 8;
         switch (d.op) {
@@ -282,6 +286,8 @@ public final class Decoder {
                         case 4: case 6: d.op = q ? Op.SHL_RI64 : Op.SHL_RI32; break;
                         case 5: d.op = q ? Op.SHR_RI64 : Op.SHR_RI32; break;
                         case 7: d.op = q ? Op.SAR_RI64 : Op.SAR_RI32; break;
+                        case 0: if (q) d.op = Op.ROL_RI64; break;
+                        case 1: if (q) d.op = Op.ROR_RI64; break;
                         default:
                     }
                 }
@@ -294,6 +300,12 @@ public final class Decoder {
                 break;
             case Op.IMUL_GEI:
                 if (q) d.op = Op.IMUL_GEI64;
+                break;
+            case Op.IMUL_GE:
+                if (q) d.op = Op.IMUL_GE64;
+                break;
+            case Op.BT_EI:
+                if (q && !d.mem && d.sub == 0) d.op = Op.BT_RI64;
                 break;
             default:
         }
@@ -401,7 +413,7 @@ public final class Decoder {
                 if (d.sub == Segment.CS || d.sub > 5) { ud(); return; }
                 d.opSize = 2; d.op = Op.MOV_SREG_E; return;
             case 0x8F:
-                if ((peek() & 0x38) != 0) { if (lm) { notImpl(NI_AVX); xopLength(); } else { modrm(); ud(); } return; }
+                if ((peek() & 0x38) != 0) { if (lm) xopLength(); else modrm(); ud(); return; }   // AMD XOP: #UD on Intel
                 d.opSize = osDef64(); modrm(); d.op = Op.POP_E; return;
             case 0x90:
                 if ((rex & 1) != 0) { d.rm = 8; d.reg = 0; d.op = Op.XCHG; return; }
@@ -558,7 +570,7 @@ public final class Decoder {
         if (map == 3 || (map == 1 && ((opc >= 0x70 && opc <= 0x73) || opc == 0xC2 || (opc >= 0xC4 && opc <= 0xC6)))) imm(1);
     }
 
-    /** AMD XOP (8F with ModRM.reg != 0): not an Intel encoding; consume its length and stop. */
+    /** AMD XOP (8F with ModRM.reg != 0): not an Intel encoding (#UD); consume its length only. */
     private void xopLength() {
         int p0 = next(); next();
         int opc = next();
@@ -766,7 +778,7 @@ public final class Decoder {
         modrm();
         int r = d.reg & 7;
         if (d.mem) {
-            if (r == 7) { d.op = (d.prefixes & Insn.P_OPSIZE) != 0 ? Op.CLFLUSH : Op.CLFLUSH; return; }
+            if (r == 7) { d.op = Op.CLFLUSH; return; }   // with 66H: CLFLUSHOPT, the same here (no caches)
             notImpl(NI_SSE);                                 // FXSAVE, FXRSTOR, LDMXCSR, STMXCSR, XSAVE*, XRSTOR
             return;
         }

@@ -88,8 +88,12 @@ public final class Op {
     public static final int LEA64 = 250, IMUL_GEI64 = 251;
     /** Jcc in 64-bit mode; MOV r32/r64, imm. */
     public static final int JCC64 = 252, MOV_RI32 = 253, MOV_RI64 = 254;
+    /** IMUL r64, r/m64; JMP rel in 64-bit mode. */
+    public static final int IMUL_GE64 = 255, JMP_REL64 = 256;
+    /** ROL/ROR of a 64-bit register by a non-zero immediate; BT r64, imm8. */
+    public static final int ROL_RI64 = 257, ROR_RI64 = 258, BT_RI64 = 259;
 
-    public static final int COUNT = 256;
+    public static final int COUNT = 264;
 
     private static volatile String[] names;
 

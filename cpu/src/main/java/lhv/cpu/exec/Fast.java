@@ -43,7 +43,41 @@ final class Fast {
     static void shr32(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 31; long a = g[i.rm] & M32, r = a >>> n; g[i.rm] = r; Flags.record(c, Flags.SHR, 4, r, a, n); }
     static void sar32(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 31; long a = g[i.rm] & M32, r = ((long) (int) a >> n) & M32; g[i.rm] = r; Flags.record(c, Flags.SAR, 4, r, a, n); }
 
+    /** ROL/ROR r64, imm (count non-zero): only CF and OF change (OF as for a count of 1). */
+    static void rol64(Cpu c, Insn i) {
+        long r = Long.rotateLeft(c.gpr[i.rm], (int) i.imm & 63);
+        c.gpr[i.rm] = r;
+        long cf = r & 1;
+        setCarryOverflow(c, cf, (r >>> 63) ^ cf);
+    }
+
+    static void ror64(Cpu c, Insn i) {
+        long r = Long.rotateRight(c.gpr[i.rm], (int) i.imm & 63);
+        c.gpr[i.rm] = r;
+        long msb = r >>> 63;
+        setCarryOverflow(c, msb, msb ^ ((r >>> 62) & 1));
+    }
+
+    private static void setCarryOverflow(Cpu c, long cf, long of) {
+        Flags.materialize(c);
+        c.rflags = (c.rflags & ~(Flags.CF | Flags.OF)) | (cf != 0 ? Flags.CF : 0) | (of != 0 ? Flags.OF : 0);
+    }
+
+    /** BT r64, imm8: CF = the bit; the other flags are left as they were. */
+    static void bt64(Cpu c, Insn i) {
+        long bit = (c.gpr[i.rm] >>> (i.imm & 63)) & 1;
+        Flags.materialize(c);
+        c.rflags = (c.rflags & ~Flags.CF) | bit;
+    }
+
     static void lea64(Cpu c, Insn i) { c.gpr[i.reg] = Operands.ea(c, i); }
+
+    /** JMP rel8/rel32 in 64-bit mode. */
+    static void jmp64(Cpu c, Insn i) {
+        long t = c.rip + i.imm;
+        if ((t << 16 >> 16) != t) throw lhv.cpu.CpuFault.gp0();
+        c.rip = t;
+    }
 
     /** Jcc in 64-bit mode: a non-canonical target is #GP(0) at the branch. */
     static void jcc64(Cpu c, Insn i) {
@@ -54,10 +88,10 @@ final class Fast {
         }
     }
 
-    /** IMUL r64, r/m64, imm: truncated product; CF = OF = the signed product did not fit. */
-    static void imul64(Cpu c, Insn i) {
+    /** IMUL r64, r/m64, imm (withImmediate) or IMUL r64, r/m64: truncated product; CF = OF = it did not fit. */
+    static void imul64(Cpu c, Insn i, boolean withImmediate) {
         long a = i.mem ? c.mmu.read64(i.seg, Operands.ea(c, i)) : c.gpr[i.rm];
-        long b = i.imm, lo = a * b;
+        long b = withImmediate ? i.imm : c.gpr[i.reg], lo = a * b;
         c.gpr[i.reg] = lo;
         boolean overflow = Math.multiplyHigh(a, b) != (lo >> 63);
         Flags.setStatus(c, Flags.szp(lo, 8) | (overflow ? Flags.CF | Flags.OF : 0));

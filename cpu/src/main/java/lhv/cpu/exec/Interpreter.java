@@ -82,7 +82,7 @@ public final class Interpreter {
     static {
         int[] ends = {Op.UD, Op.TOO_LONG, Op.NOT_IMPLEMENTED, Op.MOV_SREG_E, Op.POP_SREG, Op.LOAD_FAR,
             Op.POPF, Op.CLI, Op.STI, Op.STAC, Op.CLAC,
-            Op.JCC, Op.JCC64, Op.JMP_REL, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.JMPF_PTR, Op.JMPF_M,
+            Op.JCC, Op.JCC64, Op.JMP_REL, Op.JMP_REL64, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.JMPF_PTR, Op.JMPF_M,
             Op.CALLF_PTR, Op.CALLF_M, Op.RETF, Op.LOOP, Op.LOOPE, Op.LOOPNE, Op.JCXZ, Op.INT, Op.INT3,
             Op.INTO, Op.INT1, Op.IRET, Op.IN_I, Op.IN_DX, Op.OUT_I, Op.OUT_DX, Op.INS, Op.OUTS,
             Op.HLT, Op.PAUSE, Op.UD2, Op.BOUND, Op.DIV, Op.IDIV, Op.AAM,
@@ -94,7 +94,7 @@ public final class Interpreter {
             Op.VMX};
         for (int op : ends) ENDS_BLOCK[op] = true;
         System.arraycopy(ENDS_BLOCK, 0, CHANGES_CONTEXT, 0, Op.COUNT);
-        for (int op : new int[] {Op.JCC, Op.JCC64, Op.JMP_REL, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.LOOP,
+        for (int op : new int[] {Op.JCC, Op.JCC64, Op.JMP_REL, Op.JMP_REL64, Op.JMP_E, Op.CALL_REL, Op.CALL_E, Op.RET, Op.LOOP,
             Op.LOOPE, Op.LOOPNE, Op.JCXZ}) {
             CHANGES_CONTEXT[op] = false;
         }
@@ -367,6 +367,8 @@ public final class Interpreter {
             buf[n++] = i;
             bytes += i.length;
             if (ENDS_BLOCK[i.op] || off + bytes >= 4096) break;
+            // A long REP string instruction may yield by rewinding RIP to itself: nothing may follow it.
+            if (i.op >= Op.MOVS && i.op <= Op.OUTS && (i.prefixes & (Insn.P_REP | Insn.P_REPNE)) != 0) break;
         }
         Block b = new Block(buf, n, cs, bytes);
         if (cacheable && fetch.ram) {
@@ -472,7 +474,12 @@ public final class Interpreter {
             case Op.JCC64: Fast.jcc64(c, i); break;
             case Op.MOV_RI64: c.gpr[i.rm] = i.imm; break;
             case Op.MOV_RI32: c.gpr[i.rm] = i.imm & 0xFFFFFFFFL; break;
-            case Op.IMUL_GEI64: Fast.imul64(c, i); break;
+            case Op.IMUL_GEI64: Fast.imul64(c, i, true); break;
+            case Op.IMUL_GE64: Fast.imul64(c, i, false); break;
+            case Op.JMP_REL64: Fast.jmp64(c, i); break;
+            case Op.ROL_RI64: Fast.rol64(c, i); break;
+            case Op.ROR_RI64: Fast.ror64(c, i); break;
+            case Op.BT_RI64: Fast.bt64(c, i); break;
             case Op.LOAD64: Fast.load64(c, i); break;
             case Op.LOAD32: Fast.load32(c, i); break;
             case Op.STORE64: Fast.store64(c, i); break;

@@ -84,6 +84,17 @@ class InstructionTest {
     }
 
     @Test
+    void longRepYieldsAndResumesBeforeTheNextInstruction() {
+        // mov edi,200000h; mov ecx,10000; rep stosb; inc eax; hlt
+        Guest g = Guest.long64();
+        g.cpu.gpr[Cpu.RAX] = 0x100;
+        g.code("bf00002000b910270000f3aaffc0f4").runToHalt();
+        assertEquals(0x101, g.reg(Cpu.RAX), "INC ran once, after the whole REP STOSB");
+        assertEquals(0x200000 + 10000, g.reg(Cpu.RDI));
+        assertEquals(0, g.reg(Cpu.RCX));
+    }
+
+    @Test
     void thirtyTwoBitRepMovsd() {
         // mov esi,0x200000; mov edi,0x200100; mov ecx,4; rep movsd; hlt
         Guest g = Guest.flat32();

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class InterceptTest {
 
     /** A VMX layer that records calls and optionally exits or transforms values. */
-    static final class Recorder implements Virtualization {
+    static class Recorder implements Virtualization {
         final List<String> calls = new ArrayList<>();
         Sensitive exitOn;
         long transform = Long.MIN_VALUE;
@@ -40,7 +40,9 @@ class InterceptTest {
         @Override public long intercept(Cpu cpu, Sensitive what, Insn insn, long a, long b) {
             calls.add(String.format("%s %x %x", what, a, b));
             if (what == exitOn) throw VmExitSignal.TO_JAVA;
-            return transform != Long.MIN_VALUE ? transform : b;
+            if (transform != Long.MIN_VALUE) return transform;
+            // Sensitive's contract: LMSW returns the operand to load, CLTS 1 to clear TS, others b.
+            return what == Sensitive.LMSW ? a : what == Sensitive.CLTS ? 1 : b;
         }
 
         @Override public void atBoundary(Cpu cpu) {
@@ -159,6 +161,21 @@ class InterceptTest {
         g.runToHalt();
         assertEquals(List.of("LMSW 33 ffffffffffffffff", "SMSW 0 " + Long.toHexString(cr0 | 2), "CLTS 0 0",
                 "INVLPG 200010 0", "MOV_DR 7 1", "MOV_DR 0 0", "PAUSE 0 0", "WBINVD 0 0", "HLT 0 0"), r.calls);
+    }
+
+    @Test
+    void valuesReturnedForWritesAreWhatGetsWritten() {
+        // mov rax,cr3; mov cr3,rax -- the VMX layer substitutes the value written (host-owned bits)
+        Recorder r = new Recorder() {
+            @Override public long intercept(Cpu cpu, Sensitive what, Insn insn, long a, long b) {
+                super.intercept(cpu, what, insn, a, b);
+                return what == Sensitive.CR_WRITE ? 0x8000 : b;
+            }
+        };
+        Guest g = nonRoot(r, "0f20d80f22d8f4");
+        g.ram.q(0x8000, Guest.PDPT | 7);                             // a copy of the PML4 at 0x8000
+        g.runToHalt();
+        assertEquals(0x8000, g.cpu.cr3);
     }
 
     @Test

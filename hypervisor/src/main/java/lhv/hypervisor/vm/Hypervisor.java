@@ -34,7 +34,6 @@ import lhv.vmx.Vmx;
 import lhv.vmx.VmxResult;
 import lhv.vmx.caps.FeatureControl;
 import lhv.vmx.caps.VmxCapabilities;
-import lhv.vmx.exit.ExitReason;
 import lhv.vmx.vmcs.VmcsField;
 
 import java.io.IOException;
@@ -181,8 +180,11 @@ public final class Hypervisor {
         }
 
         ExitAction.End bringUpAndRun(Controls controls, byte[] image) {
-            // 1. VMX support: CPUID.1:ECX.VMX[bit 5] (SDM 24.6).
-            if ((model.cpuid(1, 0)[2] & CpuModel.ECX1_VMX) == 0 || board.vmx() == null) {
+            // 1. VMX support: CPUID.1:ECX.VMX[bit 5] (SDM 24.6), executed on the processor as the seed does.
+            cpu.gpr[Cpu.RAX] = 1;
+            cpu.gpr[Cpu.RCX] = 0;
+            cpu.sys.cpuid();
+            if ((cpu.gpr[Cpu.RCX] & CpuModel.ECX1_VMX) == 0 || board.vmx() == null) {
                 return ExitAction.failed(ExitAction.STATUS_NO_VMX, "VMX support not present");
             }
             console.seed("VMX support present! continuing...");
@@ -405,16 +407,20 @@ public final class Hypervisor {
          * (SDM 26.2).
          */
         void leaveNonRoot(VmExit exit, Vcpu vcpu) {
+            forceExit();
+            if (!cpu.nonRoot) {
+                readExit(exit, vcpu);
+                writeTrace(exit);
+            }
+        }
+
+        void forceExit() {
             try {
                 cpu.vmx.intercept(cpu, Sensitive.INIT, null, 0, 0);
             } catch (VmExitSignal signal) {
                 // the exit happened: host state is loaded
             } catch (RuntimeException e) {
                 console.step("could not force a VM exit: " + e);
-            }
-            if (!cpu.nonRoot) {
-                readExit(exit, vcpu);
-                writeTrace(exit);
             }
         }
 
@@ -442,6 +448,7 @@ public final class Hypervisor {
             }
             if (vmxOn) {
                 try {
+                    if (cpu.nonRoot) forceExit();
                     if (cpu.nonRoot) {
                         end = worse(end, ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, "could not leave VMX non-root operation; VMXOFF skipped"));
                     } else {

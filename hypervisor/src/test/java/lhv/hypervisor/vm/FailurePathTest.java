@@ -103,6 +103,17 @@ class FailurePathTest {
     }
 
     @Test
+    void anEmulatorDefectStillTearsDown() throws Exception {
+        Runs r = Runs.run(VmConfig.defaults(), o -> o.withAfterSetup(v -> {
+            throw new IllegalStateException("defect");
+        }));
+        assertEquals(ExitAction.STATUS_INTERNAL_ERROR, r.result.status());
+        assertTrue(r.errors.startsWith("hv: internal error: java.lang.IllegalStateException: defect at "), r.errors);
+        assertTrue(r.console.contains("VMXOFF operation succeeded!"), r.console);
+        cleanedUp(r);
+    }
+
+    @Test
     void tripleFault() throws Exception {
         // #UD with the host's empty IDT: #NP on the gate, then #DF, then shutdown (SDM 6.15).
         Runs r = Runs.run(Runs.yaml("exceptions: []"), o -> o.withImage(path(UD2)));

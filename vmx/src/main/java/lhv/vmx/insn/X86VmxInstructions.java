@@ -18,7 +18,8 @@ import lhv.vmx.exit.VmInstructionError;
  * The VMX instructions as x86 instructions (SDM Vol. 3C 31.3): the checks every one of them makes
  * in order — #UD (register operand where memory is required, outside VMX operation, CR0.PE = 0,
  * virtual-8086 mode, compatibility mode), the VM exit in VMX non-root operation, #GP(0) at CPL > 0 —
- * then operand access through the MMU, the operation ({@link VmxOperations}) and its RFLAGS result.
+ * then operand access through the MMU, the operation (one class per instruction in this package) and
+ * its RFLAGS result.
  *
  * <p>Context: guest instruction execution; cpu.rip already points to the next instruction and
  * {@code cpu.instructionStart} to this one.
@@ -52,14 +53,14 @@ public final class X86VmxInstructions {
         if (!insn.mem || (cpu.cr4 & Cr.CR4_VMXE) == 0 || badMode()) throw CpuFault.ud();
         if (!vmx.inVmxOperation) {
             if (cpu.cpl > 0) throw CpuFault.gp0();
-            vmx.ops.vmxonPrecheck();
+            Vmxon.precheck(vmx);
             long pa = cpu.mmu.read64(insn.seg, effectiveAddress(insn));
-            vmx.applyToRflags(vmx.ops.vmxon(pa));
+            vmx.applyToRflags(Vmxon.execute(vmx, pa));
         } else if (cpu.nonRoot) {
             exitFor(ExitReason.VMON, insn);
         } else {
             if (cpu.cpl > 0) throw CpuFault.gp0();
-            finish(vmx.ops.vmfail(VmInstructionError.VMXON_IN_VMX_ROOT_OPERATION));
+            finish(VmFail.of(vmx, VmInstructionError.VMXON_IN_VMX_ROOT_OPERATION));
         }
     }
 
@@ -69,7 +70,7 @@ public final class X86VmxInstructions {
         if (cpu.nonRoot) exitFor(ExitReason.VMCALL, insn);
         if (cpu.mode == Mode.VIRTUAL_8086 || cpu.mode == Mode.COMPATIBILITY) throw CpuFault.ud();
         if (cpu.cpl > 0) throw CpuFault.gp0();
-        finish(vmx.ops.vmcallInRoot());
+        finish(Vmcall.inRoot(vmx));
     }
 
     private void inVmxOperation(VmxInstruction which, Insn insn) {
@@ -78,9 +79,9 @@ public final class X86VmxInstructions {
         if (cpu.nonRoot) exitFor(exitReason(which), insn);
         if (cpu.cpl > 0) throw CpuFault.gp0();
         switch (which) {
-            case VMXOFF -> finish(vmx.ops.vmxoff());
-            case VMCLEAR -> finish(vmx.ops.vmclear(cpu.mmu.read64(insn.seg, effectiveAddress(insn))));
-            case VMPTRLD -> finish(vmx.ops.vmptrld(cpu.mmu.read64(insn.seg, effectiveAddress(insn))));
+            case VMXOFF -> finish(Vmxoff.execute(vmx));
+            case VMCLEAR -> finish(Vmclear.execute(vmx, cpu.mmu.read64(insn.seg, effectiveAddress(insn))));
+            case VMPTRLD -> finish(Vmptrld.execute(vmx, cpu.mmu.read64(insn.seg, effectiveAddress(insn))));
             case VMPTRST -> {
                 cpu.mmu.write64(insn.seg, effectiveAddress(insn), vmx.currentVmcsPointer());
                 finish(VmxResult.SUCCEEDED);
@@ -101,7 +102,7 @@ public final class X86VmxInstructions {
     private void vmread(Insn insn) {
         long encoding = cpu.gpr[insn.reg];
         if (!longMode()) encoding &= 0xFFFF_FFFFL;
-        VmReadResult r = vmx.ops.vmread(encoding);
+        VmReadResult r = VmreadVmwrite.vmread(vmx, encoding);
         if (r instanceof VmReadResult.Value(long value)) {
             if (insn.mem) {
                 long ea = effectiveAddress(insn);
@@ -126,11 +127,11 @@ public final class X86VmxInstructions {
         }
         long encoding = cpu.gpr[insn.reg];
         if (!longMode()) encoding &= 0xFFFF_FFFFL;
-        finish(vmx.ops.vmwrite(encoding, value));
+        finish(VmreadVmwrite.vmwrite(vmx, encoding, value));
     }
 
     private void vmentry(boolean launch) {
-        VmxResult r = vmx.ops.vmentry(launch, false);
+        VmxResult r = VmlaunchVmresume.execute(vmx, launch, false);
         // a successful entry (or a failed one that exited to the host) must not touch the flags it loaded
         if (r instanceof VmxResult.Succeeded || r instanceof VmxResult.EntryFailed) return;
         vmx.applyToRflags(r);

@@ -238,9 +238,11 @@ public final class Intercepts {
             }
             case EVENT -> event((int) a, (int) b);
             case TASK_SWITCH -> {
+                // SDM 26.4.2: task switches always exit. From CALL/JMP/IRET the exit is fault-like and reports the
+                // instruction's length; through an IDT task gate it happens during event delivery.
                 long q = new ExitQualification.TaskSwitch((int) a, ExitQualification.TaskSwitchSource.values()[(int) b & 3]).encode();
-                if (b == 3 || insn == null) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
-                else exitForInstruction(ExitReason.TASK_SWITCH, insn, q);
+                if (b == 3) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
+                else vmx.exit.instructionExit(ExitReason.TASK_SWITCH.number, q, (int) (cpu.rip - cpu.instructionStart), 0, -1);
             }
             // SDM 26.2: triple fault and INIT always exit
             case TRIPLE_FAULT -> eventExit(ExitReason.TRIPLE_FAULT, 0, 0, 0);
@@ -421,6 +423,16 @@ public final class Intercepts {
         }
         if (primary(PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING) && (cpu.getRflags() & Rflags.IF) != 0 && !movSsOrSti) {
             vmx.exit.exit(ExitReason.INTERRUPT_WINDOW.number, 0, 0, 0);
+        }
+        if (timerActive && cpu.activityState == 1) {
+            // The timer keeps counting in the HLT state (SDM 26.5.1). Virtual time only advances with
+            // retired instructions, so a halted guest skips ahead to the expiry: the TSC moves to the
+            // tick at which the timer reaches 0 and the exit happens with the guest still halted.
+            int rate = vmx.caps.preemptionTimerRate();
+            long expiryTick = (timerStartTsc >>> rate) + timerValue;
+            long now = cpu.tsc();
+            if ((now >>> rate) < expiryTick) cpu.tscBase += (expiryTick << rate) - now;
+            vmx.exit.exit(ExitReason.PREEMPTION_TIMER.number, 0, 0, 0);
         }
         cpu.boundaryWork = timerActive || injection != 0
                 || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()

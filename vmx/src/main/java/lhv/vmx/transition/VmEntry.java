@@ -10,6 +10,7 @@ import lhv.vmx.exit.ExitReason;
 import lhv.vmx.entry.CheckFailure;
 import lhv.vmx.entry.EntryChecks;
 import lhv.vmx.entry.Phase;
+import lhv.vmx.insn.VmFail;
 
 import static lhv.vmx.vmcs.VmcsField.*;
 
@@ -30,12 +31,12 @@ public final class VmEntry {
         this.cpu = vmx.cpu;
     }
 
-    /** VM entry proper; see {@link lhv.vmx.insn.VmxOperations#vmentry}. */
+    /** VM entry proper, after VMLAUNCH/VMRESUME's own checks ({@link lhv.vmx.insn.VmlaunchVmresume}). */
     public VmxResult enter(boolean launch, boolean fromJava) {
         // SDM 27.2-27.3 in order; the phase of the first failure decides the outcome (SDM 27.1, 27.8)
         CheckFailure f = EntryChecks.firstFailure(vmx.vmcs.snapshot(), vmx.entryContext());
         if (f != null) {
-            if (f.phase() != Phase.GUEST_STATE) return vmx.ops.vmfail(f.phase().instructionError);
+            if (f.phase() != Phase.GUEST_STATE) return VmFail.of(vmx, f.phase().instructionError);
             vmx.hostIsJava = fromJava;
             vmx.exit.entryFailure(ExitReason.INVALID_STATE.number, f.exitQualification());
             return new VmxResult.EntryFailed(ExitReason.INVALID_STATE.number | ExitReason.ENTRY_FAILURE_BIT,
@@ -68,7 +69,7 @@ public final class VmEntry {
         cpu.cr3 = vmx.read(GUEST_CR3);
         cpu.cr4 = vmx.read(GUEST_CR4);
         if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) {
-            cpu.dr[7] = vmx.read(GUEST_DR7);
+            cpu.dr[7] = (vmx.read(GUEST_DR7) & ~(1L << 12 | 3L << 14)) | 0x400; // bits 12, 15:14 read 0, bit 10 reads 1
             cpu.debugCtl = vmx.read(GUEST_IA32_DEBUGCTL);
         }
         cpu.sysenterCs = vmx.read(GUEST_SYSENTER_CS);

@@ -27,7 +27,7 @@ import static lhv.vmx.vmcs.VmcsField.*;
  */
 public final class VmExit {
     /** VMX-abort indicators, SDM 28.7. */
-    public static final int ABORT_SAVING_GUEST_MSRS = 1, ABORT_LOADING_HOST_MSRS = 4;
+    public static final int ABORT_SAVING_GUEST_MSRS = 1, ABORT_LOADING_HOST_MSRS = 4, ABORT_IA32E_GUEST_TO_LEGACY_HOST = 6;
 
     private final Vmx vmx;
     private final Cpu cpu;
@@ -96,6 +96,10 @@ public final class VmExit {
         int failed = MsrAreas.store(cpu, vmx.read(VM_EXIT_MSR_STORE_ADDR), vmx.read32(VM_EXIT_MSR_STORE_COUNT));
         if (failed != 0) {
             abort(ABORT_SAVING_GUEST_MSRS);
+            return;
+        }
+        if ((cpu.efer & Cr.EFER_LMA) != 0 && !ExitControl.HOST_ADDRESS_SPACE_SIZE.isSet(vmx.read32(VM_EXIT_CONTROLS))) {
+            abort(ABORT_IA32E_GUEST_TO_LEGACY_HOST); // SDM 28.5: IA-32e mode cannot be left by a VM exit
             return;
         }
         boolean nmiExit = reason == ExitReason.EXCEPTION_NMI.number && interruptionInfo < 0

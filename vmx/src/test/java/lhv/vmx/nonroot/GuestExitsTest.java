@@ -68,7 +68,7 @@ class GuestExitsTest {
     }
 
     @Test
-    void invdAndXsetbvAndGetsecAlwaysExit() {
+    void invdAlwaysExits() {
         assertExit(ExitReason.INVD, 0, 2, run(0x0F, 0x08));
     }
 
@@ -135,7 +135,7 @@ class GuestExitsTest {
     }
 
     @Test
-    void rdpmcMonitorMwaitPauseExitPerControl() {
+    void rdpmcExitsWithRdpmcExiting() {
         t.primary(RDPMC_EXITING);
         assertExit(ExitReason.RDPMC, 0, 2, run(0x0F, 0x33));
     }
@@ -384,8 +384,8 @@ class GuestExitsTest {
     }
 
     @Test
-    void wbinvdRdrandRdseedExiting() {
-        secondary(SecondaryProcessorControl.WBINVD_EXITING, SecondaryProcessorControl.RDRAND_EXITING);
+    void wbinvdExiting() {
+        secondary(SecondaryProcessorControl.WBINVD_EXITING);
         assertExit(ExitReason.WBINVD, 0, 2, run(0x0F, 0x09));
     }
 
@@ -711,5 +711,43 @@ class GuestExitsTest {
         assertEquals(StopReason.VM_EXIT, run(0x90));
         assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
         assertEquals(GUEST_RIP0, t.r(GUEST_RIP), "before the first instruction");
+    }
+
+    @Test
+    void farJumpToATssExitsAsTaskSwitch() {
+        // a 32-bit protected-mode guest (task switches do not exist in IA-32e mode) with 4 MiB paging
+        long pd = 0x34000;
+        t.mem.write(pd, 4, 0x83);                               // 0-4 MiB, PS, RW, P
+        t.mem.write(GDT + 0x20, 8, 0x0000_8904_0000_0067L);     // available 32-bit TSS at 0x40000
+        t.mem.write(GDT + 0x28, 8, 0x00CF_9B00_0000_FFFFL);     // 32-bit code
+        t.w(VM_ENTRY_CONTROLS, t.caps.mustBeOne(ControlWord.ENTRY));
+        t.w(GUEST_CR3, pd);
+        t.w(GUEST_CR4, lhv.cpu.Cr.CR4_VMXE | lhv.cpu.Cr.CR4_PSE);
+        t.w(GUEST_CS_SELECTOR, 0x28);
+        t.w(GUEST_CS_AR_BYTES, 0xC09B);
+        t.w(GUEST_GDTR_LIMIT, 0x2F);
+        // jmp far 0x20:0 = EA 00 00 00 00 20 00
+        StopReason stop = run(0xEA, 0, 0, 0, 0, 0x20, 0);
+        assertEquals(StopReason.VM_EXIT, stop, t.cpu.notImplementedMessage);
+        assertEquals(ExitReason.TASK_SWITCH.number, t.r(VM_EXIT_REASON));
+        assertEquals(0x20 | 2L << 30, t.r(EXIT_QUALIFICATION), "JMP to TSS selector 0x20");
+        assertEquals(GUEST_RIP0, t.r(GUEST_RIP));
+        assertEquals(7, t.r(VM_EXIT_INSTRUCTION_LEN));
+        assertEquals(0x28, t.r(GUEST_CS_SELECTOR), "no part of the switch happened");
+    }
+
+    @Test
+    void preemptionTimerExpiresWhileTheGuestIsHalted() {
+        t.w(PIN_BASED_VM_EXEC_CONTROL, t.caps.mustBeOne(ControlWord.PIN_BASED) | PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.mask());
+        t.w(VM_EXIT_CONTROLS, t.r(VM_EXIT_CONTROLS) | lhv.vmx.controls.ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.mask());
+        t.w(VMX_PREEMPTION_TIMER_VALUE, 3);
+        long before = t.cpu.tsc();
+        assertEquals(StopReason.VM_EXIT, run(0xF4)); // hlt
+        assertEquals(ExitReason.PREEMPTION_TIMER.number, t.r(VM_EXIT_REASON));
+        assertEquals(1, t.r(GUEST_ACTIVITY_STATE), "still halted");
+        assertEquals(GUEST_RIP0 + 1, t.r(GUEST_RIP), "after the HLT");
+        assertEquals(0, t.r(VMX_PREEMPTION_TIMER_VALUE));
+        int rate = t.caps.preemptionTimerRate();
+        assertTrue((t.cpu.tsc() >>> rate) - (before >>> rate) >= 3, "virtual time advanced by the 3 ticks");
     }
 }
