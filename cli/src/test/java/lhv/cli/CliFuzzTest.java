@@ -49,13 +49,18 @@ class CliFuzzTest {
 
     static synchronized Outcome hv(String... args) {
         PrintStream savedOut = System.out, savedErr = System.err;
+        java.io.InputStream savedIn = System.in;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         try {
+            // hv boot reads the guest's console input from standard input; in a test fork that is
+            // the test runner's command channel, which must not be consumed.
+            System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             int status = Main.commandLine().execute(args);
             return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
+            System.setIn(savedIn);
             System.setOut(savedOut);
             System.setErr(savedErr);
         }

@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * Random guest code under the seed's hypervisor on the real machine board ({@code hv run}): random
  * bytes, salted with the instructions that exit (CPUID, IN/OUT and string I/O, RDMSR/WRMSR, MOV CR,
  * HLT, VMCALL, UD2), run under the default controls with an instruction limit. Every run ends with
- * a documented status other than "internal error", with one error line at most, every region freed.
+ * a documented status other than "internal error", with one error line at most, every region freed
+ * and the machine's guest RAM returned to the host.
  */
 class RandomGuestFuzzTest {
     static final byte[][] EXITING = {
@@ -54,6 +55,7 @@ class RandomGuestFuzzTest {
             Files.write(image, code.toByteArray());
             Console console = new Console(new PrintStream(out, true, StandardCharsets.UTF_8),
                     new PrintStream(err, true, StandardCharsets.UTF_8), Console.Verbosity.QUIET);
+            long reservations = lhv.platform.memory.GuestMemory.liveReservations();
             RunResult result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> MachineBoard.hypervisor()
                     .run(RunOptions.of(VmConfig.defaults(), console).withImage(image).withLimits(20_000, 5_000)));
             String errors = err.toString(StandardCharsets.UTF_8);
@@ -62,6 +64,7 @@ class RandomGuestFuzzTest {
             assertFalse(errors.contains("\tat "), errors);
             assertTrue(errors.lines().count() <= 1, errors);
             assertEquals(0, result.regionsLeft(), "every region freed");
+            assertEquals(reservations, lhv.platform.memory.GuestMemory.liveReservations(), "guest RAM returned to the host");
         } finally {
             Files.deleteIfExists(image);
         }
