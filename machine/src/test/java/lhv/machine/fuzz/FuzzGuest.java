@@ -19,7 +19,7 @@ import java.util.Random;
  * <p>Context: unit tests only (Java host).
  */
 final class FuzzGuest implements AutoCloseable {
-    enum Mode { REAL, PROTECTED32, PAGED32, PAE32, LONG64, COMPAT32, USER64 }
+    enum Mode { REAL, PROTECTED32, PAGED32, PAE32, VIRTUAL8086, LONG64, COMPAT32, USER64 }
 
     static final long PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, GDT = 0x4000, IDT = 0x5000, TSS = 0x6000;
     static final long PD32 = 0x7000;
@@ -155,6 +155,15 @@ final class FuzzGuest implements AutoCloseable {
         cpu.gdtrBase = GDT;
         cpu.gdtrLimit = gdt.length * 8 - 1;
         cpu.rip = CODE;
+        if (mode == Mode.VIRTUAL8086) {
+            // 8086 segments at CPL 3 (SDM 20.2), IOPL random; events go to the ring-0 handlers via the TSS.
+            for (Segment s : cpu.seg) s.set((int) (CODE >>> 4), CODE, 0xFFFF, 0xF3);
+            cpu.seg[Segment.SS].set(0, 0, 0xFFFF, 0xF3);
+            cpu.gpr[Cpu.RSP] &= 0xFFFF;
+            cpu.cpl = 3;
+            cpu.rip = 0;
+            cpu.setRflags(cpu.getRflags() | 0x20000 | (rnd.nextInt(4) << 12));
+        }
         cpu.stateChanged();
         cpu.mmu.flush(true);
         if (mode == Mode.PAE32) cpu.sys.writeCr(3, PDPT);   // loads the PDPTEs (SDM 4.4.1)
