@@ -15,8 +15,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.BufferedOutputStream;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -89,7 +87,8 @@ public final class BootCommand implements Callable<Integer> {
             return fail(e.getMessage());
         }
 
-        BufferedOutputStream console = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 12);
+        // System.out, not the raw descriptor: whoever embeds the command (tests, tools) can redirect it.
+        BufferedOutputStream console = new BufferedOutputStream(System.out, 1 << 12);
         Machine m;
         try {
             m = Machine.builder().memory(ram)
