@@ -18,16 +18,23 @@ class BootCommandTest {
     @TempDir Path dir;
     final ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream savedErr;
+    java.io.InputStream savedIn;
 
     @BeforeEach
     void captureStderr() {
         savedErr = System.err;
         System.setErr(new PrintStream(err, true));
+        // hv boot feeds standard input to the guest's UART; in the test fork that stream is the
+        // test runner's command channel, which a reader thread must not consume (the fork would
+        // then wait 30 s for commands it never sees before it is killed).
+        savedIn = System.in;
+        System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
     }
 
     @AfterEach
     void restoreStderr() {
         System.setErr(savedErr);
+        System.setIn(savedIn);
     }
 
     int boot(String... args) {
