@@ -137,15 +137,6 @@ public final class Interpreter {
         codeWritten = true;
     }
 
-    /**
-     * Ends the running decoded block after the current instruction: the instruction left RIP
-     * somewhere other than its end without being a block-ending op (a REP string instruction that
-     * yields to re-execute itself), so the instructions decoded after it must not run yet.
-     */
-    void endBlock() {
-        codeWritten = true;
-    }
-
     /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
     public void setExtensions(boolean bmi1, boolean lzcnt, boolean popcnt, boolean movbe) {
         decoder.setFeatures(bmi1, lzcnt, popcnt, movbe);

@@ -49,7 +49,6 @@ final class Strings {
             if (cnt == 0) return;
             if (n == ITERATIONS_PER_STEP) {
                 c.rip = c.instructionStart;        // resume later: the instruction is restartable
-                c.interpreter.endBlock();          // and nothing decoded after it runs before it ends
                 return;
             }
             iteration(c, i, kind, size, as, am, delta);
