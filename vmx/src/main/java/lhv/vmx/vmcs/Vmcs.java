@@ -24,6 +24,8 @@ public final class Vmcs {
     }
 
     private final long[] values = new long[VmcsField.COUNT];
+    /** The read-only live view handed to VM entry (no copy per VMRESUME). */
+    private final VmcsSnapshot view = new VmcsSnapshot(values);
     private long pointer = -1;
     private int revisionId;
     private boolean shadow;
@@ -89,6 +91,14 @@ public final class Vmcs {
     /** An immutable copy of every field, for the VM-entry checks. */
     public VmcsSnapshot snapshot() {
         return new VmcsSnapshot(values.clone());
+    }
+
+    /**
+     * A read-only view of the live fields: it reflects later VMWRITEs and VM exits. For VM entry,
+     * which reads the fields while nothing else can write them.
+     */
+    public VmcsSnapshot view() {
+        return view;
     }
 
     /** Replaces every field with the values of {@code snapshot} (tests and the hosted hypervisor). */
