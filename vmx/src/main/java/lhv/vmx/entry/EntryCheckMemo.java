@@ -34,16 +34,20 @@ public final class EntryCheckMemo {
 
     private final List<EntryCheck> checks = EntryChecks.checks();
     private final int n = checks.size();
-    /** Per check: held at the previous entry (and the fields below are what it read then). */
-    private final boolean[] held = new boolean[n];
-    /** Per check: touched physical memory at its last evaluation (must then always run). */
-    private final boolean[] touchedMemory = new boolean[n];
-    /** Per check, WORDS words: the fields read at its last evaluation. */
+    /** Words of a bit set over the checks (bit k = check k in SDM order). */
+    private final int cw = (n + 63) >>> 6;
+    /** Per check, WORDS words: the fields it read at its last evaluation. */
     private final long[] readSets = new long[n * WORDS];
-    /** Field values at the previous entry, and the fields that differ now. */
+    /** Per field, cw words: the checks whose last evaluation read it (the inverse of readSets). */
+    private final long[] readers = new long[VmcsField.COUNT * cw];
+    /** Checks that read physical memory at their last evaluation: they run on every entry. */
+    private final long[] touchedMemory = new long[cw];
+    /** The checks to evaluate at this entry. */
+    private final long[] toRun = new long[cw];
+    /** Field values at the previous entry. */
     private final long[] lastValues = new long[VmcsField.COUNT];
-    private final long[] changed = new long[WORDS];
     private final long[] scratch = new long[WORDS];
+    /** False when nothing is known (first entry, context changed, after a failure): evaluate all. */
     private boolean primed;
     private EntryContext lastContext;
     /** {@link #lastContext} with its memory seen through {@link #memory}. */
@@ -52,59 +56,81 @@ public final class EntryCheckMemo {
 
     /** The first failing check in SDM order, or null when every check holds (VM entry may proceed). */
     public CheckFailure firstFailure(VmcsSnapshot s, EntryContext c) {
-        if (!c.equals(lastContext)) {
+        if (c != lastContext && !c.equals(lastContext)) {
             lastContext = c;
             memory.target = c.memory();
             recordingContext = new EntryContext(c.caps(), c.physicalAddressWidth(), memory, c.hostIa32eMode(),
                     c.currentVmcsPointer(), c.perfGlobalCtrlReserved());
             primed = false;
         }
-        if (!primed) java.util.Arrays.fill(changed, -1L);
-        for (int i = 0; i < VmcsField.COUNT; i++) {
-            long v = s.valueAt(i);
-            if (primed && v != lastValues[i]) changed[i >>> 6] |= 1L << i;
-            lastValues[i] = v;
+        long[] run = toRun;
+        // which checks must run: all when nothing is known, else those reading memory or a changed field
+        if (primed) {
+            System.arraycopy(touchedMemory, 0, run, 0, cw);
+            for (int i = 0; i < VmcsField.COUNT; i++) {
+                long v = s.valueAt(i);
+                if (v != lastValues[i]) {
+                    lastValues[i] = v;
+                    int base = i * cw;
+                    for (int w = 0; w < cw; w++) run[w] |= readers[base + w];
+                }
+            }
+        } else {
+            for (int i = 0; i < VmcsField.COUNT; i++) lastValues[i] = s.valueAt(i);
+            java.util.Arrays.fill(run, -1L);
+            primed = true;
         }
-        primed = true;
         EntryContext x = recordingContext;
         try {
-            for (int k = 0; k < n; k++) {
-                if (held[k] && !touchedMemory[k] && !intersects(k)) continue;
-                java.util.Arrays.fill(scratch, 0L);
-                s.recordReadsInto(scratch);
-                memory.touched = false;
-                boolean holds = checks.get(k).holds(s, x);
-                s.recordReadsInto(null);
-                System.arraycopy(scratch, 0, readSets, k * WORDS, WORDS);
-                touchedMemory[k] = memory.touched;
-                held[k] = holds;
-                if (!holds) {
-                    forget();
-                    return checks.get(k).failure(s, c);
+            for (int w = 0; w < cw; w++) {
+                long bits = run[w];
+                while (bits != 0) {
+                    int k = (w << 6) + Long.numberOfTrailingZeros(bits);
+                    bits &= bits - 1;
+                    if (k >= n) break;
+                    if (!evaluate(k, s, x)) {
+                        primed = false;
+                        return checks.get(k).failure(s, c);
+                    }
                 }
             }
         } catch (RuntimeException | Error e) {
-            forget();
+            primed = false;
             throw e;
         } finally {
             s.recordReadsInto(null);
-            java.util.Arrays.fill(changed, 0L);
         }
         return null;
     }
 
-    /** Nothing is known: the next entry evaluates every check. */
+    /** Nothing is known any more: the next entry evaluates every check. */
     public void forget() {
         primed = false;
-        java.util.Arrays.fill(held, false);
     }
 
-    private boolean intersects(int k) {
+    /** Evaluates check {@code k}, recording what it read. */
+    private boolean evaluate(int k, VmcsSnapshot s, EntryContext x) {
+        long[] reads = scratch;
+        for (int w = 0; w < WORDS; w++) reads[w] = 0;
+        s.recordReadsInto(reads);
+        memory.touched = false;
+        boolean holds = checks.get(k).holds(s, x);
+        s.recordReadsInto(null);
+        long bit = 1L << k;
+        int word = k >>> 6;
+        if (memory.touched) touchedMemory[word] |= bit; else touchedMemory[word] &= ~bit;
         int base = k * WORDS;
         for (int w = 0; w < WORDS; w++) {
-            if ((readSets[base + w] & changed[w]) != 0) return true;
+            long old = readSets[base + w], now = reads[w];
+            for (long gone = old & ~now; gone != 0; gone &= gone - 1) {
+                readers[((w << 6) + Long.numberOfTrailingZeros(gone)) * cw + word] &= ~bit;
+            }
+            for (long added = now & ~old; added != 0; added &= added - 1) {
+                readers[((w << 6) + Long.numberOfTrailingZeros(added)) * cw + word] |= bit;
+            }
+            readSets[base + w] = now;
         }
-        return false;
+        return holds;
     }
 
     /** Physical memory seen by the checks, noting whether a check read it. */
