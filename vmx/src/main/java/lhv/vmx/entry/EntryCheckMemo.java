@@ -56,51 +56,52 @@ public final class EntryCheckMemo {
 
     /** The first failing check in SDM order, or null when every check holds (VM entry may proceed). */
     public CheckFailure firstFailure(VmcsSnapshot s, EntryContext c) {
-        if (c != lastContext && !c.equals(lastContext)) {
-            lastContext = c;
-            memory.target = c.memory();
-            recordingContext = new EntryContext(c.caps(), c.physicalAddressWidth(), memory, c.hostIa32eMode(),
-                    c.currentVmcsPointer(), c.perfGlobalCtrlReserved());
-            primed = false;
-        }
+        s.recordReadsInto(null);
+        if (c != lastContext && !c.equals(lastContext)) useContext(c);
+        if (primed) markChanged(s); else markAll(s);
+        // stays false unless every check to run holds: a failure or an exception forgets everything
+        primed = false;
         long[] run = toRun;
-        // which checks must run: all when nothing is known, else those reading memory or a changed field
-        if (primed) {
-            System.arraycopy(touchedMemory, 0, run, 0, cw);
-            for (int i = 0; i < VmcsField.COUNT; i++) {
-                long v = s.valueAt(i);
-                if (v != lastValues[i]) {
-                    lastValues[i] = v;
-                    int base = i * cw;
-                    for (int w = 0; w < cw; w++) run[w] |= readers[base + w];
-                }
-            }
-        } else {
-            for (int i = 0; i < VmcsField.COUNT; i++) lastValues[i] = s.valueAt(i);
-            java.util.Arrays.fill(run, -1L);
-            primed = true;
-        }
         EntryContext x = recordingContext;
-        try {
-            for (int w = 0; w < cw; w++) {
-                long bits = run[w];
-                while (bits != 0) {
-                    int k = (w << 6) + Long.numberOfTrailingZeros(bits);
-                    bits &= bits - 1;
-                    if (k >= n) break;
-                    if (!evaluate(k, s, x)) {
-                        primed = false;
-                        return checks.get(k).failure(s, c);
-                    }
-                }
+        for (int w = 0; w < cw; w++) {
+            for (long bits = run[w]; bits != 0; bits &= bits - 1) {
+                int k = (w << 6) + Long.numberOfTrailingZeros(bits);
+                if (!evaluate(k, s, x)) return checks.get(k).failure(s, c);
             }
-        } catch (RuntimeException | Error e) {
-            primed = false;
-            throw e;
-        } finally {
-            s.recordReadsInto(null);
         }
+        primed = true;
         return null;
+    }
+
+    private void useContext(EntryContext c) {
+        lastContext = c;
+        memory.target = c.memory();
+        recordingContext = new EntryContext(c.caps(), c.physicalAddressWidth(), memory, c.hostIa32eMode(),
+                c.currentVmcsPointer(), c.perfGlobalCtrlReserved());
+        primed = false;
+    }
+
+    /** To run: the checks that read memory and those that read a field whose value changed. */
+    private void markChanged(VmcsSnapshot s) {
+        long[] run = toRun;
+        System.arraycopy(touchedMemory, 0, run, 0, cw);
+        long[] last = lastValues;
+        for (int i = 0; i < last.length; i++) {
+            long v = s.valueAt(i);
+            if (v != last[i]) {
+                last[i] = v;
+                int base = i * cw;
+                for (int w = 0; w < cw; w++) run[w] |= readers[base + w];
+            }
+        }
+    }
+
+    /** To run: every check. */
+    private void markAll(VmcsSnapshot s) {
+        for (int i = 0; i < lastValues.length; i++) lastValues[i] = s.valueAt(i);
+        long[] run = toRun;
+        for (int w = 0; w < cw; w++) run[w] = -1L;
+        if ((n & 63) != 0) run[cw - 1] = (1L << (n & 63)) - 1;
     }
 
     /** Nothing is known any more: the next entry evaluates every check. */
