@@ -23,8 +23,11 @@ import lhv.vmx.vmcs.VmcsSnapshot;
  * therefore read again on every entry). Under (1)-(4) the rule takes the same path over the same
  * values and holds again. Every entry considers every check in SDM order, so the first failure
  * reported is exactly the one the full evaluation reports (a skipped check holds); after a failure
- * nothing is remembered and the next entry evaluates everything. The guest-state checks therefore
- * also hold for the state a VM exit saved: whenever a saved value differs, the checks reading it run.
+ * nothing is remembered and the next entry evaluates everything. To find the changed fields cheaply,
+ * the live view of the current VMCS names the fields stored into since the previous entry (every
+ * store into the VMCS marks its field: VMWRITE, VM exits, VMPTRLD loads all), and only those values
+ * are compared. The guest-state checks therefore also hold for the state a VM exit saved: whenever a
+ * saved value differs, the checks reading it run.
  *
  * <p>Context: one per logical processor's VMX unit, used by VMLAUNCH/VMRESUME in VMX root operation.
  * Not thread-safe.
@@ -50,6 +53,8 @@ public final class EntryCheckMemo {
     /** False when nothing is known (first entry, context changed, after a failure): evaluate all. */
     private boolean primed;
     private EntryContext lastContext;
+    /** The VMCS view or copy of the previous entry: only for the same live view are its written-field bits complete. */
+    private VmcsSnapshot lastSource;
     /** {@link #lastContext} with its memory seen through {@link #memory}. */
     private EntryContext recordingContext;
     private final TouchRecordingMemory memory = new TouchRecordingMemory();
@@ -58,7 +63,8 @@ public final class EntryCheckMemo {
     public CheckFailure firstFailure(VmcsSnapshot s, EntryContext c) {
         s.recordReadsInto(null);
         if (c != lastContext && !c.equals(lastContext)) useContext(c);
-        if (primed) markChanged(s); else markAll(s);
+        if (primed && s == lastSource) markChanged(s); else markAll(s);
+        lastSource = s;
         // stays false unless every check to run holds: a failure or an exception forgets everything
         primed = false;
         long[] run = toRun;
@@ -81,23 +87,39 @@ public final class EntryCheckMemo {
         primed = false;
     }
 
-    /** To run: the checks that read memory and those that read a field whose value changed. */
+    /**
+     * To run: the checks that read memory and those that read a field whose value changed. A live
+     * view names the fields stored into since the previous entry, so only those are compared; for a
+     * copy every field is compared.
+     */
     private void markChanged(VmcsSnapshot s) {
         long[] run = toRun;
         System.arraycopy(touchedMemory, 0, run, 0, cw);
-        long[] last = lastValues;
-        for (int i = 0; i < last.length; i++) {
-            long v = s.valueAt(i);
-            if (v != last[i]) {
-                last[i] = v;
-                int base = i * cw;
-                for (int w = 0; w < cw; w++) run[w] |= readers[base + w];
+        long[] written = s.writtenFields();
+        if (written == null) {
+            for (int i = 0; i < lastValues.length; i++) compare(s, i, run);
+            return;
+        }
+        for (int w = 0; w < written.length; w++) {
+            for (long bits = written[w]; bits != 0; bits &= bits - 1) {
+                compare(s, (w << 6) + Long.numberOfTrailingZeros(bits), run);
             }
+        }
+        s.clearWritten();
+    }
+
+    private void compare(VmcsSnapshot s, int i, long[] run) {
+        long v = s.valueAt(i);
+        if (v != lastValues[i]) {
+            lastValues[i] = v;
+            int base = i * cw;
+            for (int w = 0; w < cw; w++) run[w] |= readers[base + w];
         }
     }
 
     /** To run: every check. */
     private void markAll(VmcsSnapshot s) {
+        s.clearWritten();
         for (int i = 0; i < lastValues.length; i++) lastValues[i] = s.valueAt(i);
         long[] run = toRun;
         for (int w = 0; w < cw; w++) run[w] = -1L;

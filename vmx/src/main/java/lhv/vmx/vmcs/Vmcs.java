@@ -25,7 +25,8 @@ public final class Vmcs {
 
     private final long[] values = new long[VmcsField.COUNT];
     /** The read-only live view handed to VM entry (no copy per VMRESUME). */
-    private final VmcsSnapshot view = new VmcsSnapshot(values);
+    private final long[] written = new long[VmcsSnapshot.READ_SET_WORDS];
+    private final VmcsSnapshot view = new VmcsSnapshot(values, written);
     private long pointer = -1;
     private int revisionId;
     private boolean shadow;
@@ -65,7 +66,13 @@ public final class Vmcs {
 
     /** Stores {@code value} truncated to the width of {@code field}. */
     public void write(VmcsField field, long value) {
-        values[field.ordinal()] = value & field.mask();
+        int o = field.ordinal();
+        values[o] = value & field.mask();
+        written[o >>> 6] |= 1L << o;
+    }
+
+    private void writtenAll() {
+        for (int o = 0; o < VmcsField.COUNT; o++) written[o >>> 6] |= 1L << o;
     }
 
     /**
@@ -104,6 +111,7 @@ public final class Vmcs {
     /** Replaces every field with the values of {@code snapshot} (tests and the hosted hypervisor). */
     public void copyFrom(VmcsSnapshot snapshot) {
         for (VmcsField f : VmcsField.values()) values[f.ordinal()] = snapshot.get(f);
+        writtenAll();
     }
 
     /** VMPTRLD: makes the region at {@code pa} current, reading it from physical memory. */
@@ -115,6 +123,7 @@ public final class Vmcs {
         for (int i = 0; i < values.length; i++) {
             values[i] = memory.read(pa + OFFSET_FIELDS + 8L * i, 8) & VmcsField.ofOrdinal(i).mask();
         }
+        writtenAll();
         pointer = pa;
     }
 

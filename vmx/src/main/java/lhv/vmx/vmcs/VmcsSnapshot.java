@@ -16,8 +16,32 @@ public final class VmcsSnapshot {
     /** When non-null, every field read sets its ordinal's bit here (a bit set over VmcsField ordinals). */
     private long[] reads;
 
+    /**
+     * For a live view: the VMCS's written-fields bit set (a bit per field ordinal, set by every store
+     * into the fields); null for a copy, which never changes.
+     */
+    private final long[] written;
+
     VmcsSnapshot(long[] values) {
+        this(values, null);
+    }
+
+    VmcsSnapshot(long[] values, long[] written) {
         this.values = values;
+        this.written = written;
+    }
+
+    /**
+     * The fields stored into since the last {@link #clearWritten} (a superset of the fields whose value
+     * changed), as {@link #READ_SET_WORDS} words; null when this is an immutable copy.
+     */
+    public long[] writtenFields() {
+        return written;
+    }
+
+    /** Forgets which fields were written (the caller has taken note of their values). */
+    public void clearWritten() {
+        if (written != null) java.util.Arrays.fill(written, 0L);
     }
 
     /** A snapshot in which every field is 0. */
