@@ -24,9 +24,9 @@ import lhv.vmx.vmcs.VmcsSnapshot;
  * values and holds again. Every entry considers every check in SDM order, so the first failure
  * reported is exactly the one the full evaluation reports (a skipped check holds); after a failure
  * nothing is remembered and the next entry evaluates everything. To find the changed fields cheaply,
- * the live view of the current VMCS names the fields stored into since the previous entry (every
- * store into the VMCS marks its field: VMWRITE, VM exits, VMPTRLD loads all), and only those values
- * are compared. The guest-state checks therefore also hold for the state a VM exit saved: whenever a
+ * the live view of the current VMCS names the fields whose value a store changed since the previous
+ * entry (every store into the VMCS that changes a value marks its field: VMWRITE, VM exits; VMPTRLD
+ * and copies mark all), and only those values are compared. The guest-state checks therefore also hold for the state a VM exit saved: whenever a
  * saved value differs, the checks reading it run.
  *
  * <p>Context: one per logical processor's VMX unit, used by VMLAUNCH/VMRESUME in VMX root operation.

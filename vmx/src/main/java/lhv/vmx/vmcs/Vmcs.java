@@ -67,8 +67,11 @@ public final class Vmcs {
     /** Stores {@code value} truncated to the width of {@code field}. */
     public void write(VmcsField field, long value) {
         int o = field.ordinal();
-        values[o] = value & field.mask();
-        written[o >>> 6] |= 1L << o;
+        long v = value & field.mask();
+        if (values[o] != v) { // a VM exit stores every guest field, most of them unchanged
+            values[o] = v;
+            written[o >>> 6] |= 1L << o;
+        }
     }
 
     private void writtenAll() {

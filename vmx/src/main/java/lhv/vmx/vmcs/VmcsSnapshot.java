@@ -18,7 +18,7 @@ public final class VmcsSnapshot {
 
     /**
      * For a live view: the VMCS's written-fields bit set (a bit per field ordinal, set by every store
-     * into the fields); null for a copy, which never changes.
+     * that changes a field's value); null for a copy, which never changes.
      */
     private final long[] written;
 
@@ -32,8 +32,8 @@ public final class VmcsSnapshot {
     }
 
     /**
-     * The fields stored into since the last {@link #clearWritten} (a superset of the fields whose value
-     * changed), as {@link #READ_SET_WORDS} words; null when this is an immutable copy.
+     * The fields whose value was changed by a store since the last {@link #clearWritten} (a superset of
+     * the fields that now differ), as {@link #READ_SET_WORDS} words; null when this is an immutable copy.
      */
     public long[] writtenFields() {
         return written;
