@@ -77,6 +77,15 @@ public final class Cpu {
     public boolean nmiPending;
     public boolean nmiBlocked;
 
+    // ---- vmx-gaps: debug exceptions pending at an instruction boundary ----
+    /**
+     * Debug traps pending at this instruction boundary, in DR6 format (B0-B3 data/I/O breakpoints,
+     * BS single-step, BT task switch; SDM 18.2.3), or 0. The run loop delivers them as one #DB before
+     * the next instruction; a VM exit that takes priority saves them in the pending-debug-exceptions
+     * field and VM entry loads them from it (SDM Vol. 3C 28.3.4, 27.7.3).
+     */
+    public long pendingDebugExceptions;
+
     // ---- VMX coupling ----
     public Virtualization vmx = Virtualization.NONE;
     /** True in VMX non-root operation: sensitive actions consult {@link #vmx}. */
@@ -144,6 +153,7 @@ public final class Cpu {
         cpl = 0;
         interruptShadow = 0;
         activityState = 0;
+        pendingDebugExceptions = 0;
         resetSystemState();
         stateChanged();
     }

@@ -224,6 +224,15 @@ public final class Interpreter {
                 chainValid = false;
                 c.vmx.atBoundary(c);
             }
+            // Debug traps of the previous instruction (SDM 6.9 priority 4); VMX boundary work has
+            // already taken the ones an MTF exit saves.
+            if (c.pendingDebugExceptions != 0 && (c.interruptShadow & 2) == 0) {
+                chainValid = false;
+                retiredAtLastDelivery = c.instructionsRetired;
+                Flags.materialize(c);
+                c.sys.deliverPendingDebugExceptions();
+                continue;
+            }
             if (c.activityState != 0) {
                 if (c.activityState == 1) return StopReason.HALTED;
                 return StopReason.SHUTDOWN;
@@ -266,7 +275,6 @@ public final class Interpreter {
     private void step(Insn i) {
         final Cpu c = cpu;
         boolean tf = (c.rflags & Rflags.TF) != 0;
-        int shadowBefore = c.interruptShadow;
         shadowFresh = false;
         long start = c.rip;
         c.instructionStart = start;
@@ -279,11 +287,10 @@ public final class Interpreter {
         // SDM 18.3.1.1: RF is cleared after every instruction that completes, except IRET (which loads it).
         if (i.op != Op.IRET) c.rflags &= ~Rflags.RF;
         boolean softwareInterrupt = i.op == Op.INT || i.op == Op.INT3 || i.op == Op.INT1 || (i.op == Op.INTO && c.rip != start + i.length);
-        // A MOV SS / POP SS defers the single-step trap past the next instruction (SDM 6.8.3).
-        boolean deferred = shadowFresh && (c.interruptShadow & 2) != 0 && (shadowBefore & 2) == 0;
-        if (tf && !softwareInterrupt && !deferred && c.activityState != 2) {
-            c.dr[6] |= DR6_BS;
-            pendingFault = new CpuFault(1, -1, 0);   // trap: delivered with RIP after the instruction
+        // A MOV SS / POP SS defers the single-step trap past the next instruction (SDM 6.8.3): the
+        // trap stays pending, held by the MOV SS blocking (the run loop does not deliver it then).
+        if (tf && !softwareInterrupt && c.activityState != 2) {
+            c.pendingDebugExceptions |= DR6_BS;   // trap: delivered with RIP after the instruction
         }
     }
 

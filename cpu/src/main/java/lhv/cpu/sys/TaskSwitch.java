@@ -152,7 +152,7 @@ final class TaskSwitch {
             }
         } catch (CpuFault inNewTask) {
             // Faults after the commit point are handled in the context of the new task (SDM 7.3).
-            events.deliver(inNewTask.vector, EventDelivery.HW_EXCEPTION, inNewTask.errorCode);
+            events.deliver(inNewTask);
         }
     }
 

@@ -362,8 +362,10 @@ public final class Intercepts {
             }
             case 3, 5, 6 -> {
                 if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
-                    // #PF: the faulting linear address; #DB: the DR6 bits of the debug exception (SDM 28.2.1)
-                    long qualification = vector == 14 ? cpu.cr2 : vector == 1 ? cpu.dr[6] & DEBUG_QUALIFICATION_BITS : 0;
+                    // #PF: the faulting linear address; #DB: the bits that would have gone to DR6 (SDM 28.2.1,
+                    // Table 28-1). The exception leaves CR2 and DR6 unchanged (SDM 28.1); INT1/ICEBP reports 0.
+                    long qualification = type != 3 ? 0 : vector == 14 ? cpu.sys.eventData()
+                            : vector == 1 ? cpu.sys.eventData() & DEBUG_QUALIFICATION_BITS : 0;
                     if (type != 3) {
                         // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
                         vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
@@ -414,6 +416,9 @@ public final class Intercepts {
         if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && cpu.instructionsRetired != mtfArmedAt) {
             vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
         }
+        // Debug traps of the previous instruction come after an MTF exit (which saves them, SDM 28.3.4)
+        // and before the preemption timer and the NMI/interrupt windows (SDM 6.9 priority 4, 26.7).
+        if (cpu.pendingDebugExceptions != 0 && (cpu.interruptShadow & 2) == 0) cpu.sys.deliverPendingDebugExceptions();
         if (timerActive && preemptionTimerRemaining() == 0) {
             vmx.exit.exit(ExitReason.PREEMPTION_TIMER.number, 0, 0, 0);
         }
