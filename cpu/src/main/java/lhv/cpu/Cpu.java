@@ -85,6 +85,10 @@ public final class Cpu {
      * field and VM entry loads them from it (SDM Vol. 3C 28.3.4, 27.7.3).
      */
     public long pendingDebugExceptions;
+    /** DR7 enables a breakpoint: the run loop and memory/I/O accesses check DR0-DR3 (recomputed by {@link #stateChanged}). */
+    public boolean breakpointsArmed;
+    /** B0-B3 of the data/I/O breakpoints the current instruction matched so far (lhv.cpu.sys.Breakpoints). */
+    public long breakpointHits;
 
     // ---- VMX coupling ----
     public Virtualization vmx = Virtualization.NONE;
@@ -211,5 +215,7 @@ public final class Cpu {
         else if ((efer & Cr.EFER_LMA) != 0) mode = seg[Segment.CS].longMode() ? Mode.LONG64 : Mode.COMPATIBILITY;
         else if ((rflags & Rflags.VM) != 0) mode = Mode.VIRTUAL_8086;
         else mode = Mode.PROTECTED;
+        // vmx-gaps: DR7 may have changed (MOV DR7, task switch, VM entry/exit)
+        breakpointsArmed = lhv.cpu.sys.Breakpoints.armed(dr[7]);
     }
 }

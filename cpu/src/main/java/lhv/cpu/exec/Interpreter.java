@@ -13,6 +13,7 @@ import lhv.cpu.decode.Decoder;
 import lhv.cpu.decode.Insn;
 import lhv.cpu.decode.Op;
 import lhv.cpu.intercept.VmExitSignal;
+import lhv.cpu.sys.Breakpoints;
 
 import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
@@ -172,6 +173,7 @@ public final class Interpreter {
                 return loop();
             } catch (CpuFault f) {
                 chainValid = false;
+                cpu.breakpointHits = 0;     // a faulting instruction reports no data breakpoint
                 cpu.rip = cpu.instructionStart;
                 lastFault = f;
                 if (faultObserver != null && faultObserver.test(f)) return StopReason.REQUESTED;
@@ -242,7 +244,7 @@ public final class Interpreter {
             c.instructionStart = c.rip;
             Block b = lookup();
             // One instruction at a time while boundary rules apply (shadow, single-step, RF, VMX work).
-            if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0 || c.boundaryWork) step(b.insns[0]);
+            if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0 || c.boundaryWork || c.breakpointsArmed) step(b.insns[0]);
             else runBlock(b);
         }
     }
@@ -278,6 +280,14 @@ public final class Interpreter {
         shadowFresh = false;
         long start = c.rip;
         c.instructionStart = start;
+        if (c.breakpointsArmed) {
+            // SDM 18.3.1.1: an instruction breakpoint is a fault before the instruction, suppressed by RF
+            if ((c.rflags & Rflags.RF) == 0) {
+                long hits = Breakpoints.instructionMatches(c, codeSize() == 8 ? start : (c.seg[Segment.CS].base + start) & 0xFFFFFFFFL);
+                if (hits != 0) throw CpuFault.db(hits);
+            }
+            c.breakpointHits = 0;
+        }
         c.rip = start + i.length;
         remaining--;
         chainValid = false;
@@ -291,6 +301,11 @@ public final class Interpreter {
         // trap stays pending, held by the MOV SS blocking (the run loop does not deliver it then).
         if (tf && !softwareInterrupt && c.activityState != 2) {
             c.pendingDebugExceptions |= DR6_BS;   // trap: delivered with RIP after the instruction
+        }
+        // SDM 18.3.1.2: data and I/O breakpoints are traps after the instruction that matched them
+        if (c.breakpointHits != 0) {
+            c.pendingDebugExceptions |= c.breakpointHits;
+            c.breakpointHits = 0;
         }
     }
 

@@ -216,6 +216,7 @@ public final class Mmu {
         }
         // SDM 6.4.17 (#AC): CR0.AM=1, RFLAGS.AC=1, CPL 3, unaligned data access.
         if ((lin & (size - 1)) != 0 && cpu.cpl == 3) checkAlignment(access);
+        if (cpu.breakpointsArmed && access != EXECUTE) lhv.cpu.sys.Breakpoints.dataAccess(cpu, lin, size, access == WRITE);
         return lin;
     }
 

@@ -173,7 +173,10 @@ public final class SystemUnit {
         if (cpu.mode != Mode.LONG64) value &= 0xFFFFFFFFL;
         switch (n) {
             case 6 -> cpu.dr[6] = (value & 0xE00FL) | 0xFFFF0FF0L;
-            case 7 -> cpu.dr[7] = (value & 0xFFFF23FFL) | 0x400L;
+            case 7 -> {
+                cpu.dr[7] = (value & 0xFFFF23FFL) | 0x400L;
+                cpu.breakpointsArmed = Breakpoints.armed(cpu.dr[7]);
+            }
             default -> cpu.dr[n] = value;
         }
     }

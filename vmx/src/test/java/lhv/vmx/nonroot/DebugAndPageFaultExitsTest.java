@@ -132,6 +132,20 @@ class DebugAndPageFaultExitsTest {
     }
 
     @Test
+    void monitorTrapFlagExitSavesAMatchedDataBreakpointAsEnabled() {
+        // mov [rbx], eax with DR1 a 4-byte write breakpoint on that address (G1)
+        t.w(GUEST_DR7, 0x400 | 1L << 3 | (1L | 3L << 2) << 20);
+        t.w(VM_ENTRY_CONTROLS, t.r(VM_ENTRY_CONTROLS) | EntryControl.LOAD_DEBUG_CONTROLS.mask());
+        t.cpu.dr[1] = 0x20000;
+        t.cpu.gpr[Cpu.RBX] = 0x20000;
+        t.primary(MONITOR_TRAP_FLAG);
+        assertEquals(StopReason.VM_EXIT, run(0x89, 0x03));
+        assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
+        assertEquals(0x2 | 1L << 12, t.r(GUEST_PENDING_DBG_EXCEPTIONS), "B1 and \"enabled breakpoint\" (SDM 28.3.4)");
+        assertEquals(DR6_INIT, t.cpu.dr[6]);
+    }
+
+    @Test
     void monitorTrapFlagExitWithoutSingleStepSavesNothing() {
         t.primary(MONITOR_TRAP_FLAG);
         assertEquals(StopReason.VM_EXIT, run(0x90));
