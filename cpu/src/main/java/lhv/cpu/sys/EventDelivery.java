@@ -68,6 +68,9 @@ final class EventDelivery {
      * #DB DR6 bits); VMX reports it as the exit qualification (SDM Vol. 3C 28.2.1).
      */
     long eventData;
+    /** The event now being delivered, in the IDT-vectoring information format, and its error code. */
+    int deliveringInfo;
+    int deliveringErrorCode;
 
     /**
      * @param data    the exception's payload (CR2 value of a #PF, DR6 bits of a #DB)
@@ -80,6 +83,8 @@ final class EventDelivery {
         while (true) {
             try {
                 eventData = hasData ? data : 0;
+                deliveringInfo = 0x80000000 | (errorCode >= 0 ? 0x800 : 0) | (type << 8) | vector;
+                deliveringErrorCode = errorCode;
                 if (cpu.nonRoot) cpu.vmx.intercept(cpu, Sensitive.EVENT, null, vector | (type << 8), errorCode);
                 // SDM Vol. 3C 28.1: only an exception that does not exit directly updates CR2 / DR6 / DR7.GD.
                 if (hasData && type == HW_EXCEPTION) updateExceptionState(vector, data);
@@ -154,7 +159,7 @@ final class EventDelivery {
         long flags = cpu.getRflags();
         // Faults report RF=1 in the saved image so the restarted instruction does not re-trigger an
         // instruction breakpoint (SDM 18.3.1.1).
-        if (type == HW_EXCEPTION && isFaultClass(vector)) flags |= Rflags.RF;
+        if (type == HW_EXCEPTION && isFaultClass(vector, eventData)) flags |= Rflags.RF;
         switch (cpu.mode) {
             case REAL -> deliverReal(vector, flags);
             case LONG64, COMPATIBILITY -> deliverLong(vector, type, errorCode, ext, flags);
@@ -167,7 +172,13 @@ final class EventDelivery {
         cpu.stateChanged();
     }
 
-    private static boolean isFaultClass(int vector) {
+    /**
+     * Faults whose saved RFLAGS image has RF = 1 (SDM 18.3.1.1): the fault-class exceptions and a
+     * general-detect #DB ({@code data} carries BD); not an instruction-breakpoint #DB (its handler
+     * sets RF itself) nor the trap-class #DB.
+     */
+    static boolean isFaultClass(int vector, long data) {
+        if (vector == 1) return (data & 1L << 13) != 0;
         return switch (vector) {
             case 0, 5, 6, 7, 10, 11, 12, 13, 14, 16, 17, 19, 20 -> true;
             default -> false;

@@ -367,6 +367,27 @@ public final class SystemUnit {
         return events.vectoringInfo;
     }
 
+    /**
+     * The event being delivered right now (IDT-vectoring information format, SDM 25.9.3), e.g. the
+     * one whose IDT task gate starts a task switch; with {@link #deliveringEventErrorCode}.
+     */
+    public int deliveringEventInfo() {
+        return events.deliveringInfo;
+    }
+
+    public int deliveringEventErrorCode() {
+        return events.deliveringErrorCode;
+    }
+
+    /**
+     * Whether hardware exception {@code vector} with payload {@code data} ({@link #eventData}) is
+     * a fault whose saved RFLAGS image has RF = 1 (SDM 18.3.1.1; VM exits save RF the same way,
+     * SDM Vol. 3C 28.3.3).
+     */
+    public static boolean faultSetsRf(int vector, long data) {
+        return EventDelivery.isFaultClass(vector, data);
+    }
+
     public int vectoringErrorCode() {
         return events.vectoringErrorCode;
     }

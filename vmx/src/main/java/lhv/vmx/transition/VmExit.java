@@ -57,6 +57,9 @@ public final class VmExit {
      */
     public void instructionExit(int reason, long qualification, int length, int instructionInfo, long guestLinear) {
         cpu.rip -= length; // during execution cpu.rip already points past the instruction
+        // SDM 28.3.3: an instruction that exits saves RF = 0; a task switch by CALL/JMP/IRET saves RF
+        // as the old TSS would have received it (the guest's RF)
+        if (reason != ExitReason.TASK_SWITCH.number) cpu.rflags &= ~Rflags.RF;
         vmx.write(VM_EXIT_INSTRUCTION_LEN, length);
         vmx.write(VMX_INSTRUCTION_INFO, instructionInfo);
         if (guestLinear != -1) vmx.write(GUEST_LINEAR_ADDRESS, guestLinear);
