@@ -131,8 +131,19 @@ public final class Vmx implements Virtualization {
 
     /** What the VM-entry checks need besides the VMCS (SDM 27.2.4: IA-32e mode at the time of entry). */
     public EntryContext entryContext() {
-        return EntryContext.of(caps, cpu.mmu.maxPhysAddr(), cpu.mem, (cpu.efer & Cr.EFER_LMA) != 0, vmcs.pointer());
+        EntryContext c = entryContext;
+        int width = cpu.mmu.maxPhysAddr();
+        boolean lma = (cpu.efer & Cr.EFER_LMA) != 0;
+        long pointer = vmcs.pointer();
+        if (c == null || c.physicalAddressWidth() != width || c.memory() != cpu.mem || c.hostIa32eMode() != lma
+                || c.currentVmcsPointer() != pointer) {
+            c = entryContext = EntryContext.of(caps, width, cpu.mem, lma, pointer);
+        }
+        return c;
     }
+
+    /** The last context built (immutable; rebuilt when an input changes, not on every VM entry). */
+    private EntryContext entryContext;
 
     /**
      * Every VM-entry check the current VMCS fails, in SDM order (diagnose mode, for {@code hv check});

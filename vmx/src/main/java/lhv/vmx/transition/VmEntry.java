@@ -8,6 +8,7 @@ import lhv.vmx.VmxResult;
 import lhv.vmx.controls.EntryControl;
 import lhv.vmx.exit.ExitReason;
 import lhv.vmx.entry.CheckFailure;
+import lhv.vmx.entry.EntryCheckMemo;
 import lhv.vmx.entry.EntryChecks;
 import lhv.vmx.entry.Phase;
 import lhv.vmx.insn.VmFail;
@@ -25,6 +26,8 @@ import static lhv.vmx.vmcs.VmcsField.*;
 public final class VmEntry {
     private final Vmx vmx;
     private final Cpu cpu;
+    /** The checks of SDM 27.2-27.3, re-evaluating only those whose inputs changed (same outcome as all). */
+    private final EntryCheckMemo checks = new EntryCheckMemo();
 
     public VmEntry(Vmx vmx) {
         this.vmx = vmx;
@@ -34,7 +37,7 @@ public final class VmEntry {
     /** VM entry proper, after VMLAUNCH/VMRESUME's own checks ({@link lhv.vmx.insn.VmlaunchVmresume}). */
     public VmxResult enter(boolean launch, boolean fromJava) {
         // SDM 27.2-27.3 in order; the phase of the first failure decides the outcome (SDM 27.1, 27.8)
-        CheckFailure f = EntryChecks.firstFailure(vmx.vmcs.snapshot(), vmx.entryContext());
+        CheckFailure f = checks.firstFailure(vmx.vmcs.view(), vmx.entryContext());
         if (f != null) {
             if (f.phase() != Phase.GUEST_STATE) return VmFail.of(vmx, f.phase().instructionError);
             vmx.hostIsJava = fromJava;
