@@ -89,6 +89,18 @@ public final class Cpu {
     public boolean breakpointsArmed;
     /** B0-B3 of the data/I/O breakpoints the current instruction matched so far (lhv.cpu.sys.Breakpoints). */
     public long breakpointHits;
+    /**
+     * Address-range monitoring armed by MONITOR and consumed by MWAIT (SDM Vol. 2 MONITOR/MWAIT); the
+     * qualification of an MWAIT VM exit reports it (SDM Vol. 3C 28.2.1). Stores to the monitored
+     * range are not watched, so only MWAIT and reset disarm it.
+     */
+    public boolean monitorArmed;
+    /**
+     * When not 0: a REP string instruction stops (restartably) after this many iterations. VMX sets
+     * it to 1 for the first guest instruction after a VM entry with the monitor trap flag, whose MTF
+     * VM exit follows the first iteration (SDM Vol. 3C 26.5.2).
+     */
+    public int repIterationLimit;
 
     // ---- VMX coupling ----
     public Virtualization vmx = Virtualization.NONE;
@@ -137,6 +149,11 @@ public final class Cpu {
 
     /** Power-on/RESET state, SDM Vol. 3A 10.1.1 (Table 10-1), real mode at F000:FFF0. */
     public void reset() {
+        // vmx-gaps: RESET leaves VMX operation (VMX forgets its own state first)
+        if (vmxOperation || nonRoot) vmx.reset(this);
+        nonRoot = false;
+        vmxOperation = false;
+        boundaryWork = false;
         java.util.Arrays.fill(gpr, 0);
         gpr[RDX] = 0x000906EA; // family/model/stepping signature, as the model reports in CPUID.1:EAX
         rflags = Rflags.FIXED1;
@@ -158,6 +175,8 @@ public final class Cpu {
         interruptShadow = 0;
         activityState = 0;
         pendingDebugExceptions = 0;
+        breakpointHits = 0;
+        monitorArmed = false;
         resetSystemState();
         stateChanged();
     }

@@ -109,6 +109,21 @@ public final class Vmx implements Virtualization {
         return vmx;
     }
 
+    /**
+     * RESET (SDM Vol. 3A 10.1): the processor leaves VMX operation. A guest is abandoned without a
+     * VM exit; the current VMCS is written back to its region (its contents are undefined on
+     * silicon) and forgotten, like the VMXON region. IA32_FEATURE_CONTROL keeps its value (the
+     * firmware-set lock survives a RESET of this model; on hardware only power-up clears it).
+     */
+    @Override
+    public void reset(Cpu cpu) {
+        if (cpu.nonRoot) intercepts.leaveNonRoot();
+        if (hasCurrentVmcs()) vmcs.flush(cpu.mem);
+        inVmxOperation = false;
+        vmxonPointer = INVALID_POINTER;
+        hostIsJava = false;
+    }
+
     /** Width of the physical addresses VMX accepts for its regions (SDM A.1: 32 when IA32_VMX_BASIC[48] is set). */
     public int vmxAddressWidth() {
         return caps.limitsAddressesTo32Bits() ? 32 : cpu.mmu.maxPhysAddr();

@@ -45,10 +45,11 @@ final class Strings {
             return;
         }
         boolean repe = (i.prefixes & Insn.P_REP) != 0;
+        int limit = c.repIterationLimit != 0 ? c.repIterationLimit : ITERATIONS_PER_STEP;
         for (int n = 0; ; n++) {
             long cnt = c.gpr[Cpu.RCX] & am;
             if (cnt == 0) return;
-            if (n == ITERATIONS_PER_STEP) {
+            if (n == limit) {
                 c.rip = c.instructionStart;        // resume later: the instruction is restartable
                 c.interpreter.endBlock();          // and nothing decoded after it runs before it ends
                 return;

@@ -1,6 +1,7 @@
 package lhv.cpu.sys;
 
 import lhv.cpu.Cpu;
+import lhv.cpu.intercept.Sensitive;
 import lhv.cpu.CpuFault;
 import lhv.cpu.Cr;
 import lhv.cpu.Mode;
@@ -342,6 +343,19 @@ public final class SystemUnit {
         long at = mapBase - 32L + (vector >>> 3);
         if (at < 0 || at > (cpu.tr.limit & 0xFFFFFFFFL)) throw CpuFault.gp0();
         return (cpu.mmu.readLinear(cpu.tr.base + at, 1, true) & (1 << (vector & 7))) != 0;
+    }
+
+    /**
+     * An INIT signal at an instruction boundary. In VMX non-root operation it causes a VM exit
+     * (SDM Vol. 3C 26.2; thrown as {@link lhv.cpu.intercept.VmExitSignal}); in VMX root operation it
+     * is blocked (SDM Vol. 3C 24.8) and this returns false (the signal is not latched for later: there
+     * is no interrupt controller to hold it). Outside VMX operation the INIT state (SDM 10.1, Table
+     * 10-1: RESET values except that MSRs, caches and the x87/SSE state are kept) is not implemented.
+     */
+    public boolean initSignal() {
+        if (cpu.nonRoot) cpu.vmx.intercept(cpu, Sensitive.INIT, null, 0, 0);
+        if (cpu.vmxOperation) return false;
+        throw new lhv.cpu.NotImplemented("INIT signal outside VMX operation");
     }
 
     /** Delivers an external interrupt or NMI (vector 2) at an instruction boundary. */

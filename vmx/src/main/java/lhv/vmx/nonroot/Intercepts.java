@@ -112,6 +112,8 @@ public final class Intercepts {
             timerValue = vmx.read32(VMX_PREEMPTION_TIMER_VALUE) & 0xFFFF_FFFFL;
         }
         if (injection != 0 && cpu.activityState == 1) cpu.activityState = 0; // injecting an event leaves the HLT state (SDM 27.7.2)
+        // SDM 26.5.2: with MTF and no injection, a REP string instruction right after entry exits after its first iteration
+        cpu.repIterationLimit = primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && injection == 0 ? 1 : 0;
         cpu.boundaryWork = injection != 0 || mtfPendingAfterInjection || timerActive
                 || (primary & (PrimaryProcessorControl.MONITOR_TRAP_FLAG.mask() | PrimaryProcessorControl.INTERRUPT_WINDOW_EXITING.mask()
                 | PrimaryProcessorControl.NMI_WINDOW_EXITING.mask())) != 0;
@@ -120,6 +122,7 @@ public final class Intercepts {
     /** Called by every VM exit, which clears the valid bit of the VM-entry interruption-information field (SDM 28.2). */
     public void leaveNonRoot() {
         cpu.boundaryWork = false;
+        cpu.repIterationLimit = 0;
         injection = 0;
         injecting = false;
         if (vmx.hasCurrentVmcs()) vmx.write(VM_ENTRY_INTR_INFO_FIELD, vmx.read32(VM_ENTRY_INTR_INFO_FIELD) & 0x7FFF_FFFFL);
@@ -165,8 +168,10 @@ public final class Intercepts {
             case PAUSE -> { if (primary(PrimaryProcessorControl.PAUSE_EXITING)) exitForInstruction(ExitReason.PAUSE_INSTRUCTION, insn, 0); }
             case RDPMC -> { if (primary(PrimaryProcessorControl.RDPMC_EXITING)) exitForInstruction(ExitReason.RDPMC, insn, 0); }
             case MONITOR -> { if (primary(PrimaryProcessorControl.MONITOR_EXITING)) exitForInstruction(ExitReason.MONITOR_INSTRUCTION, insn, 0); }
-            // MWAIT's qualification says whether address-range monitoring is armed; this model never arms it
-            case MWAIT -> { if (primary(PrimaryProcessorControl.MWAIT_EXITING)) exitForInstruction(ExitReason.MWAIT_INSTRUCTION, insn, 0); }
+            // SDM 28.2.1: MWAIT's qualification bit 0 says whether address-range monitoring is armed
+            case MWAIT -> {
+                if (primary(PrimaryProcessorControl.MWAIT_EXITING)) exitForInstruction(ExitReason.MWAIT_INSTRUCTION, insn, cpu.monitorArmed ? 1 : 0);
+            }
             case WBINVD -> { if (secondary(SecondaryProcessorControl.WBINVD_EXITING)) exitForInstruction(ExitReason.WBINVD, insn, 0); }
             case RDRAND -> {
                 if (secondary(SecondaryProcessorControl.RDRAND_EXITING)) {
