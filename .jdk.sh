@@ -1,6 +1,13 @@
 # Sourced by ./hv and ./run-tests: finds a JDK 25 or newer and exports JAVA_HOME.
 # Order: JAVA_HOME if it is new enough, then `java` on PATH, then the usual install folders.
 lhv_java_major() { # prints the major version of the java binary $1, or nothing
+  # the JDK's `release` file names its version without starting a JVM (a JVM start costs ~0.2 s of CPU)
+  local release v
+  release="$(dirname "$(dirname "$1")")/release"
+  if [ -f "$release" ]; then
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" | head -n1)
+    if [ -n "$v" ]; then echo "$v"; return; fi
+  fi
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
 }
 lhv_find_jdk() {

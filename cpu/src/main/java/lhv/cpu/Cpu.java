@@ -77,6 +77,31 @@ public final class Cpu {
     public boolean nmiPending;
     public boolean nmiBlocked;
 
+    // ---- vmx-gaps: debug exceptions pending at an instruction boundary ----
+    /**
+     * Debug traps pending at this instruction boundary, in DR6 format (B0-B3 data/I/O breakpoints,
+     * BS single-step, BT task switch; SDM 18.2.3), or 0. The run loop delivers them as one #DB before
+     * the next instruction; a VM exit that takes priority saves them in the pending-debug-exceptions
+     * field and VM entry loads them from it (SDM Vol. 3C 28.3.4, 27.7.3).
+     */
+    public long pendingDebugExceptions;
+    /** DR7 enables a breakpoint: the run loop and memory/I/O accesses check DR0-DR3 (recomputed by {@link #stateChanged}). */
+    public boolean breakpointsArmed;
+    /** B0-B3 of the data/I/O breakpoints the current instruction matched so far (lhv.cpu.sys.Breakpoints). */
+    public long breakpointHits;
+    /**
+     * Address-range monitoring armed by MONITOR and consumed by MWAIT (SDM Vol. 2 MONITOR/MWAIT); the
+     * qualification of an MWAIT VM exit reports it (SDM Vol. 3C 28.2.1). Stores to the monitored
+     * range are not watched, so only MWAIT and reset disarm it.
+     */
+    public boolean monitorArmed;
+    /**
+     * When not 0: a REP string instruction stops (restartably) after this many iterations. VMX sets
+     * it to 1 for the first guest instruction after a VM entry with the monitor trap flag, whose MTF
+     * VM exit follows the first iteration (SDM Vol. 3C 26.5.2).
+     */
+    public int repIterationLimit;
+
     // ---- VMX coupling ----
     public Virtualization vmx = Virtualization.NONE;
     /** True in VMX non-root operation: sensitive actions consult {@link #vmx}. */
@@ -124,6 +149,11 @@ public final class Cpu {
 
     /** Power-on/RESET state, SDM Vol. 3A 10.1.1 (Table 10-1), real mode at F000:FFF0. */
     public void reset() {
+        // vmx-gaps: RESET leaves VMX operation (VMX forgets its own state first)
+        if (vmxOperation || nonRoot) vmx.reset(this);
+        nonRoot = false;
+        vmxOperation = false;
+        boundaryWork = false;
         java.util.Arrays.fill(gpr, 0);
         gpr[RDX] = 0x000906EA; // family/model/stepping signature, as the model reports in CPUID.1:EAX
         rflags = Rflags.FIXED1;
@@ -144,6 +174,9 @@ public final class Cpu {
         cpl = 0;
         interruptShadow = 0;
         activityState = 0;
+        pendingDebugExceptions = 0;
+        breakpointHits = 0;
+        monitorArmed = false;
         resetSystemState();
         stateChanged();
     }
@@ -201,5 +234,7 @@ public final class Cpu {
         else if ((efer & Cr.EFER_LMA) != 0) mode = seg[Segment.CS].longMode() ? Mode.LONG64 : Mode.COMPATIBILITY;
         else if ((rflags & Rflags.VM) != 0) mode = Mode.VIRTUAL_8086;
         else mode = Mode.PROTECTED;
+        // vmx-gaps: DR7 may have changed (MOV DR7, task switch, VM entry/exit)
+        breakpointsArmed = lhv.cpu.sys.Breakpoints.armed(dr[7]);
     }
 }

@@ -109,6 +109,21 @@ public final class Vmx implements Virtualization {
         return vmx;
     }
 
+    /**
+     * RESET (SDM Vol. 3A 10.1): the processor leaves VMX operation. A guest is abandoned without a
+     * VM exit; the current VMCS is written back to its region (its contents are undefined on
+     * silicon) and forgotten, like the VMXON region. IA32_FEATURE_CONTROL keeps its value (the
+     * firmware-set lock survives a RESET of this model; on hardware only power-up clears it).
+     */
+    @Override
+    public void reset(Cpu cpu) {
+        if (cpu.nonRoot) intercepts.leaveNonRoot();
+        if (hasCurrentVmcs()) vmcs.flush(cpu.mem);
+        inVmxOperation = false;
+        vmxonPointer = INVALID_POINTER;
+        hostIsJava = false;
+    }
+
     /** Width of the physical addresses VMX accepts for its regions (SDM A.1: 32 when IA32_VMX_BASIC[48] is set). */
     public int vmxAddressWidth() {
         return caps.limitsAddressesTo32Bits() ? 32 : cpu.mmu.maxPhysAddr();
@@ -116,8 +131,19 @@ public final class Vmx implements Virtualization {
 
     /** What the VM-entry checks need besides the VMCS (SDM 27.2.4: IA-32e mode at the time of entry). */
     public EntryContext entryContext() {
-        return EntryContext.of(caps, cpu.mmu.maxPhysAddr(), cpu.mem, (cpu.efer & Cr.EFER_LMA) != 0, vmcs.pointer());
+        EntryContext c = entryContext;
+        int width = cpu.mmu.maxPhysAddr();
+        boolean lma = (cpu.efer & Cr.EFER_LMA) != 0;
+        long pointer = vmcs.pointer();
+        if (c == null || c.physicalAddressWidth() != width || c.memory() != cpu.mem || c.hostIa32eMode() != lma
+                || c.currentVmcsPointer() != pointer) {
+            c = entryContext = EntryContext.of(caps, width, cpu.mem, lma, pointer);
+        }
+        return c;
     }
+
+    /** The last context built (immutable; rebuilt when an input changes, not on every VM entry). */
+    private EntryContext entryContext;
 
     /**
      * Every VM-entry check the current VMCS fails, in SDM order (diagnose mode, for {@code hv check});

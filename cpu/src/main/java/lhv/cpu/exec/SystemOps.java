@@ -251,12 +251,13 @@ final class SystemOps {
         c.sys.cpuid();
     }
 
-    /** MONITOR: address check only (no monitoring hardware: MWAIT never sleeps). */
+    /** MONITOR: address check, then arms the monitoring (MWAIT never sleeps). */
     static void monitor(Cpu c, Insn i) {
         requireCpl0(c);
         intercept(c, Sensitive.MONITOR, i, 0, 0);
         if ((c.gpr[Cpu.RCX] & 0xFFFFFFFFL) != 0) throw CpuFault.gp0();     // no extensions supported
         load(c, i.seg, c.gpr[Cpu.RAX] & addrMask(i.addrSize), 1);
+        c.monitorArmed = true;
     }
 
     /** MWAIT: returns at once, which the SDM allows (any event may end the wait). */
@@ -264,6 +265,7 @@ final class SystemOps {
         requireCpl0(c);
         intercept(c, Sensitive.MWAIT, i, 0, 0);
         if ((c.gpr[Cpu.RCX] & 0xFFFFFFFFL) > 1) throw CpuFault.gp0();
+        c.monitorArmed = false;     // the wait ended; a new MONITOR must re-arm
     }
 
     static void xgetbv(Cpu c, Insn i) {

@@ -28,6 +28,12 @@ public interface Virtualization {
     /** Work at an instruction boundary (before the next instruction starts). */
     void atBoundary(Cpu cpu);
 
+    /**
+     * RESET of the processor ({@link Cpu#reset}): the power-on state lies outside VMX operation, so
+     * VMX forgets VMXON, the current VMCS and any guest (SDM Vol. 3A 10.1).
+     */
+    default void reset(Cpu cpu) { }
+
     /** A processor without VMX: every VMX instruction is #UD (CPUID.1:ECX.VMX = 0). */
     Virtualization NONE = new Virtualization() {
         @Override public void execute(Cpu cpu, VmxInstruction which, Insn insn) { throw lhv.cpu.CpuFault.ud(); }

@@ -45,7 +45,7 @@ final class CpuidExit implements ExitHandler {
         }
         int[] r;
         try {
-            r = vcpu.cpu.model.cpuid(leaf, sub).clone();
+            r = vcpu.cpu.model.cpuid(leaf, sub); // a fresh array per call (CpuModel builds it)
         } catch (CpuFault | UnsupportedOperationException e) {
             r = new int[4];
         }

@@ -18,12 +18,25 @@ public final class ExitStats {
     private long nanos;
     private long cpuNanos;
 
+    /** The counter of the last reason counted: a run of one reason finds it without a map lookup. */
+    private long[] lastCounter;
+    private int lastReason = -1;
+
     public void count(int reason, String name) {
         exits++;
-        byReason.computeIfAbsent(reason, r -> {
-            names.put(r, name);
-            return new long[1];
-        })[0]++;
+        if (reason == lastReason) {
+            lastCounter[0]++;
+            return;
+        }
+        long[] c = byReason.get(reason);
+        if (c == null) {
+            c = new long[1];
+            byReason.put(reason, c);
+            names.put(reason, name);
+        }
+        c[0]++;
+        lastReason = reason;
+        lastCounter = c;
     }
 
     /** {@code cpuNanos}: CPU time of the running thread (-1 if unknown): on a busy host it shows the rate without waiting. */

@@ -181,6 +181,19 @@ public final class VmxCapabilities {
 
     /** True when {@code field} exists on this processor (SDM Appendix B footnotes). */
     public boolean supports(VmcsField field) {
+        boolean[] known = supportedFields;
+        if (known == null) {
+            known = new boolean[VmcsField.COUNT];
+            for (VmcsField f : VmcsField.values()) known[f.ordinal()] = computeSupports(f);
+            supportedFields = known; // the capabilities are immutable, so is this table
+        }
+        return known[field.ordinal()];
+    }
+
+    /** Per field ordinal: {@link #supports}, computed on first use (VMREAD/VMWRITE ask on every access). */
+    private boolean[] supportedFields;
+
+    private boolean computeSupports(VmcsField field) {
         if (field.requiredControls().isEmpty()) return true;
         for (ControlBit c : field.requiredControls()) {
             if (allows(c)) return true;

@@ -24,6 +24,9 @@ public final class Vmcs {
     }
 
     private final long[] values = new long[VmcsField.COUNT];
+    /** The read-only live view handed to VM entry (no copy per VMRESUME). */
+    private final long[] written = new long[VmcsSnapshot.READ_SET_WORDS];
+    private final VmcsSnapshot view = new VmcsSnapshot(values, written);
     private long pointer = -1;
     private int revisionId;
     private boolean shadow;
@@ -63,7 +66,16 @@ public final class Vmcs {
 
     /** Stores {@code value} truncated to the width of {@code field}. */
     public void write(VmcsField field, long value) {
-        values[field.ordinal()] = value & field.mask();
+        int o = field.ordinal();
+        long v = value & field.mask();
+        if (values[o] != v) { // a VM exit stores every guest field, most of them unchanged
+            values[o] = v;
+            written[o >>> 6] |= 1L << o;
+        }
+    }
+
+    private void writtenAll() {
+        for (int o = 0; o < VmcsField.COUNT; o++) written[o >>> 6] |= 1L << o;
     }
 
     /**
@@ -91,9 +103,18 @@ public final class Vmcs {
         return new VmcsSnapshot(values.clone());
     }
 
+    /**
+     * A read-only view of the live fields: it reflects later VMWRITEs and VM exits. For VM entry,
+     * which reads the fields while nothing else can write them.
+     */
+    public VmcsSnapshot view() {
+        return view;
+    }
+
     /** Replaces every field with the values of {@code snapshot} (tests and the hosted hypervisor). */
     public void copyFrom(VmcsSnapshot snapshot) {
         for (VmcsField f : VmcsField.values()) values[f.ordinal()] = snapshot.get(f);
+        writtenAll();
     }
 
     /** VMPTRLD: makes the region at {@code pa} current, reading it from physical memory. */
@@ -105,6 +126,7 @@ public final class Vmcs {
         for (int i = 0; i < values.length; i++) {
             values[i] = memory.read(pa + OFFSET_FIELDS + 8L * i, 8) & VmcsField.ofOrdinal(i).mask();
         }
+        writtenAll();
         pointer = pa;
     }
 

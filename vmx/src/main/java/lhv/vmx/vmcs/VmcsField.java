@@ -256,14 +256,17 @@ public enum VmcsField {
     public final String description;
     public final FieldWidth width;
     public final FieldType type;
-    private final ControlBit[] requiredControls;
+    private final java.util.List<ControlBit> requiredControls;
+    /** {@link FieldWidth#mask()} of this field, kept here because every VMCS write applies it. */
+    private final long mask;
 
     VmcsField(int encoding, String description, ControlBit... requiredControls) {
         this.encoding = encoding;
         this.description = description;
         this.width = FieldWidth.ofEncoding(encoding);
         this.type = FieldType.ofEncoding(encoding);
-        this.requiredControls = requiredControls;
+        this.requiredControls = java.util.List.of(requiredControls);
+        this.mask = width.mask();
     }
 
     /** Index (bits 9:1 of the encoding), SDM 25.11.2; IA32_VMX_VMCS_ENUM reports the highest. */
@@ -286,12 +289,12 @@ public enum VmcsField {
      * suffices); empty when the field always exists (SDM Appendix B footnotes).
      */
     public java.util.List<ControlBit> requiredControls() {
-        return java.util.List.of(requiredControls);
+        return requiredControls; // built once: VMREAD/VMWRITE ask on every access
     }
 
     /** Bits the field can hold on this processor. */
     public long mask() {
-        return width.mask();
+        return mask;
     }
 
     /**
