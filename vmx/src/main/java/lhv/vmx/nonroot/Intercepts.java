@@ -53,6 +53,8 @@ public final class Intercepts {
     private boolean injecting;      // the injected event is being delivered (not subject to exits)
     private boolean mtfPendingAfterInjection;
     private long mtfArmedAt;
+    /** An event not injected by VM entry went to the guest IDT since the last MTF exit check. */
+    private boolean deliveredWithoutExit;
     private boolean timerActive;
     private long timerStartTsc;
     private long timerValue;
@@ -105,6 +107,7 @@ public final class Intercepts {
         } else if (injection != 0) {
             cpu.interruptShadow = 0; // a vectoring entry leaves no blocking by STI or MOV SS (SDM 27.7.1)
         }
+        deliveredWithoutExit = false;
         mtfArmedAt = cpu.instructionsRetired;
         timerActive = pin(PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER);
         if (timerActive) {
@@ -356,6 +359,9 @@ public final class Intercepts {
         }
         int vector = vectorAndType & 0xFF, type = vectorAndType >>> 8 & 7;
         int info = vector | type << 8 | (errorCode >= 0 ? 1 << 11 : 0) | 1 << 31;
+        // SDM 26.5.2: an event delivered without an exit (a fault, an interrupt, a pending #DB) is
+        // followed by an MTF exit on the boundary after its delivery; INT n retires and exits anyway
+        if (type != 4 && type != 5 && type != 6) deliveredWithoutExit = true;
         switch (type) {
             case 0 -> {
                 if (pin(PinBasedControl.EXTERNAL_INTERRUPT_EXITING)) {
@@ -471,12 +477,18 @@ public final class Intercepts {
             vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
         }
         // SDM 26.5.2: an MTF VM exit follows the completion of a guest instruction
-        if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && cpu.instructionsRetired != mtfArmedAt) {
+        if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && (cpu.instructionsRetired != mtfArmedAt || deliveredWithoutExit)) {
             vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
         }
+        deliveredWithoutExit = false;
         // Debug traps of the previous instruction come after an MTF exit (which saves them, SDM 28.3.4)
         // and before the preemption timer and the NMI/interrupt windows (SDM 6.9 priority 4, 26.7).
-        if (cpu.pendingDebugExceptions != 0 && (cpu.interruptShadow & 2) == 0) cpu.sys.deliverPendingDebugExceptions();
+        if (cpu.pendingDebugExceptions != 0 && (cpu.interruptShadow & 2) == 0) {
+            cpu.sys.deliverPendingDebugExceptions();
+            // the boundary after that delivery is this one: the MTF exit comes before the handler runs (SDM 26.5.2)
+            if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG)) vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
+            deliveredWithoutExit = false;
+        }
         if (timerActive && preemptionTimerRemaining() == 0) {
             vmx.exit.exit(ExitReason.PREEMPTION_TIMER.number, 0, 0, 0);
         }

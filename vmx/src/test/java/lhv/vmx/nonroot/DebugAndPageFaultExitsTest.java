@@ -202,4 +202,26 @@ class DebugAndPageFaultExitsTest {
         assertEquals(StopReason.HALTED, run(0x9C, 0x48, 0x81, 0x0C, 0x24, 0x00, 0x01, 0x00, 0x00, 0x9D, 0x8E, 0xD0, 0x90, 0x0F, 0xA2));
         assertEquals(GUEST_RIP0 + 13, pushedRip(), "the held MOV SS trap is delivered after the NOP");
     }
+
+    // ---- MTF after the delivery of an event that did not exit (SDM 26.5.2) ----
+
+    @Test
+    void monitorTrapFlagExitFollowsTheDeliveryOfAFault() {
+        idt(6);
+        t.primary(MONITOR_TRAP_FLAG);
+        assertEquals(StopReason.VM_EXIT, run(0x0F, 0x0B));            // ud2
+        assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
+        assertEquals(HANDLER, t.r(GUEST_RIP), "right after delivery, before the handler's first instruction");
+    }
+
+    @Test
+    void monitorTrapFlagExitFollowsAPendingDebugExceptionDeliveredAfterEntry() {
+        idt(1);
+        t.primary(MONITOR_TRAP_FLAG);
+        t.w(GUEST_PENDING_DBG_EXCEPTIONS, BS);
+        assertEquals(StopReason.VM_EXIT, run(0x90));
+        assertEquals(ExitReason.MONITOR_TRAP_FLAG.number, t.r(VM_EXIT_REASON));
+        assertEquals(HANDLER, t.r(GUEST_RIP));
+        assertEquals(GUEST_RIP0, t.mem.read(t.r(GUEST_RSP), 8), "the #DB came before the guest's first instruction");
+    }
 }
