@@ -26,7 +26,8 @@ import java.util.HashMap;
  *
  * <p>Decoded blocks: straight-line runs of up to {@link #MAX_BLOCK} instructions that start and end
  * in one physical 4 KiB page and end after any instruction that transfers control or changes how
- * later instructions decode or are delivered (see {@link #endsBlock}). Pages holding blocks are
+ * later instructions decode or are delivered ({@code ENDS_BLOCK}), except a 64-bit Jcc: its
+ * not-taken path continues in the block and a taken one leaves the block early. Pages holding blocks are
  * marked in the {@link lhv.cpu.bus.CodeMap}; a write to such a page drops its blocks and makes the
  * running block stop after the current instruction, so self-modifying code takes effect (SDM Vol. 3A
  * 11.6). An instruction that crosses a page boundary is decoded afresh each time it runs.
@@ -251,10 +252,16 @@ public final class Interpreter {
                 long start = c.rip;
                 c.instructionStart = start;
                 c.rip = start + i.length;
-                // The conditional branch that ends most hot blocks runs here, outside the dispatch
-                // switch: a well-predicted compare instead of another pass through the switch.
-                if (i.op == Op.JCC64) Fast.jcc64(c, i);
-                else execute(c, i);
+                // 64-bit Jcc runs here, outside the dispatch switch (a well-predicted compare instead
+                // of another pass through the switch). Blocks continue past a 64-bit Jcc (see
+                // build): a taken branch leaves the block here.
+                if (i.op == Op.JCC64) {
+                    Fast.jcc64(c, i);
+                    c.instructionsRetired++;
+                    if (c.rip != start + i.length) break;
+                    continue;
+                }
+                execute(c, i);
                 c.instructionsRetired++;
                 // A store into a code page (possibly this block) ends the block at once.
                 if (codeWritten) break;
@@ -370,7 +377,9 @@ public final class Interpreter {
             }
             buf[n++] = i;
             bytes += i.length;
-            if (ENDS_BLOCK[i.op] || off + bytes >= 4096) break;
+            // A 64-bit Jcc does not end the block: the not-taken path continues in it (fewer block
+            // lookups), a taken one leaves it in runBlock. It changes nothing that decoding depends on.
+            if ((ENDS_BLOCK[i.op] && i.op != Op.JCC64) || off + bytes >= 4096) break;
             // A long REP string instruction may yield by rewinding RIP to itself: nothing may follow it.
             if (i.op >= Op.MOVS && i.op <= Op.OUTS && (i.prefixes & (Insn.P_REP | Insn.P_REPNE)) != 0) break;
         }
