@@ -77,6 +77,19 @@ public final class Cpu {
     public boolean nmiPending;
     public boolean nmiBlocked;
 
+    // ---- vmx-gaps: debug exceptions pending at an instruction boundary ----
+    /**
+     * Debug traps pending at this instruction boundary, in DR6 format (B0-B3 data/I/O breakpoints,
+     * BS single-step, BT task switch; SDM 18.2.3), or 0. The run loop delivers them as one #DB before
+     * the next instruction; a VM exit that takes priority saves them in the pending-debug-exceptions
+     * field and VM entry loads them from it (SDM Vol. 3C 28.3.4, 27.7.3).
+     */
+    public long pendingDebugExceptions;
+    /** DR7 enables a breakpoint: the run loop and memory/I/O accesses check DR0-DR3 (recomputed by {@link #stateChanged}). */
+    public boolean breakpointsArmed;
+    /** B0-B3 of the data/I/O breakpoints the current instruction matched so far (lhv.cpu.sys.Breakpoints). */
+    public long breakpointHits;
+
     // ---- VMX coupling ----
     public Virtualization vmx = Virtualization.NONE;
     /** True in VMX non-root operation: sensitive actions consult {@link #vmx}. */
@@ -144,6 +157,7 @@ public final class Cpu {
         cpl = 0;
         interruptShadow = 0;
         activityState = 0;
+        pendingDebugExceptions = 0;
         resetSystemState();
         stateChanged();
     }
@@ -201,5 +215,7 @@ public final class Cpu {
         else if ((efer & Cr.EFER_LMA) != 0) mode = seg[Segment.CS].longMode() ? Mode.LONG64 : Mode.COMPATIBILITY;
         else if ((rflags & Rflags.VM) != 0) mode = Mode.VIRTUAL_8086;
         else mode = Mode.PROTECTED;
+        // vmx-gaps: DR7 may have changed (MOV DR7, task switch, VM entry/exit)
+        breakpointsArmed = lhv.cpu.sys.Breakpoints.armed(dr[7]);
     }
 }

@@ -12,7 +12,12 @@ public final class CpuFault extends RuntimeException {
     public final int vector;
     /** Error code pushed on delivery, or -1 when the vector has none. */
     public final int errorCode;
-    /** For #PF: the faulting linear address that goes to CR2. */
+    /**
+     * The exception's payload, written to architectural state only when the exception is delivered
+     * through the IDT (SDM Vol. 3C 28.1: an exception that causes a VM exit directly leaves it
+     * unchanged and the VM exit reports it in the exit qualification): for #PF the faulting linear
+     * address that goes to CR2; for #DB the DR6 bits of this debug exception (B0-B3, BD, BS, BT).
+     */
     public final long faultAddress;
 
     public CpuFault(int vector, int errorCode, long faultAddress) {
@@ -39,6 +44,8 @@ public final class CpuFault extends RuntimeException {
     public static CpuFault np(int errorCode) { return new CpuFault(11, errorCode & 0xFFFF, 0); }
     public static CpuFault ts(int errorCode) { return new CpuFault(10, errorCode & 0xFFFF, 0); }
     public static CpuFault pf(int errorCode, long linear) { return new CpuFault(14, errorCode, linear); }
+    /** #DB with the DR6 bits that describe it (SDM 18.2.3). */
+    public static CpuFault db(long dr6Bits) { return new CpuFault(1, -1, dr6Bits); }
 
     @Override
     public String getMessage() {

@@ -13,6 +13,7 @@ import lhv.cpu.decode.Decoder;
 import lhv.cpu.decode.Insn;
 import lhv.cpu.decode.Op;
 import lhv.cpu.intercept.VmExitSignal;
+import lhv.cpu.sys.Breakpoints;
 
 import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
@@ -174,6 +175,7 @@ public final class Interpreter {
                 return loop();
             } catch (CpuFault f) {
                 chainValid = false;
+                cpu.breakpointHits = 0;     // a faulting instruction reports no data breakpoint
                 cpu.rip = cpu.instructionStart;
                 lastFault = f;
                 if (faultObserver != null && faultObserver.test(f)) return StopReason.REQUESTED;
@@ -226,6 +228,15 @@ public final class Interpreter {
                 chainValid = false;
                 c.vmx.atBoundary(c);
             }
+            // Debug traps of the previous instruction (SDM 6.9 priority 4); VMX boundary work has
+            // already taken the ones an MTF exit saves.
+            if (c.pendingDebugExceptions != 0 && (c.interruptShadow & 2) == 0) {
+                chainValid = false;
+                retiredAtLastDelivery = c.instructionsRetired;
+                Flags.materialize(c);
+                c.sys.deliverPendingDebugExceptions();
+                continue;
+            }
             if (c.activityState != 0) {
                 if (c.activityState == 1) return StopReason.HALTED;
                 return StopReason.SHUTDOWN;
@@ -235,7 +246,7 @@ public final class Interpreter {
             c.instructionStart = c.rip;
             Block b = lookup();
             // One instruction at a time while boundary rules apply (shadow, single-step, RF, VMX work).
-            if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0 || c.boundaryWork) step(b.insns[0]);
+            if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0 || c.boundaryWork || c.breakpointsArmed) step(b.insns[0]);
             else runBlock(b);
         }
     }
@@ -277,10 +288,17 @@ public final class Interpreter {
     private void step(Insn i) {
         final Cpu c = cpu;
         boolean tf = (c.rflags & Rflags.TF) != 0;
-        int shadowBefore = c.interruptShadow;
         shadowFresh = false;
         long start = c.rip;
         c.instructionStart = start;
+        if (c.breakpointsArmed) {
+            // SDM 18.3.1.1: an instruction breakpoint is a fault before the instruction, suppressed by RF
+            if ((c.rflags & Rflags.RF) == 0) {
+                long hits = Breakpoints.instructionMatches(c, codeSize() == 8 ? start : (c.seg[Segment.CS].base + start) & 0xFFFFFFFFL);
+                if (hits != 0) throw CpuFault.db(hits);
+            }
+            c.breakpointHits = 0;
+        }
         c.rip = start + i.length;
         remaining--;
         chainValid = false;
@@ -290,11 +308,15 @@ public final class Interpreter {
         // SDM 18.3.1.1: RF is cleared after every instruction that completes, except IRET (which loads it).
         if (i.op != Op.IRET) c.rflags &= ~Rflags.RF;
         boolean softwareInterrupt = i.op == Op.INT || i.op == Op.INT3 || i.op == Op.INT1 || (i.op == Op.INTO && c.rip != start + i.length);
-        // A MOV SS / POP SS defers the single-step trap past the next instruction (SDM 6.8.3).
-        boolean deferred = shadowFresh && (c.interruptShadow & 2) != 0 && (shadowBefore & 2) == 0;
-        if (tf && !softwareInterrupt && !deferred && c.activityState != 2) {
-            c.dr[6] |= DR6_BS;
-            pendingFault = new CpuFault(1, -1, 0);   // trap: delivered with RIP after the instruction
+        // A MOV SS / POP SS defers the single-step trap past the next instruction (SDM 6.8.3): the
+        // trap stays pending, held by the MOV SS blocking (the run loop does not deliver it then).
+        if (tf && !softwareInterrupt && c.activityState != 2) {
+            c.pendingDebugExceptions |= DR6_BS;   // trap: delivered with RIP after the instruction
+        }
+        // SDM 18.3.1.2: data and I/O breakpoints are traps after the instruction that matched them
+        if (c.breakpointHits != 0) {
+            c.pendingDebugExceptions |= c.breakpointHits;
+            c.breakpointHits = 0;
         }
     }
 

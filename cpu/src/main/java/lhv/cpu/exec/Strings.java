@@ -1,6 +1,7 @@
 package lhv.cpu.exec;
 
 import lhv.cpu.Cpu;
+import lhv.cpu.sys.Breakpoints;
 import lhv.cpu.Mode;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
@@ -102,6 +103,7 @@ final class Strings {
                 int port = (int) (c.gpr[Cpu.RDX] & 0xFFFF);
                 // Probe the destination first so a faulting store does not consume device input.
                 load(c, Segment.ES, di, size);
+                if (c.breakpointsArmed) Breakpoints.ioAccess(c, port, size);
                 long v = c.io.in(port, size) & mask(size);
                 store(c, Segment.ES, di, size, v);
                 advance(c, Cpu.RDI, as, am, delta);
@@ -110,6 +112,7 @@ final class Strings {
             default: { // OUTS
                 int port = (int) (c.gpr[Cpu.RDX] & 0xFFFF);
                 long v = load(c, i.seg, si, size);
+                if (c.breakpointsArmed) Breakpoints.ioAccess(c, port, size);
                 c.io.out(port, size, (int) v);
                 advance(c, Cpu.RSI, as, am, delta);
             }
@@ -121,12 +124,14 @@ final class Strings {
     static void in(Cpu c, Insn i, int port) {
         ioPermission(c, port, i.opSize);
         if (c.nonRoot) c.vmx.intercept(c, Sensitive.IO, i, port, i.opSize | 0x100);
+        if (c.breakpointsArmed) Breakpoints.ioAccess(c, port, i.opSize);
         setReg(c, Cpu.RAX, i.opSize, false, c.io.in(port, i.opSize) & mask(i.opSize));
     }
 
     static void out(Cpu c, Insn i, int port) {
         ioPermission(c, port, i.opSize);
         if (c.nonRoot) c.vmx.intercept(c, Sensitive.IO, i, port, i.opSize);
+        if (c.breakpointsArmed) Breakpoints.ioAccess(c, port, i.opSize);
         c.io.out(port, i.opSize, (int) getReg(c, Cpu.RAX, i.opSize, false));
     }
 

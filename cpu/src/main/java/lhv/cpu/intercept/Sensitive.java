@@ -53,6 +53,12 @@ public enum Sensitive {
      * anything of the switch is done.
      */
     TASK_SWITCH,
+    /**
+     * IRET about to execute (before any of its checks): a = 0. Returns 1 when the IRET ends the
+     * processor's blocking of NMIs, 0 when it must leave it ("NMI exiting" = 1, SDM Vol. 3C 26.3;
+     * VMX then ends virtual-NMI blocking instead).
+     */
+    IRET,
     /** Triple fault: the processor would shut down. */
     TRIPLE_FAULT,
     /** INIT signal. */

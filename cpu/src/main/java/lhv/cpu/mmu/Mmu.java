@@ -18,7 +18,7 @@ import java.lang.foreign.ValueLayout;
  * <p>Context: guest instruction execution (data accesses, instruction fetch, implicit supervisor
  * accesses to descriptor tables, the TSS and the IDT) and the VMX layer (guest-linear accesses made
  * by VMX instructions). Faults are thrown as {@link CpuFault} (#GP/#SS/#PF/#AC with the right error
- * code; CR2 is written when a #PF is raised, SDM 4.7).
+ * code and the address that goes to CR2 when it is delivered, SDM 4.7).
  *
  * <p>Additions to the skeleton contract: sized {@link #read}/{@link #write}; {@link #readPhysical} /
  * {@link #writePhysical} (RAM fast, MMIO through the board, code-map notification);
@@ -216,6 +216,7 @@ public final class Mmu {
         }
         // SDM 6.4.17 (#AC): CR0.AM=1, RFLAGS.AC=1, CPL 3, unaligned data access.
         if ((lin & (size - 1)) != 0 && cpu.cpl == 3) checkAlignment(access);
+        if (cpu.breakpointsArmed && access != EXECUTE) lhv.cpu.sys.Breakpoints.dataAccess(cpu, lin, size, access == WRITE);
         return lin;
     }
 
@@ -395,7 +396,7 @@ public final class Mmu {
 
     /**
      * Paging: linear to physical for an access kind at CPL (or as an implicit supervisor access),
-     * setting accessed/dirty flags; throws #PF (and writes CR2). Fills the TLB.
+     * setting accessed/dirty flags; throws #PF (carrying the address for CR2). Fills the TLB.
      */
     public long translate(long linear, int access, boolean supervisor) {
         boolean user = !supervisor && cpu.cpl == 3;
@@ -604,8 +605,8 @@ public final class Mmu {
         writePhysical(pa, 4, value32);
     }
 
+    /** CR2 is written when the #PF is delivered, not here (SDM Vol. 3C 28.1: a #PF that exits leaves CR2). */
     private CpuFault pageFault(long lin, int errorCode) {
-        cpu.cr2 = lin;
         return CpuFault.pf(errorCode, lin);
     }
 

@@ -53,11 +53,41 @@ final class EventDelivery {
      * delivery shuts the processor down (triple fault); other combinations are delivered serially.
      */
     void deliver(int vector, int type, int errorCode) {
+        deliver(vector, type, errorCode, 0, false);
+    }
+
+    /** Delivers an exception the processor raised, with its payload for CR2 or DR6 (see {@link CpuFault#faultAddress}). */
+    void deliver(CpuFault fault) {
+        Vector v = Vector.of(fault.vector);
+        int error = v != null && v.hasErrorCode ? Math.max(fault.errorCode, 0) : -1;
+        deliver(fault.vector, HW_EXCEPTION, error, fault.faultAddress, true);
+    }
+
+    /**
+     * The payload of the exception being offered to VMX or delivered (the #PF linear address, the
+     * #DB DR6 bits); VMX reports it as the exit qualification (SDM Vol. 3C 28.2.1).
+     */
+    long eventData;
+    /** The event now being delivered, in the IDT-vectoring information format, and its error code. */
+    int deliveringInfo;
+    int deliveringErrorCode;
+
+    /**
+     * @param data    the exception's payload (CR2 value of a #PF, DR6 bits of a #DB)
+     * @param hasData false for events whose delivery does not touch CR2/DR6 (interrupts, INT n,
+     *                ICEBP, VM-entry injection: SDM Vol. 3C 27.6.1 leaves CR2 and DR6 to the VMM)
+     */
+    private void deliver(int vector, int type, int errorCode, long data, boolean hasData) {
         vectoringInfo = 0;
         boolean ext = type != SW_INTERRUPT && type != SW_EXCEPTION;
         while (true) {
             try {
+                eventData = hasData ? data : 0;
+                deliveringInfo = 0x80000000 | (errorCode >= 0 ? 0x800 : 0) | (type << 8) | vector;
+                deliveringErrorCode = errorCode;
                 if (cpu.nonRoot) cpu.vmx.intercept(cpu, Sensitive.EVENT, null, vector | (type << 8), errorCode);
+                // SDM Vol. 3C 28.1: only an exception that does not exit directly updates CR2 / DR6 / DR7.GD.
+                if (hasData && type == HW_EXCEPTION) updateExceptionState(vector, data);
                 deliverOnce(vector, type, errorCode, ext ? 1 : 0);
                 vectoringInfo = 0;
                 return;
@@ -73,15 +103,36 @@ final class EventDelivery {
                 if (type == HW_EXCEPTION && becomesDoubleFault(vector, second.vector)) {
                     vector = Vector.DF.number;
                     errorCode = 0;
+                    hasData = false;
                 } else {
                     vector = second.vector;
                     errorCode = second.errorCode;
+                    data = second.faultAddress;
+                    hasData = true;
                     // EXT: the fault arose while delivering an event external to the program (SDM 6.13).
                     if (errorCode >= 0 && firstExt && vector != Vector.PF.number) errorCode |= 1;
                 }
                 type = HW_EXCEPTION;
                 ext = true;
             }
+        }
+    }
+
+    /** DR6 bits a debug exception reports: B0-B3, BD, BS, BT (SDM 18.2.3). */
+    static final long DR6_CAUSES = 0xFL | 1L << 13 | 1L << 14 | 1L << 15;
+
+    /**
+     * What an exception writes on its way to the handler: CR2 for #PF (SDM 4.7), DR6 for #DB, whose
+     * B0-B3 describe only this exception (the SDM lets a #DB clear them; BD, BS, BT are sticky), and
+     * DR7.GD cleared for a general-detect fault so that the handler can use the debug registers
+     * (SDM 18.2.4).
+     */
+    private void updateExceptionState(int vector, long data) {
+        if (vector == Vector.PF.number) {
+            cpu.cr2 = data;
+        } else if (vector == Vector.DB.number) {
+            cpu.dr[6] = (cpu.dr[6] & ~0xFL) | (data & DR6_CAUSES);
+            if ((data & 1L << 13) != 0) cpu.dr[7] &= ~(1L << 13);
         }
     }
 
@@ -108,7 +159,7 @@ final class EventDelivery {
         long flags = cpu.getRflags();
         // Faults report RF=1 in the saved image so the restarted instruction does not re-trigger an
         // instruction breakpoint (SDM 18.3.1.1).
-        if (type == HW_EXCEPTION && isFaultClass(vector)) flags |= Rflags.RF;
+        if (type == HW_EXCEPTION && isFaultClass(vector, eventData)) flags |= Rflags.RF;
         switch (cpu.mode) {
             case REAL -> deliverReal(vector, flags);
             case LONG64, COMPATIBILITY -> deliverLong(vector, type, errorCode, ext, flags);
@@ -121,7 +172,13 @@ final class EventDelivery {
         cpu.stateChanged();
     }
 
-    private static boolean isFaultClass(int vector) {
+    /**
+     * Faults whose saved RFLAGS image has RF = 1 (SDM 18.3.1.1): the fault-class exceptions and a
+     * general-detect #DB ({@code data} carries BD); not an instruction-breakpoint #DB (its handler
+     * sets RF itself) nor the trap-class #DB.
+     */
+    static boolean isFaultClass(int vector, long data) {
+        if (vector == 1) return (data & 1L << 13) != 0;
         return switch (vector) {
             case 0, 5, 6, 7, 10, 11, 12, 13, 14, 16, 17, 19, 20 -> true;
             default -> false;

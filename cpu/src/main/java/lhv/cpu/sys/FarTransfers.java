@@ -1,6 +1,7 @@
 package lhv.cpu.sys;
 
 import lhv.cpu.Cpu;
+import lhv.cpu.intercept.Sensitive;
 import lhv.cpu.CpuFault;
 import lhv.cpu.Cr;
 import lhv.cpu.Mode;
@@ -334,9 +335,16 @@ final class FarTransfers {
     // ---------------------------------------------------------------- IRET
 
     void iret(int opSize) {
+        if (!cpu.nonRoot) {
+            iretTransfer(opSize);
+            // SDM 6.7.1: a completed IRET ends the blocking of NMIs.
+            cpu.nmiBlocked = false;
+            return;
+        }
+        // SDM Vol. 3C 26.3: in VMX non-root operation the VMX controls decide which NMI blocking IRET
+        // ends, and it ends before a fault of the IRET could cause a VM exit (SDM 28.1).
+        if (cpu.vmx.intercept(cpu, Sensitive.IRET, null, 0, 0) != 0) cpu.nmiBlocked = false;
         iretTransfer(opSize);
-        // SDM 6.7.1: a completed IRET ends the blocking of NMIs.
-        cpu.nmiBlocked = false;
     }
 
     private void iretTransfer(int opSize) {

@@ -173,7 +173,10 @@ public final class SystemUnit {
         if (cpu.mode != Mode.LONG64) value &= 0xFFFFFFFFL;
         switch (n) {
             case 6 -> cpu.dr[6] = (value & 0xE00FL) | 0xFFFF0FF0L;
-            case 7 -> cpu.dr[7] = (value & 0xFFFF23FFL) | 0x400L;
+            case 7 -> {
+                cpu.dr[7] = (value & 0xFFFF23FFL) | 0x400L;
+                cpu.breakpointsArmed = Breakpoints.armed(cpu.dr[7]);
+            }
             default -> cpu.dr[n] = value;
         }
     }
@@ -191,11 +194,8 @@ public final class SystemUnit {
         if (dr < 0 || dr > 7) throw CpuFault.ud();
         // SDM 17.2.4: general detect: any DR access while DR7.GD=1 is a #DB fault with DR6.BD set;
         // GD is cleared so that the handler can use the debug registers.
-        if ((cpu.dr[7] & (1L << 13)) != 0) {
-            cpu.dr[6] |= 1L << 13;
-            cpu.dr[7] &= ~(1L << 13);
-            throw new CpuFault(1, -1, 0);
-        }
+        // Both are written when the #DB is delivered, not when it exits to VMX (SDM Vol. 3C 28.1).
+        if ((cpu.dr[7] & (1L << 13)) != 0) throw CpuFault.db(1L << 13);
         return dr;
     }
 
@@ -287,12 +287,29 @@ public final class SystemUnit {
 
     /** Delivers an exception raised by an instruction; cpu.rip already rewound to the faulting instruction. */
     public void deliverFault(CpuFault fault) {
-        if (fault.vector == 14) cpu.cr2 = fault.faultAddress;
-        int vector = fault.vector;
-        // SDM 6.3.1: vectors with an error code push it; the others never do.
-        lhv.cpu.Vector v = lhv.cpu.Vector.of(vector);
-        int error = v != null && v.hasErrorCode ? Math.max(fault.errorCode, 0) : -1;
-        events.deliver(vector, EventDelivery.HW_EXCEPTION, error);
+        // SDM 6.3.1: vectors with an error code push it; the others never do. CR2 / DR6 are written
+        // only when the exception is delivered, not when it causes a VM exit (SDM Vol. 3C 28.1).
+        events.deliver(fault);
+    }
+
+    /**
+     * The payload of the exception now being offered to VMX ({@link lhv.cpu.intercept.Sensitive#EVENT}):
+     * the linear address of a #PF, the DR6 bits (B0-B3, BD, BS, BT) of a #DB; 0 for other events.
+     * A VM exit reports it as the exit qualification instead of writing CR2/DR6 (SDM Vol. 3C 28.1, 28.2.1).
+     */
+    public long eventData() {
+        return events.eventData;
+    }
+
+    /**
+     * Delivers the debug-trap exceptions pending at this instruction boundary
+     * ({@link Cpu#pendingDebugExceptions}: single-step, data breakpoints, task-switch trap), as one
+     * #DB trap (SDM 18.3.1, 6.9 priority 4 "traps on the previous instruction"); clears them first.
+     */
+    public void deliverPendingDebugExceptions() {
+        long bits = cpu.pendingDebugExceptions;
+        cpu.pendingDebugExceptions = 0;
+        if (bits != 0) events.deliver(CpuFault.db(bits));
     }
 
     /** INT n (kind 4), INT3 (6), INTO (6), INT1/ICEBP (5); cpu.rip points past the instruction. */
@@ -348,6 +365,27 @@ public final class SystemUnit {
      */
     public int vectoringInfo() {
         return events.vectoringInfo;
+    }
+
+    /**
+     * The event being delivered right now (IDT-vectoring information format, SDM 25.9.3), e.g. the
+     * one whose IDT task gate starts a task switch; with {@link #deliveringEventErrorCode}.
+     */
+    public int deliveringEventInfo() {
+        return events.deliveringInfo;
+    }
+
+    public int deliveringEventErrorCode() {
+        return events.deliveringErrorCode;
+    }
+
+    /**
+     * Whether hardware exception {@code vector} with payload {@code data} ({@link #eventData}) is
+     * a fault whose saved RFLAGS image has RF = 1 (SDM 18.3.1.1; VM exits save RF the same way,
+     * SDM Vol. 3C 28.3.3).
+     */
+    public static boolean faultSetsRf(int vector, long data) {
+        return EventDelivery.isFaultClass(vector, data);
     }
 
     public int vectoringErrorCode() {

@@ -113,6 +113,8 @@ final class TaskSwitch {
             for (int s = 0; s < 6; s++) sels[s] = (int) read(newBase, 0x48 + 4 * s, 2);
             ldt = (int) read(newBase, 0x60, 2);
         }
+        // SDM 7.2.1: the T flag (bit 0 of the word at 64H of a 32-bit TSS) raises a debug trap once in the new task
+        boolean debugTrap = !new16 && (read(newBase, 0x64, 2) & 1) != 0;
 
         // Save the current task (SDM 7.3 step 7); IRET clears NT in the saved image (step 6).
         if (reason == IRET) flags &= ~Rflags.NT;
@@ -142,6 +144,9 @@ final class TaskSwitch {
         cpu.cr0 |= Cr.CR0_TS;
         // SDM 17.2.4: a task switch clears the local breakpoint enables L0-L3 and LE of DR7.
         cpu.dr[7] &= ~0x155L;
+        cpu.breakpointsArmed = Breakpoints.armed(cpu.dr[7]);
+        // SDM 18.3.1.5: the task-switch trap (DR6.BT) is taken before the new task's first instruction
+        if (debugTrap) cpu.pendingDebugExceptions |= 1L << 15;
         try {
             loadNewTask(newCr3, newEip, newFlags, gprs, sels, ldt);
             if (reason == INTERRUPT && errorCode >= 0) {
@@ -152,7 +157,7 @@ final class TaskSwitch {
             }
         } catch (CpuFault inNewTask) {
             // Faults after the commit point are handled in the context of the new task (SDM 7.3).
-            events.deliver(inNewTask.vector, EventDelivery.HW_EXCEPTION, inNewTask.errorCode);
+            events.deliver(inNewTask);
         }
     }
 

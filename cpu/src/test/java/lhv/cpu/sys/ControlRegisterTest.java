@@ -121,6 +121,12 @@ class ControlRegisterTest {
         cpu.sys.writeDr(7, 1L << 13);       // GD
         CpuFault db = assertThrows(CpuFault.class, () -> cpu.sys.readDr(0));
         assertEquals(1, db.vector);
+        assertEquals(1L << 13, db.faultAddress, "the #DB carries BD");
+        // DR6.BD and the cleared GD belong to the delivery, not to the fault (a #DB that exits to
+        // VMX leaves DR6 and DR7.GD unchanged, SDM Vol. 3C 28.1)
+        assertEquals(0, cpu.dr[6] & (1L << 13), "DR6 not yet written");
+        assertEquals(1L << 13, cpu.dr[7] & (1L << 13), "GD still set");
+        cpu.sys.deliverFault(db);
         assertEquals(1L << 13, cpu.dr[6] & (1L << 13), "DR6.BD");
         assertEquals(0, cpu.dr[7] & (1L << 13), "GD cleared for the handler");
     }

@@ -231,6 +231,22 @@ class FarTransferTest {
     }
 
     @Test
+    void tssTFlagLeavesADebugTrapPendingInTheNewTask() {
+        secondTask();
+        f.ram.b(NEW_TSS + 0x64, 1);                                   // T flag (SDM 7.2.1)
+        cpu.sys.farCall(GATE_SEL, 0, 4);
+        assertEquals(0x7777, cpu.rip);
+        assertEquals(1L << 15, cpu.pendingDebugExceptions, "BT: a #DB before the new task's first instruction");
+    }
+
+    @Test
+    void taskWithoutTFlagHasNoDebugTrap() {
+        secondTask();
+        cpu.sys.farCall(GATE_SEL, 0, 4);
+        assertEquals(0, cpu.pendingDebugExceptions);
+    }
+
+    @Test
     void jumpToBusyTaskIsGpAndJumpFreesOldTask() {
         secondTask();
         assertEquals(TSS_SEL, assertThrows(CpuFault.class, () -> cpu.sys.farJump(TSS_SEL, 0, 4)).errorCode);

@@ -6,6 +6,7 @@ import lhv.cpu.Mode;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
 import lhv.cpu.decode.Insn;
+import lhv.cpu.sys.SystemUnit;
 import lhv.cpu.intercept.Sensitive;
 import lhv.vmx.Vmx;
 import lhv.vmx.controls.ExitControl;
@@ -237,11 +238,12 @@ public final class Intercepts {
                 }
             }
             case EVENT -> event((int) a, (int) b);
+            case IRET -> { return iret(); }
             case TASK_SWITCH -> {
                 // SDM 26.4.2: task switches always exit. From CALL/JMP/IRET the exit is fault-like and reports the
                 // instruction's length; through an IDT task gate it happens during event delivery.
                 long q = new ExitQualification.TaskSwitch((int) a, ExitQualification.TaskSwitchSource.values()[(int) b & 3]).encode();
-                if (b == 3) eventExit(ExitReason.TASK_SWITCH, q, 0, 0);
+                if (b == 3) taskGateExit(q);
                 else vmx.exit.instructionExit(ExitReason.TASK_SWITCH.number, q, (int) (cpu.rip - cpu.instructionStart), 0, -1);
             }
             // SDM 26.2: triple fault and INIT always exit
@@ -362,12 +364,22 @@ public final class Intercepts {
             }
             case 3, 5, 6 -> {
                 if (vector < 32 && ExceptionBitmap.exits(exceptionBitmap, vector, errorCode, pfecMask, pfecMatch)) {
-                    // #PF: the faulting linear address; #DB: the DR6 bits of the debug exception (SDM 28.2.1)
-                    long qualification = vector == 14 ? cpu.cr2 : vector == 1 ? cpu.dr[6] & DEBUG_QUALIFICATION_BITS : 0;
+                    // #PF: the faulting linear address; #DB: the bits that would have gone to DR6 (SDM 28.2.1,
+                    // Table 28-1). The exception leaves CR2 and DR6 unchanged (SDM 28.1); INT1/ICEBP reports 0.
+                    long qualification = type != 3 ? 0 : vector == 14 ? cpu.sys.eventData()
+                            : vector == 1 ? cpu.sys.eventData() & DEBUG_QUALIFICATION_BITS : 0;
                     if (type != 3) {
                         // INT1/INT3/INTO: the saved RIP is the instruction's, and its length is reported (SDM 28.2.4)
                         vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
                         cpu.rip = cpu.instructionStart;
+                    } else {
+                        // SDM 28.3.3: RF as the exception's RFLAGS image would have had it (1 for faults)
+                        if (SystemUnit.faultSetsRf(vector, cpu.sys.eventData())) cpu.rflags |= Rflags.RF;
+                        // SDM 28.2.2 bit 12: a fault of an IRET that had ended (virtual-)NMI blocking, not
+                        // during event delivery and not #DF
+                        if (vector != 8 && iretUnblockedNmisAt == cpu.instructionsRetired && cpu.sys.vectoringInfo() == 0) {
+                            info |= 1 << 12;
+                        }
                     }
                     eventExit(ExitReason.EXCEPTION_NMI, qualification, info, errorCode);
                 }
@@ -376,6 +388,45 @@ public final class Intercepts {
         }
     }
 
+    /**
+     * A task switch through a task gate in the IDT: the exit happens during delivery of that event,
+     * which is reported as IDT-vectoring information (SDM 28.2.4), and RF is saved as it would have
+     * been saved in the old TSS (set for a fault, SDM 28.3.3).
+     */
+    private void taskGateExit(long qualification) {
+        int delivering = cpu.sys.deliveringEventInfo();
+        int vector = delivering & 0xFF, type = delivering >>> 8 & 7;
+        if (type == 3 && SystemUnit.faultSetsRf(vector, cpu.sys.eventData())) cpu.rflags |= Rflags.RF;
+        vmx.exit.vectoringInfo = delivering;
+        vmx.exit.vectoringErrorCode = cpu.sys.deliveringEventErrorCode();
+        rewindSoftwareEvent(delivering);
+        vmx.exit.exit(ExitReason.TASK_SWITCH.number, qualification, 0, 0);
+    }
+
+    /**
+     * IRET in VMX non-root operation (SDM 26.3): with "NMI exiting" = 0 it ends the blocking of NMIs as
+     * usual; with "NMI exiting" = 1 it leaves that blocking alone and ends virtual-NMI blocking when
+     * "virtual NMIs" = 1. Either blocking ends before a fault of the IRET can exit (SDM 28.1); whether
+     * it was in effect is remembered for bit 12 of the exit interruption information (SDM 28.2.2).
+     */
+    private long iret() {
+        boolean wasBlocked;
+        long unblocksRealNmis;
+        if (pin(PinBasedControl.NMI_EXITING)) {
+            wasBlocked = pin(PinBasedControl.VIRTUAL_NMIS) && virtualNmiBlocked;
+            virtualNmiBlocked = false;
+            unblocksRealNmis = 0;
+        } else {
+            wasBlocked = cpu.nmiBlocked;
+            unblocksRealNmis = 1;
+        }
+        iretUnblockedNmisAt = wasBlocked ? cpu.instructionsRetired : -1;
+        return unblocksRealNmis;
+    }
+
+    /** instructionsRetired while the IRET that ended (virtual-)NMI blocking executes, else -1. */
+    private long iretUnblockedNmisAt = -1;
+
     /** B0-B3, BD, BS and RTM: the DR6 bits a #DB exit qualification reports (SDM Table 28-1). */
     private static final long DEBUG_QUALIFICATION_BITS = 0xF | 1L << 13 | 1L << 14 | 1L << 16;
 
@@ -383,6 +434,11 @@ public final class Intercepts {
         int vectoring = cpu.sys.vectoringInfo();
         vmx.exit.vectoringInfo = vectoring;
         vmx.exit.vectoringErrorCode = cpu.sys.vectoringErrorCode();
+        rewindSoftwareEvent(vectoring);
+        vmx.exit.exit(reason.number, qualification, interruptionInfo, errorCode);
+    }
+
+    private void rewindSoftwareEvent(int vectoring) {
         int vectoringType = vectoring >>> 8 & 7;
         if (vectoring < 0 && vectoringType >= 4 && vectoringType <= 6 && cpu.rip != cpu.instructionStart) {
             // during delivery of INT n/INT3/INTO/INT1: the saved RIP is the instruction's and its length is
@@ -390,7 +446,6 @@ public final class Intercepts {
             vmx.write(VM_EXIT_INSTRUCTION_LEN, cpu.rip - cpu.instructionStart);
             cpu.rip = cpu.instructionStart;
         }
-        vmx.exit.exit(reason.number, qualification, interruptionInfo, errorCode);
     }
 
     // ---- instruction boundaries ----
@@ -414,6 +469,9 @@ public final class Intercepts {
         if (primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG) && cpu.instructionsRetired != mtfArmedAt) {
             vmx.exit.exit(ExitReason.MONITOR_TRAP_FLAG.number, 0, 0, 0);
         }
+        // Debug traps of the previous instruction come after an MTF exit (which saves them, SDM 28.3.4)
+        // and before the preemption timer and the NMI/interrupt windows (SDM 6.9 priority 4, 26.7).
+        if (cpu.pendingDebugExceptions != 0 && (cpu.interruptShadow & 2) == 0) cpu.sys.deliverPendingDebugExceptions();
         if (timerActive && preemptionTimerRemaining() == 0) {
             vmx.exit.exit(ExitReason.PREEMPTION_TIMER.number, 0, 0, 0);
         }

@@ -103,6 +103,7 @@ public final class VmEntry {
         cpu.interruptShadow = interruptibility & 3;
         vmx.intercepts.loadNmiBlocking((interruptibility & 1 << 3) != 0);
         cpu.activityState = vmx.read32(GUEST_ACTIVITY_STATE);
+        cpu.pendingDebugExceptions = pendingDebugExceptions();
         cpu.stateChanged();
         // SDM 27.3.2.4: PAE paging outside IA-32e mode loads the PDPTEs (the checks validated them)
         if ((cpu.cr0 & Cr.CR0_PG) != 0 && (cpu.cr4 & Cr.CR4_PAE) != 0 && (cpu.efer & Cr.EFER_LMA) == 0) {
@@ -110,6 +111,22 @@ public final class VmEntry {
         }
         // without VPIDs, entry invalidates the translations of linear addresses (SDM ch. 29, VPIDs and TLB invalidation); O(1) retag
         cpu.mmu.flush(true);
+    }
+
+    /**
+     * SDM 27.7.3: the pending-debug-exceptions field holds valid pending debug exceptions when BS
+     * (bit 14) or "enabled breakpoint" (bit 12) is set. A non-vectoring entry makes them pending in
+     * the guest as if encountered there: delivered as a #DB trap before the first guest instruction,
+     * or held while MOV SS blocks them (the run loop then delivers them after the next instruction).
+     * A vectoring entry (event injection) drops them: ours injects only events that are not subject
+     * to the MOV-SS rule of 27.7.3 (the entry checks reject injection under MOV-SS blocking except
+     * for software interrupts and exceptions, whose treatment the SDM leaves to the implementation).
+     */
+    private long pendingDebugExceptions() {
+        long field = vmx.read(GUEST_PENDING_DBG_EXCEPTIONS);
+        if ((field & (1L << 12 | 1L << 14)) == 0) return 0;
+        if (vmx.read32(VM_ENTRY_INTR_INFO_FIELD) < 0) return 0;
+        return field & VmExit.PENDING_DEBUG_BITS;
     }
 
     private void loadSegment(int s, Segment seg) {

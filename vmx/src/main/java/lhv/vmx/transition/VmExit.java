@@ -57,6 +57,9 @@ public final class VmExit {
      */
     public void instructionExit(int reason, long qualification, int length, int instructionInfo, long guestLinear) {
         cpu.rip -= length; // during execution cpu.rip already points past the instruction
+        // SDM 28.3.3: an instruction that exits saves RF = 0; a task switch by CALL/JMP/IRET saves RF
+        // as the old TSS would have received it (the guest's RF)
+        if (reason != ExitReason.TASK_SWITCH.number) cpu.rflags &= ~Rflags.RF;
         vmx.write(VM_EXIT_INSTRUCTION_LEN, length);
         vmx.write(VMX_INSTRUCTION_INFO, instructionInfo);
         if (guestLinear != -1) vmx.write(GUEST_LINEAR_ADDRESS, guestLinear);
@@ -154,12 +157,35 @@ public final class VmExit {
         if (vmx.intercepts.nmiBlockedForSave()) interruptibility |= 1 << 3;
         vmx.write(GUEST_INTERRUPTIBILITY_INFO, interruptibility);
         vmx.write(GUEST_ACTIVITY_STATE, cpu.activityState);
-        // Pending debug exceptions are not tracked by this processor model (see docs/QUIRKS.md).
-        vmx.write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+        vmx.write(GUEST_PENDING_DBG_EXCEPTIONS, pendingDebugExceptions(reason));
         if (ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.isSet(exitControls)
                 && PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.isSet(vmx.read32(PIN_BASED_VM_EXEC_CONTROL))) {
             vmx.write(VMX_PREEMPTION_TIMER_VALUE, reason == ExitReason.PREEMPTION_TIMER.number ? 0 : vmx.intercepts.preemptionTimerRemaining());
         }
+    }
+
+    /** Pending-debug-exceptions field bits: B3-B0, enabled breakpoint (12), BS (14); SDM 25.4.2 Table 25-4. */
+    static final long PENDING_DEBUG_BITS = 0xFL | 1L << 12 | 1L << 14;
+
+    /**
+     * SDM 28.3.4: the field is saved clear except for exits due to INIT, "TPR below threshold" and
+     * "monitor trap flag", and exits (not caused by a debug exception) while MOV SS blocks debug
+     * exceptions; those save the debug traps pending at the exit, with bit 12 set when a matched
+     * breakpoint is enabled in DR7. Every other exit happens only after the pending traps were
+     * delivered (they have priority, SDM 6.9), so there is nothing to lose. Either way the guest's
+     * pending traps do not survive into the host.
+     */
+    private long pendingDebugExceptions(int reason) {
+        long pending = cpu.pendingDebugExceptions;
+        cpu.pendingDebugExceptions = 0;
+        boolean saves = reason == ExitReason.MONITOR_TRAP_FLAG.number || reason == ExitReason.TPR_BELOW_THRESHOLD.number
+                || reason == ExitReason.INIT_SIGNAL.number || (cpu.interruptShadow & 2) != 0;
+        if (!saves || pending == 0) return 0;
+        long matchedEnabled = 0;
+        for (int n = 0; n < 4; n++) {
+            if ((pending & 1L << n) != 0 && (cpu.dr[7] & 3L << 2 * n) != 0) matchedEnabled = 1L << 12;
+        }
+        return (pending | matchedEnabled) & PENDING_DEBUG_BITS;
     }
 
     private void saveSegment(int s, Segment seg) {
