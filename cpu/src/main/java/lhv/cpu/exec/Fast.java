@@ -48,24 +48,14 @@ final class Fast {
     static long shr32(Cpu c, long a, int n) { long r = a >>> n; Flags.record(c, Flags.SHR, 4, r, a, n); return r; }
     static long sar32(Cpu c, long a, int n) { long r = ((long) (int) a >> n) & M32; Flags.record(c, Flags.SAR, 4, r, a, n); return r; }
 
-    /** ROL/ROR r64, imm (count non-zero): only CF and OF change (OF as for a count of 1). */
-    static void rol64(Cpu c, Insn i) {
-        long r = Long.rotateLeft(c.gpr[i.rm], (int) i.imm & 63);
-        c.gpr[i.rm] = r;
-        long cf = r & 1;
-        setCarryOverflow(c, cf, (r >>> 63) ^ cf);
-    }
+    /** ROL/ROR r64, imm (count n non-zero, masked by the caller): only CF and OF change (OF as for a count of 1). */
+    static long rol64(Cpu c, long a, int n) { long r = Long.rotateLeft(a, n); setCarryOverflow(c, r & 1, (r >>> 63) ^ (r & 1)); return r; }
+    static long ror64(Cpu c, long a, int n) { long r = Long.rotateRight(a, n); setCarryOverflow(c, r >>> 63, (r >>> 63) ^ ((r >>> 62) & 1)); return r; }
 
-    static void ror64(Cpu c, Insn i) {
-        long r = Long.rotateRight(c.gpr[i.rm], (int) i.imm & 63);
-        c.gpr[i.rm] = r;
-        long msb = r >>> 63;
-        setCarryOverflow(c, msb, msb ^ ((r >>> 62) & 1));
-    }
-
+    /** Sets CF and OF from bits 0 (cf, of are 0 or 1), keeping the other status flags. */
     private static void setCarryOverflow(Cpu c, long cf, long of) {
-        Flags.materialize(c);
-        c.rflags = (c.rflags & ~(Flags.CF | Flags.OF)) | (cf != 0 ? Flags.CF : 0) | (of != 0 ? Flags.OF : 0);
+        if (c.flagsOp != Flags.NONE) Flags.materialize(c);
+        c.rflags = (c.rflags & ~(Flags.CF | Flags.OF)) | cf * Flags.CF | of * Flags.OF;
     }
 
     /** BT r64, imm8: CF = the bit; the other flags are left as they were. */

@@ -512,8 +512,8 @@ public final class Interpreter {
             case Op.IMUL_GEI64: Fast.imul64(c, i, true); break;
             case Op.IMUL_GE64: Fast.imul64(c, i, false); break;
             case Op.JMP_REL64: Fast.jmp64(c, i); break;
-            case Op.ROL_RI64: Fast.rol64(c, i); break;
-            case Op.ROR_RI64: Fast.ror64(c, i); break;
+            case Op.ROL_RI64: { long[] g = c.gpr; g[i.rm] = Fast.rol64(c, g[i.rm], (int) i.imm & 63); break; }
+            case Op.ROR_RI64: { long[] g = c.gpr; g[i.rm] = Fast.ror64(c, g[i.rm], (int) i.imm & 63); break; }
             case Op.BT_RI64: Fast.bt64(c, i); break;
             case Op.LOAD64: Fast.load64(c, i); break;
             case Op.LOAD32: Fast.load32(c, i); break;
