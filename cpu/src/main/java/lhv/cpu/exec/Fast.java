@@ -16,51 +16,46 @@ final class Fast {
 
     private static final long M32 = 0xFFFFFFFFL;
 
-    // One tiny method per operation and size, so the JIT inlines each into its dispatch case.
-    static void add64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a + b; g[i.rm] = r; Flags.record(c, Flags.ADD, 8, r, a, b); }
-    static void add32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = (a + b) & M32; g[i.rm] = r; Flags.record(c, Flags.ADD, 4, r, a, b); }
-    static void sub64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a - b; g[i.rm] = r; Flags.record(c, Flags.SUB, 8, r, a, b); }
-    static void sub32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = (a - b) & M32; g[i.rm] = r; Flags.record(c, Flags.SUB, 4, r, a, b); }
-    static void and64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a & b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 8, r, a, b); }
-    static void and32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = a & b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 4, r, a, b); }
-    static void or64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a | b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 8, r, a, b); }
-    static void or32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = a | b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 4, r, a, b); }
-    static void xor64(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm], r = a ^ b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 8, r, a, b); }
-    static void xor32(Cpu c, Insn i, long b) { long[] g = c.gpr; long a = g[i.rm] & M32; b &= M32; long r = a ^ b; g[i.rm] = r; Flags.record(c, Flags.LOGIC, 4, r, a, b); }
-    static void cmp64(Cpu c, Insn i, long b) { long a = c.gpr[i.rm]; Flags.record(c, Flags.SUB, 8, a - b, a, b); }
-    static void cmp32(Cpu c, Insn i, long b) { long a = c.gpr[i.rm] & M32; b &= M32; Flags.record(c, Flags.SUB, 4, (a - b) & M32, a, b); }
+    // One tiny pure function per operation and size: each stays under the JIT's always-inline
+    // bytecode size (MaxInlineSize, 35 bytes), because in the dispatch switch no single case is
+    // frequent enough for the frequency-based inlining of larger methods. The caller reads and
+    // writes the registers; these compute the result and record the lazy flags.
+    static long add64(Cpu c, long a, long b) { long r = a + b; Flags.record(c, Flags.ADD, 8, r, a, b); return r; }
+    static long sub64(Cpu c, long a, long b) { long r = a - b; Flags.record(c, Flags.SUB, 8, r, a, b); return r; }
+    static long and64(Cpu c, long a, long b) { long r = a & b; Flags.record(c, Flags.LOGIC, 8, r, a, b); return r; }
+    static long or64(Cpu c, long a, long b) { long r = a | b; Flags.record(c, Flags.LOGIC, 8, r, a, b); return r; }
+    static long xor64(Cpu c, long a, long b) { long r = a ^ b; Flags.record(c, Flags.LOGIC, 8, r, a, b); return r; }
+    static void cmp64(Cpu c, long a, long b) { Flags.record(c, Flags.SUB, 8, a - b, a, b); }
+    /** 32-bit forms take operands already truncated to 32 bits (the caller masks with M32). */
+    static long add32(Cpu c, long a, long b) { long r = (a + b) & M32; Flags.record(c, Flags.ADD, 4, r, a, b); return r; }
+    static long sub32(Cpu c, long a, long b) { long r = (a - b) & M32; Flags.record(c, Flags.SUB, 4, r, a, b); return r; }
+    static long and32(Cpu c, long a, long b) { long r = a & b; Flags.record(c, Flags.LOGIC, 4, r, a, b); return r; }
+    static long or32(Cpu c, long a, long b) { long r = a | b; Flags.record(c, Flags.LOGIC, 4, r, a, b); return r; }
+    static long xor32(Cpu c, long a, long b) { long r = a ^ b; Flags.record(c, Flags.LOGIC, 4, r, a, b); return r; }
+    static void cmp32(Cpu c, long a, long b) { Flags.record(c, Flags.SUB, 4, (a - b) & M32, a, b); }
 
-    static void inc64(Cpu c, Insn i) { long[] g = c.gpr; long a = g[i.rm], r = a + 1; g[i.rm] = r; Flags.keepCarry(c); Flags.record(c, Flags.INC, 8, r, a, 1); }
-    static void dec64(Cpu c, Insn i) { long[] g = c.gpr; long a = g[i.rm], r = a - 1; g[i.rm] = r; Flags.keepCarry(c); Flags.record(c, Flags.DEC, 8, r, a, 1); }
-    static void inc32(Cpu c, Insn i) { long[] g = c.gpr; long a = g[i.rm] & M32, r = (a + 1) & M32; g[i.rm] = r; Flags.keepCarry(c); Flags.record(c, Flags.INC, 4, r, a, 1); }
-    static void dec32(Cpu c, Insn i) { long[] g = c.gpr; long a = g[i.rm] & M32, r = (a - 1) & M32; g[i.rm] = r; Flags.keepCarry(c); Flags.record(c, Flags.DEC, 4, r, a, 1); }
+    // INC/DEC keep CF: Flags.keepCarry folds it into rflags first when the recorded kind would lose it.
+    static long inc64(Cpu c, long a) { Flags.keepCarry(c); long r = a + 1; Flags.record(c, Flags.INC, 8, r, a, 1); return r; }
+    static long dec64(Cpu c, long a) { Flags.keepCarry(c); long r = a - 1; Flags.record(c, Flags.DEC, 8, r, a, 1); return r; }
+    static long inc32(Cpu c, long a) { Flags.keepCarry(c); long r = (a + 1) & M32; Flags.record(c, Flags.INC, 4, r, a, 1); return r; }
+    static long dec32(Cpu c, long a) { Flags.keepCarry(c); long r = (a - 1) & M32; Flags.record(c, Flags.DEC, 4, r, a, 1); return r; }
 
-    // Shifts by a non-zero immediate count (the decoder only picks these forms then).
-    static void shl64(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 63; long a = g[i.rm], r = a << n; g[i.rm] = r; Flags.record(c, Flags.SHL, 8, r, a, n); }
-    static void shr64(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 63; long a = g[i.rm], r = a >>> n; g[i.rm] = r; Flags.record(c, Flags.SHR, 8, r, a, n); }
-    static void sar64(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 63; long a = g[i.rm], r = a >> n; g[i.rm] = r; Flags.record(c, Flags.SAR, 8, r, a, n); }
-    static void shl32(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 31; long a = g[i.rm] & M32, r = (a << n) & M32; g[i.rm] = r; Flags.record(c, Flags.SHL, 4, r, a, n); }
-    static void shr32(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 31; long a = g[i.rm] & M32, r = a >>> n; g[i.rm] = r; Flags.record(c, Flags.SHR, 4, r, a, n); }
-    static void sar32(Cpu c, Insn i) { long[] g = c.gpr; int n = (int) i.imm & 31; long a = g[i.rm] & M32, r = ((long) (int) a >> n) & M32; g[i.rm] = r; Flags.record(c, Flags.SAR, 4, r, a, n); }
+    // Shifts by a non-zero immediate count n (the decoder only picks these forms then; the caller masks n).
+    static long shl64(Cpu c, long a, int n) { long r = a << n; Flags.record(c, Flags.SHL, 8, r, a, n); return r; }
+    static long shr64(Cpu c, long a, int n) { long r = a >>> n; Flags.record(c, Flags.SHR, 8, r, a, n); return r; }
+    static long sar64(Cpu c, long a, int n) { long r = a >> n; Flags.record(c, Flags.SAR, 8, r, a, n); return r; }
+    static long shl32(Cpu c, long a, int n) { long r = (a << n) & M32; Flags.record(c, Flags.SHL, 4, r, a, n); return r; }
+    static long shr32(Cpu c, long a, int n) { long r = a >>> n; Flags.record(c, Flags.SHR, 4, r, a, n); return r; }
+    static long sar32(Cpu c, long a, int n) { long r = ((long) (int) a >> n) & M32; Flags.record(c, Flags.SAR, 4, r, a, n); return r; }
 
-    /** ROL/ROR r64, imm (count non-zero): only CF and OF change (OF as for a count of 1). */
-    static void rol64(Cpu c, Insn i) {
-        long r = Long.rotateLeft(c.gpr[i.rm], (int) i.imm & 63);
-        c.gpr[i.rm] = r;
-        long cf = r & 1;
-        setCarryOverflow(c, cf, (r >>> 63) ^ cf);
-    }
+    /** ROL/ROR r64, imm (count n non-zero, masked by the caller): only CF and OF change (OF as for a count of 1). */
+    static long rol64(Cpu c, long a, int n) { long r = Long.rotateLeft(a, n); setCarryOverflow(c, r & 1, (r >>> 63) ^ (r & 1)); return r; }
+    static long ror64(Cpu c, long a, int n) { long r = Long.rotateRight(a, n); setCarryOverflow(c, r >>> 63, (r >>> 63) ^ ((r >>> 62) & 1)); return r; }
 
-    static void ror64(Cpu c, Insn i) {
-        long r = Long.rotateRight(c.gpr[i.rm], (int) i.imm & 63);
-        c.gpr[i.rm] = r;
-        long msb = r >>> 63;
-        setCarryOverflow(c, msb, msb ^ ((r >>> 62) & 1));
-    }
-
+    /** Sets CF and OF from bits 0 (cf, of are 0 or 1), keeping the other status flags. */
     private static void setCarryOverflow(Cpu c, long cf, long of) {
-        Flags.materialize(c);
-        c.rflags = (c.rflags & ~(Flags.CF | Flags.OF)) | (cf != 0 ? Flags.CF : 0) | (of != 0 ? Flags.OF : 0);
+        if (c.flagsOp != Flags.NONE) Flags.materialize(c);
+        c.rflags = (c.rflags & ~(Flags.CF | Flags.OF)) | cf * Flags.CF | of * Flags.OF;
     }
 
     /** BT r64, imm8: CF = the bit; the other flags are left as they were. */

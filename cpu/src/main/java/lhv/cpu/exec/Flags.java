@@ -51,9 +51,12 @@ public final class Flags {
     /** INC/DEC keep CF: fold the current CF into rflags before recording them. */
     static void keepCarry(Cpu c) {
         int k = c.flagsOp;
-        if (k != NONE && k != INC && k != DEC) {
-            c.rflags = (c.rflags & ~CF) | (cf(c) ? CF : 0);
-        }
+        if (k != NONE && k != INC && k != DEC) foldCarry(c);
+    }
+
+    /** Kept out of {@link #keepCarry} so that stays small enough to inline at every INC/DEC. */
+    private static void foldCarry(Cpu c) {
+        c.rflags = (c.rflags & ~CF) | (cf(c) ? CF : 0);
     }
 
     /** Sets all six status flags at once (eager evaluation). */

@@ -27,7 +27,8 @@ import java.util.HashMap;
  *
  * <p>Decoded blocks: straight-line runs of up to {@link #MAX_BLOCK} instructions that start and end
  * in one physical 4 KiB page and end after any instruction that transfers control or changes how
- * later instructions decode or are delivered (see {@link #endsBlock}). Pages holding blocks are
+ * later instructions decode or are delivered ({@code ENDS_BLOCK}), except a 64-bit Jcc: its
+ * not-taken path continues in the block and a taken one leaves the block early. Pages holding blocks are
  * marked in the {@link lhv.cpu.bus.CodeMap}; a write to such a page drops its blocks and makes the
  * running block stop after the current instruction, so self-modifying code takes effect (SDM Vol. 3A
  * 11.6). An instruction that crosses a page boundary is decoded afresh each time it runs.
@@ -40,6 +41,7 @@ import java.util.HashMap;
 public final class Interpreter {
     static final int MAX_BLOCK = 64;
     private static final int DR6_BS = 1 << 14;
+    private static final long M32 = 0xFFFFFFFFL;
 
     private final Cpu cpu;
     private final Decoder decoder = new Decoder();
@@ -252,6 +254,15 @@ public final class Interpreter {
                 long start = c.rip;
                 c.instructionStart = start;
                 c.rip = start + i.length;
+                // 64-bit Jcc runs here, outside the dispatch switch (a well-predicted compare instead
+                // of another pass through the switch). Blocks continue past a 64-bit Jcc (see
+                // build): a taken branch leaves the block here.
+                if (i.op == Op.JCC64) {
+                    Fast.jcc64(c, i);
+                    c.instructionsRetired++;
+                    if (c.rip != start + i.length) break;
+                    continue;
+                }
                 execute(c, i);
                 c.instructionsRetired++;
                 // A store into a code page (possibly this block) ends the block at once.
@@ -379,7 +390,9 @@ public final class Interpreter {
             }
             buf[n++] = i;
             bytes += i.length;
-            if (ENDS_BLOCK[i.op] || off + bytes >= 4096) break;
+            // A 64-bit Jcc does not end the block: the not-taken path continues in it (fewer block
+            // lookups), a taken one leaves it in runBlock. It changes nothing that decoding depends on.
+            if ((ENDS_BLOCK[i.op] && i.op != Op.JCC64) || off + bytes >= 4096) break;
             // A long REP string instruction may yield by rewinding RIP to itself: nothing may follow it.
             if (i.op >= Op.MOVS && i.op <= Op.OUTS && (i.prefixes & (Insn.P_REP | Insn.P_REPNE)) != 0) break;
         }
@@ -437,14 +450,14 @@ public final class Interpreter {
 
     private static void execute(Cpu c, Insn i) {
         switch (i.op) {
-            case Op.ALU_RR64 + 0: Fast.add64(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 0: Fast.add32(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 0: Fast.add64(c, i, i.imm); break;
-            case Op.ALU_RI32 + 0: Fast.add32(c, i, i.imm); break;
-            case Op.ALU_RR64 + 1: Fast.or64(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 1: Fast.or32(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 1: Fast.or64(c, i, i.imm); break;
-            case Op.ALU_RI32 + 1: Fast.or32(c, i, i.imm); break;
+            case Op.ALU_RR64 + 0: { long[] g = c.gpr; g[i.rm] = Fast.add64(c, g[i.rm], g[i.reg]); break; }
+            case Op.ALU_RR32 + 0: { long[] g = c.gpr; g[i.rm] = Fast.add32(c, g[i.rm] & M32, g[i.reg] & M32); break; }
+            case Op.ALU_RI64 + 0: { long[] g = c.gpr; g[i.rm] = Fast.add64(c, g[i.rm], i.imm); break; }
+            case Op.ALU_RI32 + 0: { long[] g = c.gpr; g[i.rm] = Fast.add32(c, g[i.rm] & M32, i.imm & M32); break; }
+            case Op.ALU_RR64 + 1: { long[] g = c.gpr; g[i.rm] = Fast.or64(c, g[i.rm], g[i.reg]); break; }
+            case Op.ALU_RR32 + 1: { long[] g = c.gpr; g[i.rm] = Fast.or32(c, g[i.rm] & M32, g[i.reg] & M32); break; }
+            case Op.ALU_RI64 + 1: { long[] g = c.gpr; g[i.rm] = Fast.or64(c, g[i.rm], i.imm); break; }
+            case Op.ALU_RI32 + 1: { long[] g = c.gpr; g[i.rm] = Fast.or32(c, g[i.rm] & M32, i.imm & M32); break; }
             case Op.ALU_RR64 + 2: Fast.alu64(c, i, 2, c.gpr[i.reg]); break;
             case Op.ALU_RR32 + 2: Fast.alu32(c, i, 2, c.gpr[i.reg]); break;
             case Op.ALU_RI64 + 2: Fast.alu64(c, i, 2, i.imm); break;
@@ -453,36 +466,36 @@ public final class Interpreter {
             case Op.ALU_RR32 + 3: Fast.alu32(c, i, 3, c.gpr[i.reg]); break;
             case Op.ALU_RI64 + 3: Fast.alu64(c, i, 3, i.imm); break;
             case Op.ALU_RI32 + 3: Fast.alu32(c, i, 3, i.imm); break;
-            case Op.ALU_RR64 + 4: Fast.and64(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 4: Fast.and32(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 4: Fast.and64(c, i, i.imm); break;
-            case Op.ALU_RI32 + 4: Fast.and32(c, i, i.imm); break;
-            case Op.ALU_RR64 + 5: Fast.sub64(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 5: Fast.sub32(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 5: Fast.sub64(c, i, i.imm); break;
-            case Op.ALU_RI32 + 5: Fast.sub32(c, i, i.imm); break;
-            case Op.ALU_RR64 + 6: Fast.xor64(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 6: Fast.xor32(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 6: Fast.xor64(c, i, i.imm); break;
-            case Op.ALU_RI32 + 6: Fast.xor32(c, i, i.imm); break;
-            case Op.ALU_RR64 + 7: Fast.cmp64(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RR32 + 7: Fast.cmp32(c, i, c.gpr[i.reg]); break;
-            case Op.ALU_RI64 + 7: Fast.cmp64(c, i, i.imm); break;
-            case Op.ALU_RI32 + 7: Fast.cmp32(c, i, i.imm); break;
+            case Op.ALU_RR64 + 4: { long[] g = c.gpr; g[i.rm] = Fast.and64(c, g[i.rm], g[i.reg]); break; }
+            case Op.ALU_RR32 + 4: { long[] g = c.gpr; g[i.rm] = Fast.and32(c, g[i.rm] & M32, g[i.reg] & M32); break; }
+            case Op.ALU_RI64 + 4: { long[] g = c.gpr; g[i.rm] = Fast.and64(c, g[i.rm], i.imm); break; }
+            case Op.ALU_RI32 + 4: { long[] g = c.gpr; g[i.rm] = Fast.and32(c, g[i.rm] & M32, i.imm & M32); break; }
+            case Op.ALU_RR64 + 5: { long[] g = c.gpr; g[i.rm] = Fast.sub64(c, g[i.rm], g[i.reg]); break; }
+            case Op.ALU_RR32 + 5: { long[] g = c.gpr; g[i.rm] = Fast.sub32(c, g[i.rm] & M32, g[i.reg] & M32); break; }
+            case Op.ALU_RI64 + 5: { long[] g = c.gpr; g[i.rm] = Fast.sub64(c, g[i.rm], i.imm); break; }
+            case Op.ALU_RI32 + 5: { long[] g = c.gpr; g[i.rm] = Fast.sub32(c, g[i.rm] & M32, i.imm & M32); break; }
+            case Op.ALU_RR64 + 6: { long[] g = c.gpr; g[i.rm] = Fast.xor64(c, g[i.rm], g[i.reg]); break; }
+            case Op.ALU_RR32 + 6: { long[] g = c.gpr; g[i.rm] = Fast.xor32(c, g[i.rm] & M32, g[i.reg] & M32); break; }
+            case Op.ALU_RI64 + 6: { long[] g = c.gpr; g[i.rm] = Fast.xor64(c, g[i.rm], i.imm); break; }
+            case Op.ALU_RI32 + 6: { long[] g = c.gpr; g[i.rm] = Fast.xor32(c, g[i.rm] & M32, i.imm & M32); break; }
+            case Op.ALU_RR64 + 7: { long[] g = c.gpr; Fast.cmp64(c, g[i.rm], g[i.reg]); break; }
+            case Op.ALU_RR32 + 7: { long[] g = c.gpr; Fast.cmp32(c, g[i.rm] & M32, g[i.reg] & M32); break; }
+            case Op.ALU_RI64 + 7: { long[] g = c.gpr; Fast.cmp64(c, g[i.rm], i.imm); break; }
+            case Op.ALU_RI32 + 7: { long[] g = c.gpr; Fast.cmp32(c, g[i.rm] & M32, i.imm & M32); break; }
             case Op.MOV_RR64_EG: c.gpr[i.rm] = c.gpr[i.reg]; break;
             case Op.MOV_RR32_EG: c.gpr[i.rm] = c.gpr[i.reg] & 0xFFFFFFFFL; break;
             case Op.MOV_RR64_GE: c.gpr[i.reg] = c.gpr[i.rm]; break;
             case Op.MOV_RR32_GE: c.gpr[i.reg] = c.gpr[i.rm] & 0xFFFFFFFFL; break;
-            case Op.INC64: Fast.inc64(c, i); break;
-            case Op.INC32: Fast.inc32(c, i); break;
-            case Op.DEC64: Fast.dec64(c, i); break;
-            case Op.DEC32: Fast.dec32(c, i); break;
-            case Op.SHL_RI64: Fast.shl64(c, i); break;
-            case Op.SHR_RI64: Fast.shr64(c, i); break;
-            case Op.SAR_RI64: Fast.sar64(c, i); break;
-            case Op.SHL_RI32: Fast.shl32(c, i); break;
-            case Op.SHR_RI32: Fast.shr32(c, i); break;
-            case Op.SAR_RI32: Fast.sar32(c, i); break;
+            case Op.INC64: { long[] g = c.gpr; g[i.rm] = Fast.inc64(c, g[i.rm]); break; }
+            case Op.INC32: { long[] g = c.gpr; g[i.rm] = Fast.inc32(c, g[i.rm] & M32); break; }
+            case Op.DEC64: { long[] g = c.gpr; g[i.rm] = Fast.dec64(c, g[i.rm]); break; }
+            case Op.DEC32: { long[] g = c.gpr; g[i.rm] = Fast.dec32(c, g[i.rm] & M32); break; }
+            case Op.SHL_RI64: { long[] g = c.gpr; g[i.rm] = Fast.shl64(c, g[i.rm], (int) i.imm & 63); break; }
+            case Op.SHR_RI64: { long[] g = c.gpr; g[i.rm] = Fast.shr64(c, g[i.rm], (int) i.imm & 63); break; }
+            case Op.SAR_RI64: { long[] g = c.gpr; g[i.rm] = Fast.sar64(c, g[i.rm], (int) i.imm & 63); break; }
+            case Op.SHL_RI32: { long[] g = c.gpr; g[i.rm] = Fast.shl32(c, g[i.rm] & M32, (int) i.imm & 31); break; }
+            case Op.SHR_RI32: { long[] g = c.gpr; g[i.rm] = Fast.shr32(c, g[i.rm] & M32, (int) i.imm & 31); break; }
+            case Op.SAR_RI32: { long[] g = c.gpr; g[i.rm] = Fast.sar32(c, g[i.rm] & M32, (int) i.imm & 31); break; }
             case Op.LEA64: Fast.lea64(c, i); break;
             case Op.JCC64: Fast.jcc64(c, i); break;
             case Op.MOV_RI64: c.gpr[i.rm] = i.imm; break;
@@ -490,8 +503,8 @@ public final class Interpreter {
             case Op.IMUL_GEI64: Fast.imul64(c, i, true); break;
             case Op.IMUL_GE64: Fast.imul64(c, i, false); break;
             case Op.JMP_REL64: Fast.jmp64(c, i); break;
-            case Op.ROL_RI64: Fast.rol64(c, i); break;
-            case Op.ROR_RI64: Fast.ror64(c, i); break;
+            case Op.ROL_RI64: { long[] g = c.gpr; g[i.rm] = Fast.rol64(c, g[i.rm], (int) i.imm & 63); break; }
+            case Op.ROR_RI64: { long[] g = c.gpr; g[i.rm] = Fast.ror64(c, g[i.rm], (int) i.imm & 63); break; }
             case Op.BT_RI64: Fast.bt64(c, i); break;
             case Op.LOAD64: Fast.load64(c, i); break;
             case Op.LOAD32: Fast.load32(c, i); break;
