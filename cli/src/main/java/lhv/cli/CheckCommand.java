@@ -9,12 +9,11 @@ import lhv.hypervisor.vm.MachineBoard;
 import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 import lhv.hypervisor.setup.ControlLint;
 import lhv.vmx.caps.VmxCapabilities;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -31,30 +30,18 @@ import java.util.concurrent.Callable;
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = "Build the VMCS of a configuration and run every VM-entry check without entering.")
 public final class CheckCommand implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE", description = "VM configuration (JSON or YAML).")
-    Path config;
-
-    @Option(names = "--cpu", paramLabel = "MODEL", description = "Processor model.")
-    String cpu;
+    @Mixin
+    VmSelection vm;
 
     @Override
     public Integer call() {
         Console console = RunCommand.console(false, true);
-        VmConfig cfg;
-        try {
-            cfg = RunCommand.loadConfig(config);
-            Hypervisor.model(cpu);
-        } catch (ConfigError e) {
-            console.error("hv: " + e.line());
-            return 2;
-        } catch (IllegalArgumentException e) {
-            console.error("hv: " + e.getMessage());
-            return 2;
-        }
+        VmConfig cfg = vm.load(console, () -> { });
+        if (cfg == null) return 2;
         List<String> failures = new ArrayList<>(), lint = new ArrayList<>();
         boolean[] built = {false};
-        VmxCapabilities caps = VmxCapabilities.forModel(Hypervisor.model(cpu));
-        RunOptions o = RunOptions.of(cfg, console).withCpuModel(cpu).withAfterSetup(vmcs -> {
+        VmxCapabilities caps = VmxCapabilities.forModel(Hypervisor.model(vm.cpu));
+        RunOptions o = RunOptions.of(cfg, console).withCpuModel(vm.cpu).withAfterSetup(vmcs -> {
             failures.addAll(EntryDiagnosis.failures(vmcs.vmx()));
             lint.addAll(ControlLint.check(cfg, caps, vmcs));
             built[0] = true;

@@ -1,14 +1,13 @@
 package lhv.cli;
 
 import lhv.hypervisor.config.ConfigError;
-import lhv.hypervisor.config.ConfigLoader;
 import lhv.hypervisor.config.VmConfig;
 import lhv.hypervisor.trace.Console;
-import lhv.hypervisor.vm.Hypervisor;
 import lhv.hypervisor.vm.MachineBoard;
 import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,11 +31,8 @@ public final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE", description = "Guest image: flat 64-bit binary or ELF64.")
     Path image;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "VM configuration (JSON, or YAML for .yaml/.yml).")
-    Path config;
-
-    @Option(names = "--cpu", paramLabel = "MODEL", description = "Processor model (lhv-skylake, lhv-skylake-novmx).")
-    String cpu;
+    @Mixin
+    VmSelection vm;
 
     @Option(names = "--trace", paramLabel = "FILE", description = "Write the exit trace (JSON Lines) to FILE.")
     Path trace;
@@ -62,26 +58,18 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Console console = console(verbose, quiet);
-        VmConfig cfg;
-        long timeoutMillis;
-        try {
-            cfg = loadConfig(config);
-            timeoutMillis = timeout == null ? 0 : parseDuration(timeout);
+        long[] timeoutMillis = {0};
+        VmConfig cfg = vm.load(console, () -> {
+            timeoutMillis[0] = timeout == null ? 0 : parseDuration(timeout);
             if (maxInstructions < 0) throw new IllegalArgumentException("--max-instructions must not be negative");
             if (image != null && !Files.isRegularFile(image)) throw new IllegalArgumentException("guest image not found: " + image);
-            Hypervisor.model(cpu);
-        } catch (ConfigError e) {
-            console.error("hv: " + e.line());
-            return 2;
-        } catch (IllegalArgumentException e) {
-            console.error("hv: " + e.getMessage());
-            return 2;
-        }
+        });
+        if (cfg == null) return 2;
         OutputStream traceOut = null;
         try {
             if (trace != null) traceOut = new BufferedOutputStream(Files.newOutputStream(trace));
-            RunOptions o = RunOptions.of(cfg, console).withImage(image).withCpuModel(cpu).withTrace(traceOut)
-                    .withDumpState(dumpState).withLimits(maxInstructions, timeoutMillis);
+            RunOptions o = RunOptions.of(cfg, console).withImage(image).withCpuModel(vm.cpu).withTrace(traceOut)
+                    .withDumpState(dumpState).withLimits(maxInstructions, timeoutMillis[0]);
             RunResult r = MachineBoard.hypervisor().run(o);
             if (stats) r.stats().print(System.out);
             return r.status();
@@ -105,10 +93,6 @@ public final class RunCommand implements Callable<Integer> {
     static Console console(boolean verbose, boolean quiet) {
         return new Console(System.out, System.err, quiet ? Console.Verbosity.QUIET
                 : verbose ? Console.Verbosity.VERBOSE : Console.Verbosity.NORMAL);
-    }
-
-    static VmConfig loadConfig(Path file) {
-        return file == null ? VmConfig.defaults() : ConfigLoader.load(file);
     }
 
     /** "500ms", "2s", "1.5s", "1m" or a plain number of seconds. */

@@ -11,6 +11,7 @@ import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
 import lhv.vmx.caps.VmxCapabilities;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,11 +30,8 @@ public final class VmcsCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE", description = "Guest image (default: the demo).")
     Path image;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "VM configuration (JSON or YAML).")
-    Path config;
-
-    @Option(names = "--cpu", paramLabel = "MODEL", description = "Processor model.")
-    String cpu;
+    @Mixin
+    VmSelection vm;
 
     @Option(names = "--at-exit", paramLabel = "N", description = "Dump at the N-th VM exit instead of after set-up.")
     long atExit;
@@ -41,25 +39,17 @@ public final class VmcsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Console console = RunCommand.console(false, true);
-        VmConfig cfg;
-        VmxCapabilities caps;
-        try {
-            cfg = RunCommand.loadConfig(config);
-            caps = VmxCapabilities.forModel(Hypervisor.model(cpu));
+        VmConfig cfg = vm.load(console, () -> {
             if (atExit < 0) throw new IllegalArgumentException("--at-exit must be positive");
-        } catch (ConfigError e) {
-            console.error("hv: " + e.line());
-            return 2;
-        } catch (IllegalArgumentException e) {
-            console.error("hv: " + e.getMessage());
-            return 2;
-        }
+        });
+        if (cfg == null) return 2;
+        VmxCapabilities caps = VmxCapabilities.forModel(Hypervisor.model(vm.cpu));
         boolean[] dumped = {false};
         Consumer<CheckedVmcs> dump = vmcs -> {
             VmcsDump.print(System.out, caps, vmcs::read);
             dumped[0] = true;
         };
-        RunOptions o = RunOptions.of(cfg, console).withImage(image).withCpuModel(cpu);
+        RunOptions o = RunOptions.of(cfg, console).withImage(image).withCpuModel(vm.cpu);
         o = atExit > 0 ? o.withAtExit(atExit, dump) : o.withAfterSetup(v -> {
             dump.accept(v);
             return false;

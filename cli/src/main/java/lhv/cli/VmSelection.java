@@ -1,0 +1,49 @@
+package lhv.cli;
+
+import lhv.hypervisor.config.ConfigError;
+import lhv.hypervisor.config.VmConfig;
+import lhv.hypervisor.trace.Console;
+import lhv.hypervisor.vm.Hypervisor;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/**
+ * The options that choose the virtual machine — {@code --config} and {@code --cpu} — shared by
+ * {@code hv run}, {@code hv check} and {@code hv vmcs} as a picocli mixin, with the one way their
+ * errors are reported: a single {@code hv:} line and status 2, before anything runs.
+ *
+ * <p>Context: Java host, the user's command line.
+ */
+final class VmSelection {
+    @Option(names = "--config", paramLabel = "FILE", description = "VM configuration (JSON, or YAML for .yaml/.yml).")
+    Path config;
+
+    @Option(names = "--cpu", paramLabel = "MODEL", description = "Processor model (lhv-skylake, lhv-skylake-novmx).")
+    String cpu;
+
+    /** A check of a command's own options; throws IllegalArgumentException with the message to print. */
+    @FunctionalInterface
+    interface OptionCheck {
+        void run();
+    }
+
+    /**
+     * Loads the configuration (the seed's defaults without {@code --config}), validates the model
+     * and runs the command's own {@code checks}. Returns null after printing one line when any of
+     * them is wrong.
+     */
+    VmConfig load(Console console, OptionCheck checks) {
+        try {
+            VmConfig cfg = config == null ? VmConfig.defaults() : lhv.hypervisor.config.ConfigLoader.load(config);
+            Hypervisor.model(cpu);
+            checks.run();
+            return cfg;
+        } catch (ConfigError e) {
+            console.error("hv: " + e.line());
+        } catch (IllegalArgumentException e) {
+            console.error("hv: " + e.getMessage());
+        }
+        return null;
+    }
+}
