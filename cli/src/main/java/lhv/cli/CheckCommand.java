@@ -1,11 +1,9 @@
 package lhv.cli;
 
-import lhv.hypervisor.config.ConfigError;
 import lhv.hypervisor.config.VmConfig;
 import lhv.hypervisor.trace.Console;
 import lhv.hypervisor.vm.EntryDiagnosis;
 import lhv.hypervisor.vm.Hypervisor;
-import lhv.hypervisor.vm.MachineBoard;
 import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
 import picocli.CommandLine.Command;
@@ -47,13 +45,8 @@ public final class CheckCommand implements Callable<Integer> {
             built[0] = true;
             return false;
         });
-        RunResult r;
-        try {
-            r = MachineBoard.hypervisor().run(o);
-        } catch (ConfigError e) {
-            console.error("hv: " + e.line());
-            return 2;
-        }
+        RunResult r = VmSelection.run(o, console);
+        if (r == null) return 2;
         if (!built[0]) return r.status() == 0 ? 1 : r.status();
         for (String f : failures) System.out.println(f);
         for (String l : lint) System.out.println("VMCS differs from the SDM's recipe " + l);

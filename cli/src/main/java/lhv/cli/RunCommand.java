@@ -1,9 +1,7 @@
 package lhv.cli;
 
-import lhv.hypervisor.config.ConfigError;
 import lhv.hypervisor.config.VmConfig;
 import lhv.hypervisor.trace.Console;
-import lhv.hypervisor.vm.MachineBoard;
 import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
 import picocli.CommandLine.Command;
@@ -70,12 +68,10 @@ public final class RunCommand implements Callable<Integer> {
             if (trace != null) traceOut = new BufferedOutputStream(Files.newOutputStream(trace));
             RunOptions o = RunOptions.of(cfg, console).withImage(image).withCpuModel(vm.cpu).withTrace(traceOut)
                     .withDumpState(dumpState).withLimits(maxInstructions, timeoutMillis[0]);
-            RunResult r = MachineBoard.hypervisor().run(o);
+            RunResult r = VmSelection.run(o, console);
+            if (r == null) return 2;
             if (stats) r.stats().print(System.out);
             return r.status();
-        } catch (ConfigError e) {
-            console.error("hv: " + e.line());
-            return 2;
         } catch (IOException e) {
             console.error("hv: cannot write " + trace + ": " + e.getMessage());
             return 2;

@@ -4,6 +4,9 @@ import lhv.hypervisor.config.ConfigError;
 import lhv.hypervisor.config.VmConfig;
 import lhv.hypervisor.trace.Console;
 import lhv.hypervisor.vm.Hypervisor;
+import lhv.hypervisor.vm.MachineBoard;
+import lhv.hypervisor.vm.RunOptions;
+import lhv.hypervisor.vm.RunResult;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -45,5 +48,18 @@ final class VmSelection {
             console.error("hv: " + e.getMessage());
         }
         return null;
+    }
+
+    /**
+     * Runs the hypervisor with {@code options} on the machine board; a configuration error found
+     * while building the VM is printed as one line and gives null.
+     */
+    static RunResult run(RunOptions options, Console console) {
+        try {
+            return MachineBoard.hypervisor().run(options);
+        } catch (ConfigError e) {
+            console.error("hv: " + e.line());
+            return null;
+        }
     }
 }

@@ -1,12 +1,10 @@
 package lhv.cli;
 
-import lhv.hypervisor.config.ConfigError;
 import lhv.hypervisor.config.VmConfig;
 import lhv.hypervisor.setup.CheckedVmcs;
 import lhv.hypervisor.trace.Console;
 import lhv.hypervisor.trace.VmcsDump;
 import lhv.hypervisor.vm.Hypervisor;
-import lhv.hypervisor.vm.MachineBoard;
 import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
 import lhv.vmx.caps.VmxCapabilities;
@@ -54,13 +52,8 @@ public final class VmcsCommand implements Callable<Integer> {
             dump.accept(v);
             return false;
         });
-        RunResult r;
-        try {
-            r = MachineBoard.hypervisor().run(o);
-        } catch (ConfigError e) {
-            console.error("hv: " + e.line());
-            return 2;
-        }
+        RunResult r = VmSelection.run(o, console);
+        if (r == null) return 2;
         if (!dumped[0]) {
             if (r.status() == 0) console.error("hv: the run ended before exit " + atExit);
             return r.status() == 0 ? 1 : r.status();
