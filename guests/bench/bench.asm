@@ -156,7 +156,7 @@ long_mode:
     mov esi, msg_checksum
     call puts
     mov rax, [checksum]
-    call puthex
+    call puthex16
     mov al, 10
     call putc
     xor eax, eax
@@ -215,56 +215,9 @@ read_cmdline:
 .none:
     ret
 
-putc:
-    push rdx
-    push rax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop rax
-    mov dx, COM1
-    out dx, al
-    pop rdx
-    ret
+%include "../include/console64.inc"   ; putc, puts, putdec, puthex
 
-puts:
-    push rax
-.loop:
-    lodsb
-    test al, al
-    jz .done
-    call putc
-    jmp .loop
-.done:
-    pop rax
-    ret
-
-putdec:
-    push rbx
-    push rcx
-    push rdx
-    mov ebx, 10
-    xor ecx, ecx
-.div:
-    xor edx, edx
-    div rbx
-    push rdx
-    inc ecx
-    test rax, rax
-    jnz .div
-.out:
-    pop rax
-    add al, '0'
-    call putc
-    loop .out
-    pop rdx
-    pop rcx
-    pop rbx
-    ret
-
-puthex:
+puthex16:                       ; rax as 16 hex digits (no prefix)
     push rbx
     push rcx
     mov rbx, rax

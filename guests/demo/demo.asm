@@ -258,90 +258,10 @@ print_exits:                    ; prints "  exits=N" (N from r15) and ends the l
 
 ; ---- helpers: UART output ----
 
-putc:                           ; al = byte
-    push rdx
-    push rax
-    mov dx, UART_LSR
-.wait:
-    in al, dx
-    test al, 0x20               ; transmitter holding register empty
-    jz .wait
-    pop rax
-    mov dx, UART
-    out dx, al
-    pop rdx
-    ret
-
-puts:                           ; rsi = zero-terminated string
-    push rax
-.next:
-    lodsb
-    test al, al
-    jz .done
-    call putc
-    jmp .next
-.done:
-    pop rax
-    ret
-
-puthex:                         ; rax = value, printed as 0x with no leading zeros
-    push rbx
-    push rcx
-    mov rbx, rax
-    mov al, '0'
-    call putc
-    mov al, 'x'
-    call putc
-    mov ecx, 60
-.skip:                          ; find the first non-zero nibble (keep the last one)
-    test ecx, ecx
-    jz .digits
-    mov rax, rbx
-    shr rax, cl
-    and eax, 15
-    jnz .digits
-    sub ecx, 4
-    jmp .skip
-.digits:
-    mov rax, rbx
-    shr rax, cl
-    and eax, 15
-    lea rdx, [rel hexdigits]
-    mov al, [rdx + rax]
-    call putc
-    sub ecx, 4
-    jns .digits
-    pop rcx
-    pop rbx
-    ret
-
-putdec:                         ; rax = small unsigned value, printed in decimal
-    push rbx
-    push rdx
-    push rcx
-    mov ebx, 10
-    xor ecx, ecx
-.div:
-    xor edx, edx
-    div rbx
-    push rdx
-    inc ecx
-    test rax, rax
-    jnz .div
-.out:
-    pop rax
-    add al, '0'
-    call putc
-    dec ecx
-    jnz .out
-    pop rcx
-    pop rdx
-    pop rbx
-    ret
+%include "../include/console64.inc"   ; putc, puts, putdec, puthex
 
 ; ---- data ----
 
-hexdigits:          db "0123456789abcdef"
 msg_hello:          db "demo guest: running in VMX non-root operation", 10, 0
 msg_cpuid:          db "cpuid     leaf 0x40000000 signature '", 0
 msg_cpuid_vmx:      db "', CPUID.1:ECX.VMX as seen = ", 0

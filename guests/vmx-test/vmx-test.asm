@@ -1933,94 +1933,7 @@ uart_init:
     pop rax
     ret
 
-; putc: AL = byte. Waits for LSR bit 5 (transmit holding register empty).
-putc:
-    push rdx
-    push rax
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop rax
-    mov dx, COM1
-    out dx, al
-    pop rdx
-    ret
-
-; puts: RSI = NUL-terminated string.
-puts:
-    push rsi
-    push rax
-.loop:
-    lodsb
-    test al, al
-    jz .done
-    call putc
-    jmp .loop
-.done:
-    pop rax
-    pop rsi
-    ret
-
-; puthex: RAX as 0x-prefixed hexadecimal without leading zeros.
-puthex:
-    push rax
-    push rbx
-    push rcx
-    mov rbx, rax
-    mov al, '0'
-    call putc
-    mov al, 'x'
-    call putc
-    mov ecx, 60
-.skip:
-    test ecx, ecx
-    jz .digits
-    mov rax, rbx
-    shr rax, cl
-    test al, 0xF
-    jnz .digits
-    sub ecx, 4
-    jmp .skip
-.digits:
-    mov rax, rbx
-    shr rax, cl
-    and eax, 0xF
-    mov al, [hex_digits + rax]
-    call putc
-    sub ecx, 4
-    jns .digits
-    pop rcx
-    pop rbx
-    pop rax
-    ret
-
-; putdec: RAX as unsigned decimal.
-putdec:
-    push rax
-    push rcx
-    push rdx
-    push rbx
-    mov ebx, 10
-    xor ecx, ecx
-.div:
-    xor edx, edx
-    div rbx
-    push rdx
-    inc ecx
-    test rax, rax
-    jnz .div
-.out:
-    pop rax
-    add al, '0'
-    call putc
-    loop .out
-    pop rbx
-    pop rdx
-    pop rcx
-    pop rax
-    ret
+%include "../include/console64.inc"   ; putc, puts, putdec, puthex
 
 ; tap: AL = pass (nonzero) or fail, RSI = description. Prints one TAP line; returns AL = 0/1.
 tap:
@@ -2126,7 +2039,6 @@ diag_expect:
 
 section .rodata
 
-hex_digits: db "0123456789abcdef"
 outs_source:    db 0x5A
 msg_no_ins_outs_info: db "IA32_VMX_BASIC[54] = 0: no instruction information for INS/OUTS", 0
 msg_no_timer:   db "the processor has no VMX-preemption timer", 0
