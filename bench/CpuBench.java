@@ -2,10 +2,9 @@ import lhv.cpu.Cpu;
 import lhv.cpu.Cr;
 import lhv.cpu.Segment;
 import lhv.cpu.StopReason;
-import lhv.cpu.bus.PhysicalMemory;
+import lhv.cpu.bus.RamOnlyMemory;
 import lhv.cpu.model.CpuModel;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HexFormat;
@@ -24,30 +23,15 @@ public final class CpuBench {
     static final long CODE = 0x100000, DATA = 0x200000;
     static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    static final class Ram implements PhysicalMemory {
-        final MemorySegment seg = Arena.ofAuto().allocate(16 << 20, 4096);
-        @Override public MemorySegment ram() { return seg; }
-        @Override public long ramSize() { return seg.byteSize(); }
-        @Override public long read(long pa, int size) {
-            if (!isRam(pa, size)) return size == 8 ? -1 : (1L << (8 * size)) - 1;
-            long v = 0;
-            for (int i = 0; i < size; i++) v |= (seg.get(ValueLayout.JAVA_BYTE, pa + i) & 0xFFL) << (8 * i);
-            return v;
-        }
-        @Override public void write(long pa, int size, long value) {
-            if (!isRam(pa, size)) return;
-            for (int i = 0; i < size; i++) seg.set(ValueLayout.JAVA_BYTE, pa + i, (byte) (value >>> (8 * i)));
-        }
-    }
-
     static Cpu machine() {
-        Ram ram = new Ram();
+        RamOnlyMemory ram = new RamOnlyMemory(16 << 20);
+        MemorySegment seg = ram.ram();
         Cpu c = new Cpu(CpuModel.withVmx(), ram);
-        ram.seg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x1000, 0x2000 | 7);
-        ram.seg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x2000, 0x3000 | 7);
-        for (int i = 0; i < 512; i++) ram.seg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x3000 + i * 8L, (i * 0x200000L) | 0x87);
+        seg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x1000, 0x2000 | 7);
+        seg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x2000, 0x3000 | 7);
+        for (int i = 0; i < 512; i++) seg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x3000 + i * 8L, (i * 0x200000L) | 0x87);
         byte[] code = HexFormat.of().parseHex(WORKLOAD);
-        MemorySegment.copy(MemorySegment.ofArray(code), 0, ram.seg, CODE, code.length);
+        MemorySegment.copy(MemorySegment.ofArray(code), 0, seg, CODE, code.length);
         c.cr3 = 0x1000;
         c.cr4 = Cr.CR4_PAE;
         c.efer = Cr.EFER_LME | Cr.EFER_LMA;

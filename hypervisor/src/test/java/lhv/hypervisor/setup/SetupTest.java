@@ -1,6 +1,7 @@
 package lhv.hypervisor.setup;
 
 import lhv.cpu.bus.PhysicalMemory;
+import lhv.cpu.bus.RamOnlyMemory;
 import lhv.hypervisor.config.ConfigLoader;
 import lhv.hypervisor.config.VmConfig;
 import lhv.hypervisor.setup.ControlSelection.Controls;
@@ -25,13 +26,7 @@ class SetupTest {
     static final VmxCapabilities SKYLAKE = VmxCapabilities.skylakeClient();
 
     static PhysicalMemory ram(long size) {
-        MemorySegment seg = Arena.ofAuto().allocate(size, 4096);
-        return new PhysicalMemory() {
-            @Override public MemorySegment ram() { return seg; }
-            @Override public long ramSize() { return size; }
-            @Override public long read(long pa, int s) { return seg.get(ValueLayout.JAVA_BYTE, pa); }
-            @Override public void write(long pa, int s, long v) { seg.set(ValueLayout.JAVA_BYTE, pa, (byte) v); }
-        };
+        return new RamOnlyMemory(size);
     }
 
     @Test

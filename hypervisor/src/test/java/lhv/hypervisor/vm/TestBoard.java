@@ -4,14 +4,13 @@ import lhv.cpu.Cpu;
 import lhv.cpu.StopReason;
 import lhv.cpu.bus.PhysicalMemory;
 import lhv.cpu.bus.PortIo;
+import lhv.cpu.bus.RamOnlyMemory;
 import lhv.cpu.model.CpuModel;
 import lhv.vmx.Vmx;
 import lhv.vmx.caps.VmxCapabilities;
 
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A minimal board for end-to-end tests of the hypervisor without the platform module: off-heap
@@ -23,7 +22,7 @@ import java.lang.foreign.ValueLayout;
  */
 final class TestBoard implements Board {
     final Arena arena = Arena.ofShared();
-    final Ram ram;
+    final RamOnlyMemory ram;
     final Cpu cpu;
     final Vmx vmx;
     final ByteArrayOutputStream uart = new ByteArrayOutputStream();
@@ -32,7 +31,7 @@ final class TestBoard implements Board {
     boolean closed;
 
     TestBoard(Hypervisor.RunSetup setup) {
-        ram = new Ram(arena.allocate(setup.memorySize(), 4096));
+        ram = new RamOnlyMemory(arena.allocate(setup.memorySize(), 4096));
         cpu = new Cpu(setup.model(), ram);
         vmx = setup.model().vmx ? Vmx.attach(cpu, VmxCapabilities.forModel(setup.model())) : null;
         cpu.io = new PortIo() {
@@ -75,31 +74,5 @@ final class TestBoard implements Board {
     public void close() {
         closed = true;
         arena.close();
-    }
-
-    record Ram(MemorySegment ram) implements PhysicalMemory {
-        @Override public long ramSize() { return ram.byteSize(); }
-
-        @Override
-        public long read(long pa, int size) {
-            if (!isRam(pa, size)) return size == 8 ? -1L : (1L << (8 * size)) - 1;
-            return switch (size) {
-                case 1 -> ram.get(ValueLayout.JAVA_BYTE, pa) & 0xFFL;
-                case 2 -> ram.get(ValueLayout.JAVA_SHORT_UNALIGNED, pa) & 0xFFFFL;
-                case 4 -> ram.get(ValueLayout.JAVA_INT_UNALIGNED, pa) & 0xFFFF_FFFFL;
-                default -> ram.get(ValueLayout.JAVA_LONG_UNALIGNED, pa);
-            };
-        }
-
-        @Override
-        public void write(long pa, int size, long value) {
-            if (!isRam(pa, size)) return;
-            switch (size) {
-                case 1 -> ram.set(ValueLayout.JAVA_BYTE, pa, (byte) value);
-                case 2 -> ram.set(ValueLayout.JAVA_SHORT_UNALIGNED, pa, (short) value);
-                case 4 -> ram.set(ValueLayout.JAVA_INT_UNALIGNED, pa, (int) value);
-                default -> ram.set(ValueLayout.JAVA_LONG_UNALIGNED, pa, value);
-            }
-        }
     }
 }
