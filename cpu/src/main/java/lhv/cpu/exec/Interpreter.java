@@ -123,11 +123,11 @@ public final class Interpreter {
     public Interpreter(Cpu cpu) {
         this.cpu = cpu;
         cpu.codeMap.onInvalidate(this::invalidatePage);
-        // Instruction set extensions follow what the model reports (CPUID.7:EBX[3] BMI1,
-        // CPUID.80000001H:ECX[5] LZCNT, CPUID.1:ECX[23] POPCNT, CPUID.1:ECX[22] MOVBE).
+        // Instruction set extensions follow what the model reports (CPUID.7:EBX[3] BMI1, [8] BMI2,
+        // [19] ADX, CPUID.80000001H:ECX[5] LZCNT, CPUID.1:ECX[23] POPCNT, CPUID.1:ECX[22] MOVBE).
         int[] l1 = cpu.model.cpuid(1, 0), l7 = cpu.model.cpuid(7, 0), l81 = cpu.model.cpuid(0x80000001, 0);
-        decoder.setFeatures((l7[1] & (1 << 3)) != 0, (l81[2] & (1 << 5)) != 0, (l1[2] & (1 << 23)) != 0,
-                (l1[2] & (1 << 22)) != 0);
+        decoder.setFeatures((l7[1] & (1 << 3)) != 0, (l7[1] & (1 << 8)) != 0, (l7[1] & (1 << 19)) != 0,
+                (l81[2] & (1 << 5)) != 0, (l1[2] & (1 << 23)) != 0, (l1[2] & (1 << 22)) != 0);
     }
 
     private void invalidatePage(long ppn) {
@@ -141,8 +141,8 @@ public final class Interpreter {
     }
 
     /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
-    public void setExtensions(boolean bmi1, boolean lzcnt, boolean popcnt, boolean movbe) {
-        decoder.setFeatures(bmi1, lzcnt, popcnt, movbe);
+    public void setExtensions(boolean bmi1, boolean bmi2, boolean adx, boolean lzcnt, boolean popcnt, boolean movbe) {
+        decoder.setFeatures(bmi1, bmi2, adx, lzcnt, popcnt, movbe);
         flushDecodedBlocks();
     }
 
@@ -676,9 +676,27 @@ public final class Interpreter {
             case Op.RDFSBASE: case Op.WRFSBASE: SystemOps.fsgsbase(c, i); break;
             case Op.VMX: SystemOps.vmx(c, i); break;
 
+            case Op.ANDN: BitManip.andn(c, i); break;
+            case Op.BEXTR: BitManip.bextr(c, i); break;
+            case Op.BLSI: BitManip.blsi(c, i); break;
+            case Op.BLSMSK: BitManip.blsmsk(c, i); break;
+            case Op.BLSR: BitManip.blsr(c, i); break;
+            case Op.BZHI: BitManip.bzhi(c, i); break;
+            case Op.MULX: BitManip.mulx(c, i); break;
+            case Op.PDEP: BitManip.pdep(c, i); break;
+            case Op.PEXT: BitManip.pext(c, i); break;
+            case Op.RORX: BitManip.rorx(c, i); break;
+            case Op.SARX: BitManip.shiftX(c, i, Op.SARX); break;
+            case Op.SHLX: BitManip.shiftX(c, i, Op.SHLX); break;
+            case Op.SHRX: BitManip.shiftX(c, i, Op.SHRX); break;
+            case Op.ADCX: BitManip.adcx(c, i); break;
+            case Op.ADOX: BitManip.adox(c, i); break;
+
             case Op.UD: case Op.UD2: case Op.RSM: throw CpuFault.ud();
             case Op.TOO_LONG: throw CpuFault.gp0();
-            case Op.NOT_IMPLEMENTED: throw new NotImplemented(describeNotImplemented(i));
+            case Op.NOT_IMPLEMENTED:
+                if (i.sub == Decoder.NI_AVX) BitManip.requireVexMode(c);   // VEX in real/virtual-8086 mode: #UD
+                throw new NotImplemented(describeNotImplemented(i));
             default: throw new IllegalStateException("no execution for decoded op " + Op.name(i.op));
         }
     }

@@ -39,7 +39,8 @@ public final class CpuModel {
             ECX1_POPCNT = 1 << 23, ECX1_XSAVE = 1 << 26, ECX1_OSXSAVE = 1 << 27, ECX1_RDRAND = 1 << 30,
             ECX1_HYPERVISOR = 1 << 31;
     // CPUID.(7,0):EBX.
-    public static final int EBX7_SMEP = 1 << 7, EBX7_ERMS = 1 << 9, EBX7_RDSEED = 1 << 18, EBX7_SMAP = 1 << 20;
+    public static final int EBX7_BMI1 = 1 << 3, EBX7_SMEP = 1 << 7, EBX7_BMI2 = 1 << 8, EBX7_ERMS = 1 << 9,
+            EBX7_RDSEED = 1 << 18, EBX7_ADX = 1 << 19, EBX7_SMAP = 1 << 20;
     // CPUID.80000001:ECX / EDX.
     public static final int ECX81_LAHF = 1, ECX81_LZCNT = 1 << 5, ECX81_PREFETCHW = 1 << 8;
     public static final int EDX81_SYSCALL = 1 << 11, EDX81_NX = 1 << 20, EDX81_PAGE1GB = 1 << 26,
@@ -49,7 +50,7 @@ public final class CpuModel {
             | EDX1_CX8 | EDX1_SEP | EDX1_MTRR | EDX1_PGE | EDX1_CMOV | EDX1_PAT | EDX1_PSE36 | EDX1_CLFSH
             | EDX1_MMX | EDX1_FXSR | EDX1_SSE | EDX1_SSE2;
     private static final int ECX1 = ECX1_MONITOR | ECX1_CX16 | ECX1_POPCNT | ECX1_XSAVE | ECX1_RDRAND;
-    private static final int EBX7 = EBX7_SMEP | EBX7_ERMS | EBX7_RDSEED | EBX7_SMAP;
+    private static final int EBX7 = EBX7_BMI1 | EBX7_SMEP | EBX7_BMI2 | EBX7_ERMS | EBX7_RDSEED | EBX7_ADX | EBX7_SMAP;
     private static final int ECX81 = ECX81_LAHF | ECX81_LZCNT | ECX81_PREFETCHW;
     private static final int EDX81 = EDX81_SYSCALL | EDX81_NX | EDX81_PAGE1GB | EDX81_RDTSCP | EDX81_LM;
 
