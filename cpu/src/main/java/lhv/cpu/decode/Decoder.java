@@ -856,6 +856,8 @@ public final class Decoder {
         int r = d.reg & 7;
         if (d.mem) {
             if (r == 7) { d.op = Op.CLFLUSH; return; }   // with 66H: CLFLUSHOPT, the same here (no caches)
+            // 66 0F AE /6: CLWB, which this client part does not have (CPUID.7:EBX[24] = 0).
+            if (r == 6 && (d.prefixes & Insn.P_OPSIZE) != 0) { ud(); return; }
             notImpl(NI_SSE);                                 // FXSAVE, FXRSTOR, LDMXCSR, STMXCSR, XSAVE*, XRSTOR
             return;
         }
@@ -896,8 +898,15 @@ public final class Decoder {
                 if ((pfx & Insn.P_REP) != 0 || !d.mem || !movbe) { ud(); return; }
                 d.op = b == 0xF0 ? Op.MOVBE_GM : Op.MOVBE_MG;
                 return;
+            case 0x82:
+                // INVPCID (66 0F 38 82): CPUID.7:EBX.INVPCID is not reported, so #UD.
+                modrm(); ud(); return;
             default:
-                modrm(); notImpl(NI_SSE);
+                modrm();
+                // 0F 38 F2..FF hold general-purpose and system instructions (WRUSS, WRSS, MOVDIRI,
+                // MOVDIR64B, ENQCMD...) of features the model does not report: #UD. Below F0 the map
+                // is SSE/SHA/AES.
+                if (b >= 0xF2) ud(); else notImpl(NI_SSE);
         }
     }
 }
