@@ -272,7 +272,19 @@ public final class Interpreter {
             // The budget counts instructions started (instructionsRetired counts completed ones).
             remaining -= k;
         }
+        if (b.codeSize == 2 && (c.rip >>> 16) != 0) wrapIp16(c, insns[k - 1]);
         if (CHANGES_CONTEXT[insns[k - 1].op]) chainValid = false;
+    }
+
+    /**
+     * In 16-bit code the instruction pointer is IP: an instruction that ends past offset FFFFh is
+     * followed by the one at offset 0 (IP wraps as on the 8086; its bytes must still lie within the
+     * CS limit, which fetch checks: with the real-mode limit FFFFh an instruction straddling the end
+     * is #GP(0)). Only sequential flow wraps; branches truncate their own targets (SDM Vol. 2 JMP).
+     */
+    private static void wrapIp16(Cpu c, Insn last) {
+        long start = c.instructionStart;
+        if (start <= 0xFFFF && c.rip == start + last.length) c.rip &= 0xFFFF;
     }
 
     /** One instruction with the boundary rules of TF (single-step trap), RF and the interrupt shadow. */
@@ -294,6 +306,7 @@ public final class Interpreter {
         remaining--;
         chainValid = false;
         execute(c, i);
+        if ((c.rip >>> 16) != 0 && codeSize() == 2) wrapIp16(c, i);
         c.instructionsRetired++;
         if (!shadowFresh) c.interruptShadow = 0;
         // SDM 18.3.1.1: RF is cleared after every instruction that completes, except IRET (which loads it).
@@ -330,7 +343,7 @@ public final class Interpreter {
             long linear = cs == 8 ? c.rip : (c.seg[Segment.CS].base + c.rip) & 0xFFFFFFFFL;
             if ((linear >>> 12) == chainLinearPage && chainPage != null) {
                 Block b = chainPage[(int) (linear & 0xFFF)];
-                if (b != null && (cs == 8 || withinLimit(c, b.bytes))) return b;
+                if (b != null && (cs == 8 || withinLimit(c, b))) return b;
             }
         }
         int cs = codeSize();
@@ -340,7 +353,7 @@ public final class Interpreter {
         int off = (int) (pa & 0xFFF);
         Block[] page = ppn == lastPpn ? lastPage : pages.get(ppn);
         Block b = page == null ? null : page[off];
-        if (b == null || b.codeSize != cs || (cs != 8 && !withinLimit(c, b.bytes))) {
+        if (b == null || b.codeSize != cs || (cs != 8 && !withinLimit(c, b))) {
             b = build(linear, pa, cs);
             page = ppn == lastPpn ? lastPage : null;
         }
@@ -359,9 +372,13 @@ public final class Interpreter {
         return (c.seg[Segment.CS].base + rip) & 0xFFFFFFFFL;
     }
 
-    private static boolean withinLimit(Cpu c, int bytes) {
-        long last = (c.rip & 0xFFFFFFFFL) + bytes - 1;
-        return last <= (c.seg[Segment.CS].limit & 0xFFFFFFFFL);
+    private static boolean withinLimit(Cpu c, Block b) {
+        long rip = c.rip & 0xFFFFFFFFL;
+        long last = rip + b.bytes - 1;
+        if (last > (c.seg[Segment.CS].limit & 0xFFFFFFFFL)) return false;
+        // 16-bit code: IP wraps after offset FFFFh, so a cached block (built at another CS:IP that
+        // aliases the same bytes) must not run across it, unless it is the one instruction that does.
+        return b.codeSize != 2 || last <= 0xFFFF || b.count == 1 || rip > 0xFFFF;
     }
 
     private Block build(long linear, long pa, int cs) {
@@ -385,6 +402,16 @@ public final class Interpreter {
                     buf[n++] = i;
                     bytes += i.length;
                     cacheable = false;
+                }
+                break;
+            }
+            // 16-bit code: an instruction that reaches offset FFFFh ends the block (the next one is
+            // at offset 0, see wrapIp16); one that runs across it stays alone (see withinLimit).
+            long ip = c.rip + bytes;
+            if (cs == 2 && ip <= 0xFFFF && ip + i.length >= 0x10000) {
+                if (n == 0 || ip + i.length == 0x10000) {
+                    buf[n++] = i;
+                    bytes += i.length;
                 }
                 break;
             }
