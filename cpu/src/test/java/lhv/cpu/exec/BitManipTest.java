@@ -292,6 +292,22 @@ class BitManipTest {
     }
 
     @Test
+    void sixteenBitProtectedModeCodeUsesThirtyTwoBitOperandsAndSixteenBitAddresses() {
+        // andn eax, ebx, [bx+si+2] (C4 E2 60 F2 40 02) in a 16-bit code segment, DS based at DATA
+        Guest g = Guest.flat32();
+        Cpu c = g.cpu;
+        c.seg[lhv.cpu.Segment.CS].set(8, Guest.CODE, 0xFFFF, 0x009B);
+        c.seg[lhv.cpu.Segment.DS].set(0x10, Guest.DATA, 0xFFFF, 0x0093);
+        c.stateChanged();
+        c.rip = 0;
+        c.gpr[Cpu.RBX] = 0xFFFF_0000_00FFL;     // EBX: the first source, and BX = 00FFh the base register
+        c.gpr[Cpu.RSI] = 0x1_0000;              // SI = 0: the upper bits take no part in 16-bit addressing
+        g.ram.d(Guest.DATA + 0xFF + 2, 0xFFFF_FFFF);
+        g.code("c4e260f24002f4").runToHalt();
+        assertEquals(0xFFFF_FF00L, g.reg(Cpu.RAX), "NOT EBX (0000_00FF) AND the dword at DS:BX+SI+2");
+    }
+
+    @Test
     void c4IsLesInThirtyTwoBitCodeWhenModIsNotRegister() {
         // les eax, [ebx] (C4 03) in 32-bit code
         Guest g = Guest.flat32();
