@@ -862,7 +862,9 @@ public final class Decoder {
             return;
         }
         if (f3 && r < 4) {
-            if (!longMode()) { ud(); return; }
+            // RDFSBASE ... WRGSBASE: 64-bit mode only; 32 bits, or 64 with REX.W (66H is not a form).
+            if (!longMode() || (d.prefixes & Insn.P_OPSIZE) != 0) { ud(); return; }
+            d.opSize = rexW() ? 8 : 4;
             d.sub = r;                                      // 0 RDFSBASE 1 RDGSBASE 2 WRFSBASE 3 WRGSBASE
             d.op = r < 2 ? Op.RDFSBASE : Op.WRFSBASE;
             return;

@@ -134,6 +134,41 @@ class ModelConsistencyTest {
     }
 
     @Test
+    void fsgsbaseReadsAndWritesTheSegmentBases() {
+        Guest g = Guest.long64();
+        assertNotEquals(0, cpuid(g, 7, 0)[1] & 1, "CPUID.7:EBX.FSGSBASE");
+        g.cpu.sys.writeCr(4, g.cpu.cr4 | Cr.CR4_FSGSBASE);
+        // wrfsbase rbx; wrgsbase ecx; mov rax, [fs:0x10]; rdgsbase edx... (rdgsbase eax last)
+        g.cpu.gpr[Cpu.RBX] = Guest.DATA;
+        g.cpu.gpr[Cpu.RCX] = 0xFFFF_FFFF_8765_4320L;
+        g.ram.q(Guest.DATA + 0x10, 0x0123_4567_89AB_CDEFL);
+        g.code("f3480faed3 f30faed9 64488b042510000000 f3480faec6 f30faecf f4");
+        g.runToHalt();
+        assertEquals(0x0123_4567_89AB_CDEFL, g.reg(Cpu.RAX), "the load went through the new FS base");
+        assertEquals(0x8765_4320L, g.cpu.seg[lhv.cpu.Segment.GS].base, "WRGSBASE r32 zero-extends");
+        assertEquals(Guest.DATA, g.reg(Cpu.RSI), "RDFSBASE r64");
+        assertEquals(0x8765_4320L, g.reg(Cpu.RDI), "RDGSBASE r32");
+    }
+
+    @Test
+    void fsgsbaseFaults() {
+        assertEquals(6, fault(Guest.long64(), "f3480faec0").vector, "CR4.FSGSBASE = 0");
+        Guest g = Guest.long64();
+        g.cpu.sys.writeCr(4, g.cpu.cr4 | Cr.CR4_FSGSBASE);
+        g.cpu.gpr[Cpu.RBX] = 0x0000_8000_0000_0000L;
+        CpuFault f = fault(g, "f3480faed3");
+        assertEquals(13, f.vector, "WRFSBASE of a non-canonical address");
+        assertEquals(0, g.cpu.seg[lhv.cpu.Segment.FS].base, "FS base unchanged");
+        Guest h = Guest.long64();
+        h.cpu.sys.writeCr(4, h.cpu.cr4 | Cr.CR4_FSGSBASE);
+        assertEquals(6, fault(h, "66f30faec0").vector, "66H is not a form");
+        Guest p = Guest.flat32();
+        p.cpu.cr4 |= Cr.CR4_FSGSBASE;
+        p.code("f30faec0f4");
+        assertEquals(6, p.runToFault().vector, "64-bit mode only");
+    }
+
+    @Test
     void cmpxchg16bNeedsA16ByteAlignedOperand() {
         Guest g = Guest.long64();
         assertNotEquals(0, cpuid(g, 1, 0)[2] & (1 << 13), "CX16");
