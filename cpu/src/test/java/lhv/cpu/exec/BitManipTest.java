@@ -398,6 +398,21 @@ class BitManipTest {
     }
 
     @Test
+    void vexInVirtual8086ModeIsUd() {
+        Guest g = Guest.flat32();
+        Cpu c = g.cpu;
+        c.setRflags(Rflags.VM | Rflags.FIXED1);
+        for (int s = 0; s < 6; s++) c.seg[s].set(0x2000, 0x20000, 0xFFFF, 0xF3);
+        c.cpl = 3;
+        c.stateChanged();
+        assertEquals(lhv.cpu.Mode.VIRTUAL_8086, c.mode);
+        c.rip = 0x100;
+        g.codeAt(0x20100, "c4e260f2c1f4");                    // andn eax, ebx, ecx
+        assertEquals(6, g.runToFault().vector);
+        assertEquals(0x100, c.rip);
+    }
+
+    @Test
     void avxStaysNotImplementedInProtectedModes() {
         // vzeroupper
         Guest g = Guest.long64().code("c5f877f4");
