@@ -326,6 +326,8 @@ for op in ['adcx', 'adox']:
     t(f'{op} r32', f'{op} eax, ebx', ALL)
     t(f'{op} m64', f'{op} rcx, [rbx+8]', ALL, base_rbx(), True)
 t('adcx adox chain', 'adcx rax, rcx\n adox rdx, rsi\n adcx rax, rdi\n adox rdx, rdi', ALL)
+t('movnti m32', 'movnti [rbx+4], ecx', ALL, base_rbx(), True)
+t('movnti m64', 'movnti [rbx+8], rcx', ALL, base_rbx(), True)
 
 
 def named(asm, k):

@@ -676,6 +676,15 @@ public final class Decoder {
             if (b == 0xFF) { modrm(); ud(); return; }   // UD0 takes a ModRM (Intel)
             modrm(); notImpl(NI_SSE); return;
         }
+        if (b == 0xC3) {
+            // MOVNTI m32/m64, r32/r64 (SSE2, a general-purpose store with a non-temporal hint that
+            // this processor, without caches, ignores): memory destination only, no 66H/F2H/F3H form.
+            modrm();
+            if (!d.mem || (pfx & (Insn.P_OPSIZE | Insn.P_REP | Insn.P_REPNE)) != 0) { ud(); return; }
+            d.opSize = rexW() ? 8 : 4;
+            d.op = Op.MOV_EG;
+            return;
+        }
         if ((b >= 0x10 && b <= 0x17) || (b >= 0x28 && b <= 0x2F) || (b >= 0x50 && b <= 0x76)
                 || b == 0x7C || b == 0x7D || b == 0x7E || b == 0x7F || (b >= 0xC2 && b <= 0xC6)) {
             modrm(); notImpl(NI_SSE);

@@ -122,6 +122,21 @@ class ModelConsistencyTest {
     }
 
     @Test
+    void movntiIsAPlainStore() {
+        Guest g = Guest.long64();
+        assertNotEquals(0, cpuid(g, 1, 0)[3] & (1 << 26), "SSE2 (MOVNTI's flag)");
+        // movnti [rbx], rcx; movnti [rbx+8], ecx
+        g.cpu.gpr[Cpu.RBX] = Guest.DATA;
+        g.cpu.gpr[Cpu.RCX] = 0x1122_3344_5566_7788L;
+        g.ram.q(Guest.DATA + 8, -1L);
+        g.code("480fc30b 0fc34b08 f4").runToHalt();
+        assertEquals(0x1122_3344_5566_7788L, g.ram.q(Guest.DATA));
+        assertEquals(0xFFFF_FFFF_5566_7788L, g.ram.q(Guest.DATA + 8), "a 32-bit store");
+        assertEquals(6, fault(Guest.long64(), "0fc3c8").vector, "register destination");
+        assertEquals(6, fault(Guest.long64(), "660fc30b").vector, "66H");
+    }
+
+    @Test
     void lahfAndSahfRunInSixtyFourBitMode() {
         Guest g = Guest.long64();
         assertNotEquals(0, cpuid(g, 0x80000001, 0)[2] & 1, "CPUID.80000001H:ECX.LAHF-SAHF");
