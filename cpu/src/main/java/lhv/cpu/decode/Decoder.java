@@ -577,7 +577,7 @@ public final class Decoder {
         int opc = next();
         d.opcode = b << 8 | opc;
         if ((map == 2 && opc >= 0xF0 && opc <= 0xF7) || (map == 3 && opc == 0xF0)) {
-            vexGpr(map, opc, pp, w, l, vvvv, inv, badPrefix);
+            vexGpr(map, opc, pp, w, l, vvvv, badPrefix);
             return;
         }
         notImpl(NI_AVX);
@@ -594,7 +594,7 @@ public final class Decoder {
      * 13): VEX.L = 1, VEX.vvvv other than 1111b where it names no operand (RORX), a prefix before VEX,
      * an unassigned pp/opcode/ModRM.reg combination, and the feature's CPUID flag clear.
      */
-    private void vexGpr(int map, int opc, int pp, int w, int l, int vvvv, int inv, boolean badPrefix) {
+    private void vexGpr(int map, int opc, int pp, int w, int l, int vvvv, boolean badPrefix) {
         d.opSize = longMode() && w == 1 ? 8 : 4;
         d.vvvv = vvvv;
         modrm();
@@ -604,7 +604,7 @@ public final class Decoder {
             d.imm = uimm(1);
             feature = bmi2;
             // RORX names no register in VEX.vvvv: it must be 1111b (top bit ignored outside 64-bit mode).
-            if (pp == 3 && (~inv & (longMode() ? 15 : 7)) == 0) op = Op.RORX;
+            if (pp == 3 && vvvv == 0) op = Op.RORX;
         } else {
             switch (opc) {
                 case 0xF2: feature = bmi1; if (pp == 0) op = Op.ANDN; break;
