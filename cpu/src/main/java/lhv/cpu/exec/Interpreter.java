@@ -306,7 +306,6 @@ public final class Interpreter {
         remaining--;
         chainValid = false;
         execute(c, i);
-        if ((c.rip >>> 16) != 0 && codeSize() == 2) wrapIp16(c, i);
         c.instructionsRetired++;
         if (!shadowFresh) c.interruptShadow = 0;
         // SDM 18.3.1.1: RF is cleared after every instruction that completes, except IRET (which loads it).
@@ -322,6 +321,7 @@ public final class Interpreter {
             c.pendingDebugExceptions |= c.breakpointHits;
             c.breakpointHits = 0;
         }
+        if ((c.rip >>> 16) != 0 && codeSize() == 2) wrapIp16(c, i);
     }
 
     // ---- decoded-block cache ----
