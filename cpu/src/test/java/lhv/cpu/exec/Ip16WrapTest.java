@@ -55,6 +55,19 @@ class Ip16WrapTest {
     }
 
     @Test
+    void aSingleStepTrapReportsTheWrappedIp() {
+        // FFFF: inc ax with TF = 1; the #DB handler (IVT vector 1 -> 0000:6000) is hlt
+        Guest g = realAt(0xFFFF).codeAt(BASE + 0xFFFF, "40").codeAt(0x6000, "f4");
+        g.ram.d(4, 0x0000_6000);
+        g.cpu.setRflags(g.cpu.getRflags() | lhv.cpu.Rflags.TF);
+        g.runToHalt();
+        assertEquals(1, g.reg(Cpu.RAX) & 0xFFFF);
+        assertEquals(0x7000 - 6, g.reg(Cpu.RSP) & 0xFFFF);
+        assertEquals(0x0000, g.ram.d(0x7000 - 6) & 0xFFFF, "pushed IP: the wrapped offset 0");
+        assertEquals(0x1000, g.ram.d(0x7000 - 4) & 0xFFFF, "pushed CS");
+    }
+
+    @Test
     void anInstructionStraddlingTheRealModeLimitIsGp() {
         // FFFF: mov al, 5 (B0 05): its second byte lies beyond the limit FFFFh
         Guest g = realAt(0xFFFF).codeAt(BASE + 0xFFFF, "b005");
