@@ -265,6 +265,71 @@ t('loop', 'loop .t\n mov eax, 1\n .t:', ALL, lambda r, g: g.__setitem__(1, r.ran
 t('jrcxz', 'jrcxz .t\n mov eax, 1\n .t:', ALL, lambda r, g: g.__setitem__(1, r.randrange(0, 2)))
 
 
+# ---- BMI1, BMI2, ADX (appended last so that the vectors above keep their random inputs) ----
+# Masks: AF and PF are undefined for the flag-writing BMI instructions, SF too for BEXTR; MULX, PDEP,
+# PEXT, RORX and the X shifts write no flags (all compared); ADCX/ADOX write only CF/OF (all compared).
+BMI_EDGE = [0, 1, 7, 8, 15, 16, 31, 32, 33, 63, 64, 65, 127, 128, 200, 255]
+
+
+def bmi_byte(r):
+    return r.choice(BMI_EDGE) if r.random() < 0.7 else r.randrange(0, 256)
+
+
+def bextr_ctl(k):
+    """BEXTR control in register k: START in bits 7:0, LEN in 15:8, junk above (ignored)."""
+    def s(r, regs):
+        regs[k] = (r.getrandbits(48) << 16) | (bmi_byte(r) << 8) | bmi_byte(r)
+    return s
+
+
+def bzhi_idx(k):
+    """BZHI index in bits 7:0 of register k, junk above (ignored)."""
+    def s(r, regs):
+        regs[k] = (r.getrandbits(56) << 8) | bmi_byte(r)
+    return s
+
+
+SZC = ZF | SF | CF | OF
+t('andn r64', 'andn rax, rbx, rcx', ALL & ~AF & ~PF)
+t('andn r32', 'andn eax, ebx, ecx', ALL & ~AF & ~PF)
+t('andn m64 r8', 'andn r8, r9, [rbx+8]', ALL & ~AF & ~PF, base_rbx(), True)
+t('bextr r64', 'bextr rax, rbx, rcx', ZF | CF | OF, bextr_ctl(1))
+t('bextr r32', 'bextr eax, ebx, ecx', ZF | CF | OF, bextr_ctl(1))
+t('bextr m32', 'bextr eax, [rbx+4], ecx', ZF | CF | OF, compose(base_rbx(), bextr_ctl(1)), True)
+for op in ['blsi', 'blsmsk', 'blsr']:
+    t(f'{op} r64', f'{op} rax, rbx', SZC)
+    t(f'{op} r32', f'{op} eax, ebx', SZC)
+    t(f'{op} m64', f'{op} rcx, [rbx+16]', SZC, base_rbx(), True)
+    t(f'{op} zero', f'{op} rdx, rsi', SZC, lambda r, g: g.__setitem__(6, r.choice([0, 0, 1, 1 << 63])))
+t('bzhi r64', 'bzhi rax, rbx, rcx', SZC, bzhi_idx(1))
+t('bzhi r32', 'bzhi eax, ebx, ecx', SZC, bzhi_idx(1))
+t('bzhi m64', 'bzhi rax, [rbx+8], rcx', SZC, compose(base_rbx(), bzhi_idx(1)), True)
+t('mulx r64', 'mulx rax, rbx, rcx', ALL)
+t('mulx r32', 'mulx eax, ebx, ecx', ALL)
+t('mulx same dest', 'mulx rax, rax, rcx', ALL)
+t('mulx m64 r14', 'mulx r14, rdi, [rbx+8]', ALL, base_rbx(), True)
+for op in ['pdep', 'pext']:
+    t(f'{op} r64', f'{op} rax, rbx, rcx', ALL)
+    t(f'{op} r32', f'{op} eax, ebx, ecx', ALL)
+    t(f'{op} m64', f'{op} rax, rcx, [rbx+8]', ALL, base_rbx(), True)
+t('rorx r64', 'rorx rax, rbx, 13', ALL)
+t('rorx r64 masked', 'rorx rax, rbx, 65', ALL)
+t('rorx r32 masked', 'rorx eax, ebx, 33', ALL)
+t('rorx m32', 'rorx ecx, [rbx+4], 7', ALL, base_rbx(), True)
+for op in ['shlx', 'sarx', 'shrx']:
+    t(f'{op} r64', f'{op} rax, rbx, rcx', ALL)
+    t(f'{op} r32', f'{op} eax, ebx, ecx', ALL)
+    t(f'{op} r64 small', f'{op} rax, rbx, rcx', ALL, small_cl(70))
+    t(f'{op} m32', f'{op} eax, [rbx+4], ecx', ALL, base_rbx(), True)
+for op in ['adcx', 'adox']:
+    t(f'{op} r64', f'{op} rax, rbx', ALL)
+    t(f'{op} r32', f'{op} eax, ebx', ALL)
+    t(f'{op} m64', f'{op} rcx, [rbx+8]', ALL, base_rbx(), True)
+t('adcx adox chain', 'adcx rax, rcx\n adox rdx, rsi\n adcx rax, rdi\n adox rdx, rdi', ALL)
+t('movnti m32', 'movnti [rbx+4], ecx', ALL, base_rbx(), True)
+t('movnti m64', 'movnti [rbx+8], rcx', ALL, base_rbx(), True)
+
+
 def named(asm, k):
     """True when the snippet names register k (any of its sizes)."""
     low = asm.lower()

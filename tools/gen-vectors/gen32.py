@@ -135,6 +135,29 @@ t('lodsw', 'lodsw', ALL, gen.str_setup, True)
 t('loop', 'loop .t\n mov eax, 1\n .t:', ALL, lambda r, g: g.__setitem__(1, r.randrange(0, 3)))
 t('jecxz', 'jecxz .t\n mov eax, 1\n .t:', ALL, lambda r, g: g.__setitem__(1, r.randrange(0, 2)))
 
+# ---- BMI1, BMI2, ADX in 32-bit code (appended last; masks as in gen.py) ----
+SZC = ZF | SF | CF | OF
+t('andn', 'andn eax, ebx, ecx', ALL & ~AF & ~PF)
+t('andn m32', 'andn esi, edi, [ebx+4]', ALL & ~AF & ~PF, gen.base_rbx(), True)
+t('bextr', 'bextr eax, ebx, ecx', ZF | CF | OF, gen.bextr_ctl(1))
+for op in ['blsi', 'blsmsk', 'blsr']:
+    t(op, f'{op} eax, ebx', SZC)
+    t(op + ' m32', f'{op} ecx, [ebx+8]', SZC, gen.base_rbx(), True)
+t('bzhi', 'bzhi eax, ebx, ecx', SZC, gen.bzhi_idx(1))
+t('mulx', 'mulx eax, esi, ecx', ALL)
+t('mulx same dest', 'mulx esi, esi, [ebx+4]', ALL, gen.base_rbx(), True)
+t('pdep', 'pdep eax, ebx, ecx', ALL)
+t('pext m32', 'pext eax, ecx, [ebx+4]', ALL, gen.base_rbx(), True)
+t('rorx', 'rorx eax, ebx, 35', ALL)
+for op in ['shlx', 'sarx', 'shrx']:
+    t(op, f'{op} eax, ebx, ecx', ALL)
+t('adcx', 'adcx eax, ebx', ALL)
+t('adox m32', 'adox ecx, [ebx+8]', ALL, gen.base_rbx(), True)
+# VEX.W1 and the top bit of VEX.vvvv are ignored outside 64-bit mode (SDM Vol. 2 2.3.5, 2.3.6):
+# andn eax, ebx, ecx with W1 (C4 E2 E0 F2 C1) and with vvvv naming register 11 (C4 E2 20 F2 C1)
+t('andn vex.w1', 'db 0xc4, 0xe2, 0xe0, 0xf2, 0xc1', ALL & ~AF & ~PF)
+t('andn vvvv top bit', 'db 0xc4, 0xe2, 0x20, 0xf2, 0xc1', ALL & ~AF & ~PF)
+
 
 def assemble(src):
     with tempfile.TemporaryDirectory() as d:

@@ -27,12 +27,15 @@ public final class Decoder {
     /**
      * Optional instructions the processor model reports through CPUID; an encoding whose feature is
      * absent decodes as it did before the feature existed (SDM Vol. 2: TZCNT is BSF and LZCNT is BSR
-     * on processors without BMI1/LZCNT; POPCNT and MOVBE are #UD). All present by default.
+     * on processors without BMI1/LZCNT; POPCNT, MOVBE, the VEX-encoded BMI1/BMI2 forms and ADCX/ADOX
+     * are #UD). All present by default.
      */
-    private boolean bmi1 = true, lzcnt = true, popcnt = true, movbe = true;
+    private boolean bmi1 = true, bmi2 = true, adx = true, lzcnt = true, popcnt = true, movbe = true;
 
-    public void setFeatures(boolean bmi1, boolean lzcnt, boolean popcnt, boolean movbe) {
+    public void setFeatures(boolean bmi1, boolean bmi2, boolean adx, boolean lzcnt, boolean popcnt, boolean movbe) {
         this.bmi1 = bmi1;
+        this.bmi2 = bmi2;
+        this.adx = adx;
         this.lzcnt = lzcnt;
         this.popcnt = popcnt;
         this.movbe = movbe;
@@ -72,7 +75,7 @@ public final class Decoder {
         i.op = 0; i.length = 0; i.opSize = 0; i.addrSize = 0; i.prefixes = 0; i.rex = 0;
         i.hasModrm = false; i.mod = 0; i.reg = 0; i.rm = 0; i.mem = false; i.seg = Segment.DS;
         i.base = Insn.NO_REG; i.index = Insn.NO_REG; i.scale = 0; i.disp = 0; i.imm = 0; i.imm2 = 0;
-        i.highByte = 0; i.sub = 0; i.opcode = 0;
+        i.highByte = 0; i.sub = 0; i.opcode = 0; i.vvvv = 0;
     }
 
     private int next() {
@@ -545,17 +548,91 @@ public final class Decoder {
         }
     }
 
-    /** VEX-encoded (AVX, BMI...) instruction: length only, not implemented. */
+    /**
+     * VEX-encoded instruction (SDM Vol. 2 2.3.5): the general-purpose BMI1/BMI2 forms are decoded in
+     * full ({@link #vexGpr}); AVX/AVX2/FMA forms only for their length, as not implemented. Rules
+     * that hold for every VEX instruction make it #UD instead (SDM 2.3.2 and Table 2-29): a 66H, F2H,
+     * F3H, REX or LOCK prefix before VEX, and a reserved VEX.mmmmm. VEX in real and virtual-8086
+     * mode is #UD too, but the mode is not known here (decoded blocks outlive mode changes): the
+     * interpreter checks it when the instruction runs.
+     */
     private void vex(int b) {
-        int map = 1;
-        if (b == 0xC5) { next(); }
-        else { map = next() & 0x1F; next(); }
+        int p1 = next();
+        int map, w, inv, l, pp, xb;
+        if (b == 0xC5) {                       // R vvvv L pp; map 0F, W0, X and B clear
+            map = 1; w = 0; xb = 0;
+            inv = (p1 >>> 3) & 15; l = (p1 >>> 2) & 1; pp = p1 & 3;
+        } else {                               // R X B mmmmm, then W vvvv L pp
+            int p2 = next();
+            map = p1 & 0x1F; w = p2 >>> 7; xb = (~p1 >>> 5) & 3;
+            inv = (p2 >>> 3) & 15; l = (p2 >>> 2) & 1; pp = p2 & 3;
+        }
+        int r = (~p1 >>> 7) & 1;
+        boolean badPrefix = lock || p66 || (d.prefixes & (Insn.P_REP | Insn.P_REPNE)) != 0 || rex != 0;
+        // VEX.R, X, B (stored inverted) extend ModRM.reg, SIB.index and ModRM.rm / SIB.base as REX
+        // does; outside 64-bit mode R and X are 1 by construction and B is ignored (SDM 2.3.5.2-4).
+        rex = longMode() ? 0x40 | r << 2 | xb : 0;
+        // VEX.vvvv names a register in 1's complement; outside 64-bit mode its top bit is ignored.
+        int vvvv = ~inv & (longMode() ? 15 : 7);
         int opc = next();
         d.opcode = b << 8 | opc;
+        if ((map == 2 && opc >= 0xF0 && opc <= 0xF7) || (map == 3 && opc == 0xF0)) {
+            vexGpr(map, opc, pp, w, l, vvvv, badPrefix);
+            return;
+        }
         notImpl(NI_AVX);
-        if (map == 1 && opc == 0x77) return;           // VZEROUPPER/VZEROALL
+        if (map == 1 && opc == 0x77) { if (badPrefix) ud(); return; }    // VZEROUPPER/VZEROALL
         modrmNoFault();
         if (map == 3 || (map == 1 && ((opc >= 0x70 && opc <= 0x73) || opc == 0xC2 || (opc >= 0xC4 && opc <= 0xC6)))) imm(1);
+        if (badPrefix || map == 0 || map > 3) ud();
+    }
+
+    /**
+     * The VEX-encoded general-purpose instructions of BMI1 and BMI2 (SDM Vol. 2: ANDN, BEXTR, BLSI,
+     * BLSMSK, BLSR, BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX): VEX.LZ forms, operand size 64 with
+     * VEX.W1 in 64-bit mode and 32 otherwise (W1 ignored outside 64-bit mode). #UD (Table 2-29, Type
+     * 13): VEX.L = 1, VEX.vvvv other than 1111b where it names no operand (RORX), a prefix before VEX,
+     * an unassigned pp/opcode/ModRM.reg combination, and the feature's CPUID flag clear.
+     */
+    private void vexGpr(int map, int opc, int pp, int w, int l, int vvvv, boolean badPrefix) {
+        d.opSize = longMode() && w == 1 ? 8 : 4;
+        d.vvvv = vvvv;
+        modrm();
+        int op = 0;
+        boolean feature;
+        if (map == 3) {                                              // VEX.LZ.F2.0F3A.W0/W1 F0 /r ib
+            d.imm = uimm(1);
+            feature = bmi2;
+            // RORX names no register in VEX.vvvv: it must be 1111b (top bit ignored outside 64-bit mode).
+            if (pp == 3 && vvvv == 0) op = Op.RORX;
+        } else {
+            switch (opc) {
+                case 0xF2: feature = bmi1; if (pp == 0) op = Op.ANDN; break;
+                case 0xF3:                                           // group 17: /1 BLSR, /2 BLSMSK, /3 BLSI
+                    feature = bmi1;
+                    if (pp == 0) {
+                        switch (d.reg & 7) {
+                            case 1: op = Op.BLSR; break;
+                            case 2: op = Op.BLSMSK; break;
+                            case 3: op = Op.BLSI; break;
+                            default:
+                        }
+                    }
+                    break;
+                case 0xF5:
+                    feature = bmi2;
+                    op = pp == 0 ? Op.BZHI : pp == 3 ? Op.PDEP : pp == 2 ? Op.PEXT : 0;
+                    break;
+                case 0xF6: feature = bmi2; if (pp == 3) op = Op.MULX; break;
+                case 0xF7:
+                    feature = pp == 0 ? bmi1 : bmi2;
+                    op = pp == 0 ? Op.BEXTR : pp == 1 ? Op.SHLX : pp == 2 ? Op.SARX : Op.SHRX;
+                    break;
+                default: feature = false;                            // 0F38 F0/F1/F4: no VEX form
+            }
+        }
+        if (op == 0 || !feature || l != 0 || badPrefix) { ud(); return; }
+        d.op = op;
     }
 
     /** EVEX-encoded (AVX-512) instruction: length only, not implemented. */
@@ -598,6 +675,15 @@ public final class Decoder {
             if (b <= 0xCF) { regInOpcode(b); d.op = Op.BSWAP; return; }
             if (b == 0xFF) { modrm(); ud(); return; }   // UD0 takes a ModRM (Intel)
             modrm(); notImpl(NI_SSE); return;
+        }
+        if (b == 0xC3) {
+            // MOVNTI m32/m64, r32/r64 (SSE2, a general-purpose store with a non-temporal hint that
+            // this processor, without caches, ignores): memory destination only, no 66H/F2H/F3H form.
+            modrm();
+            if (!d.mem || (pfx & (Insn.P_OPSIZE | Insn.P_REP | Insn.P_REPNE)) != 0) { ud(); return; }
+            d.opSize = rexW() ? 8 : 4;
+            d.op = Op.MOV_EG;
+            return;
         }
         if ((b >= 0x10 && b <= 0x17) || (b >= 0x28 && b <= 0x2F) || (b >= 0x50 && b <= 0x76)
                 || b == 0x7C || b == 0x7D || b == 0x7E || b == 0x7F || (b >= 0xC2 && b <= 0xC6)) {
@@ -779,11 +865,15 @@ public final class Decoder {
         int r = d.reg & 7;
         if (d.mem) {
             if (r == 7) { d.op = Op.CLFLUSH; return; }   // with 66H: CLFLUSHOPT, the same here (no caches)
+            // 66 0F AE /6: CLWB, which this client part does not have (CPUID.7:EBX[24] = 0).
+            if (r == 6 && (d.prefixes & Insn.P_OPSIZE) != 0) { ud(); return; }
             notImpl(NI_SSE);                                 // FXSAVE, FXRSTOR, LDMXCSR, STMXCSR, XSAVE*, XRSTOR
             return;
         }
         if (f3 && r < 4) {
-            if (!longMode()) { ud(); return; }
+            // RDFSBASE ... WRGSBASE: 64-bit mode only; 32 bits, or 64 with REX.W (66H is not a form).
+            if (!longMode() || (d.prefixes & Insn.P_OPSIZE) != 0) { ud(); return; }
+            d.opSize = rexW() ? 8 : 4;
             d.sub = r;                                      // 0 RDFSBASE 1 RDGSBASE 2 WRFSBASE 3 WRGSBASE
             d.op = r < 2 ? Op.RDFSBASE : Op.WRFSBASE;
             return;
@@ -803,14 +893,31 @@ public final class Decoder {
                 d.opSize = longMode() ? 8 : 4;
                 vmx(b == 0x80 ? VmxInstruction.INVEPT : VmxInstruction.INVVPID);
                 return;
+            case 0xF6:
+                // ADX: 66 [REX.W] 0F 38 F6 ADCX, F3 [REX.W] 0F 38 F6 ADOX; the prefix selects the
+                // instruction, so the operand size is 32 bits, or 64 with REX.W (SDM Vol. 2 ADCX, ADOX).
+                // Without a prefix this is WRSS (CET shadow stacks), which the model does not report.
+                modrm();
+                d.opSize = rexW() ? 8 : 4;
+                if ((pfx & Insn.P_REP) != 0) d.op = Op.ADOX;
+                else if ((pfx & Insn.P_REPNE) == 0 && (pfx & Insn.P_OPSIZE) != 0) d.op = Op.ADCX;
+                if (d.op == 0 || !adx) ud();
+                return;
             case 0xF0: case 0xF1:
                 modrm();
                 if ((pfx & Insn.P_REPNE) != 0) { notImpl(NI_SSE); return; }  // CRC32 (SSE4.2)
                 if ((pfx & Insn.P_REP) != 0 || !d.mem || !movbe) { ud(); return; }
                 d.op = b == 0xF0 ? Op.MOVBE_GM : Op.MOVBE_MG;
                 return;
+            case 0x82:
+                // INVPCID (66 0F 38 82): CPUID.7:EBX.INVPCID is not reported, so #UD.
+                modrm(); ud(); return;
             default:
-                modrm(); notImpl(NI_SSE);
+                modrm();
+                // 0F 38 F2..FF hold general-purpose and system instructions (WRUSS, WRSS, MOVDIRI,
+                // MOVDIR64B, ENQCMD...) of features the model does not report: #UD. Below F0 the map
+                // is SSE/SHA/AES.
+                if (b >= 0xF2) ud(); else notImpl(NI_SSE);
         }
     }
 }

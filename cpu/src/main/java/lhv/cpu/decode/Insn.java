@@ -65,6 +65,11 @@ public final class Insn {
     public int sub;
     /** Opcode with its map: 0xXX one-byte, 0x0FXX two-byte, 0x0F38XX / 0x0F3AXX three-byte. */
     public int opcode;
+    /**
+     * Register named by VEX.vvvv (already un-inverted; 0..15 in 64-bit mode, 0..7 elsewhere), for the
+     * VEX-encoded general-purpose instructions (BMI1/BMI2, SDM Vol. 2 2.3.6); 0 otherwise.
+     */
+    public int vvvv;
 
     public static final int P_LOCK = 1, P_REP = 2, P_REPNE = 4, P_OPSIZE = 8, P_ADDRSIZE = 16,
             P_SEGOVR = 32;
@@ -78,5 +83,6 @@ public final class Insn {
         rex = o.rex; hasModrm = o.hasModrm; mod = o.mod; reg = o.reg; rm = o.rm; mem = o.mem;
         seg = o.seg; base = o.base; index = o.index; scale = o.scale; disp = o.disp; imm = o.imm;
         imm2 = o.imm2; highByte = o.highByte; sub = o.sub; opcode = o.opcode;
+        vvvv = o.vvvv;
     }
 }

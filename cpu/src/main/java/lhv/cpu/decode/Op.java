@@ -93,7 +93,16 @@ public final class Op {
     /** ROL/ROR of a 64-bit register by a non-zero immediate; BT r64, imm8. */
     public static final int ROL_RI64 = 257, ROR_RI64 = 258, BT_RI64 = 259;
 
-    public static final int COUNT = 264;
+    // ---- BMI1, BMI2 (VEX-encoded general-purpose forms, SDM Vol. 2 pages of the same names) and ADX ----
+    /** BMI1: ANDN, BEXTR, BLSI, BLSMSK, BLSR (VEX.LZ.0F38 F2, F7, F3 /3, F3 /2, F3 /1). */
+    public static final int ANDN = 280, BEXTR = 281, BLSI = 282, BLSMSK = 283, BLSR = 284;
+    /** BMI2: BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX (VEX.LZ.0F38 F5, F6, F7; VEX.LZ.F2.0F3A F0). */
+    public static final int BZHI = 285, MULX = 286, PDEP = 287, PEXT = 288, RORX = 289, SARX = 290, SHLX = 291,
+            SHRX = 292;
+    /** ADX: ADCX (66 0F 38 F6), ADOX (F3 0F 38 F6). */
+    public static final int ADCX = 293, ADOX = 294;
+
+    public static final int COUNT = 296;
 
     private static volatile String[] names;
 

@@ -123,11 +123,11 @@ public final class Interpreter {
     public Interpreter(Cpu cpu) {
         this.cpu = cpu;
         cpu.codeMap.onInvalidate(this::invalidatePage);
-        // Instruction set extensions follow what the model reports (CPUID.7:EBX[3] BMI1,
-        // CPUID.80000001H:ECX[5] LZCNT, CPUID.1:ECX[23] POPCNT, CPUID.1:ECX[22] MOVBE).
+        // Instruction set extensions follow what the model reports (CPUID.7:EBX[3] BMI1, [8] BMI2,
+        // [19] ADX, CPUID.80000001H:ECX[5] LZCNT, CPUID.1:ECX[23] POPCNT, CPUID.1:ECX[22] MOVBE).
         int[] l1 = cpu.model.cpuid(1, 0), l7 = cpu.model.cpuid(7, 0), l81 = cpu.model.cpuid(0x80000001, 0);
-        decoder.setFeatures((l7[1] & (1 << 3)) != 0, (l81[2] & (1 << 5)) != 0, (l1[2] & (1 << 23)) != 0,
-                (l1[2] & (1 << 22)) != 0);
+        decoder.setFeatures((l7[1] & (1 << 3)) != 0, (l7[1] & (1 << 8)) != 0, (l7[1] & (1 << 19)) != 0,
+                (l81[2] & (1 << 5)) != 0, (l1[2] & (1 << 23)) != 0, (l1[2] & (1 << 22)) != 0);
     }
 
     private void invalidatePage(long ppn) {
@@ -141,8 +141,8 @@ public final class Interpreter {
     }
 
     /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
-    public void setExtensions(boolean bmi1, boolean lzcnt, boolean popcnt, boolean movbe) {
-        decoder.setFeatures(bmi1, lzcnt, popcnt, movbe);
+    public void setExtensions(boolean bmi1, boolean bmi2, boolean adx, boolean lzcnt, boolean popcnt, boolean movbe) {
+        decoder.setFeatures(bmi1, bmi2, adx, lzcnt, popcnt, movbe);
         flushDecodedBlocks();
     }
 
@@ -272,7 +272,19 @@ public final class Interpreter {
             // The budget counts instructions started (instructionsRetired counts completed ones).
             remaining -= k;
         }
+        if (b.codeSize == 2 && (c.rip >>> 16) != 0) wrapIp16(c, insns[k - 1]);
         if (CHANGES_CONTEXT[insns[k - 1].op]) chainValid = false;
+    }
+
+    /**
+     * In 16-bit code the instruction pointer is IP: an instruction that ends past offset FFFFh is
+     * followed by the one at offset 0 (IP wraps as on the 8086; its bytes must still lie within the
+     * CS limit, which fetch checks: with the real-mode limit FFFFh an instruction straddling the end
+     * is #GP(0)). Only sequential flow wraps; branches truncate their own targets (SDM Vol. 2 JMP).
+     */
+    private static void wrapIp16(Cpu c, Insn last) {
+        long start = c.instructionStart;
+        if (start <= 0xFFFF && c.rip == start + last.length) c.rip &= 0xFFFF;
     }
 
     /** One instruction with the boundary rules of TF (single-step trap), RF and the interrupt shadow. */
@@ -309,6 +321,7 @@ public final class Interpreter {
             c.pendingDebugExceptions |= c.breakpointHits;
             c.breakpointHits = 0;
         }
+        if ((c.rip >>> 16) != 0 && codeSize() == 2) wrapIp16(c, i);
     }
 
     // ---- decoded-block cache ----
@@ -330,7 +343,7 @@ public final class Interpreter {
             long linear = cs == 8 ? c.rip : (c.seg[Segment.CS].base + c.rip) & 0xFFFFFFFFL;
             if ((linear >>> 12) == chainLinearPage && chainPage != null) {
                 Block b = chainPage[(int) (linear & 0xFFF)];
-                if (b != null && (cs == 8 || withinLimit(c, b.bytes))) return b;
+                if (b != null && (cs == 8 || withinLimit(c, b))) return b;
             }
         }
         int cs = codeSize();
@@ -340,7 +353,7 @@ public final class Interpreter {
         int off = (int) (pa & 0xFFF);
         Block[] page = ppn == lastPpn ? lastPage : pages.get(ppn);
         Block b = page == null ? null : page[off];
-        if (b == null || b.codeSize != cs || (cs != 8 && !withinLimit(c, b.bytes))) {
+        if (b == null || b.codeSize != cs || (cs != 8 && !withinLimit(c, b))) {
             b = build(linear, pa, cs);
             page = ppn == lastPpn ? lastPage : null;
         }
@@ -359,9 +372,13 @@ public final class Interpreter {
         return (c.seg[Segment.CS].base + rip) & 0xFFFFFFFFL;
     }
 
-    private static boolean withinLimit(Cpu c, int bytes) {
-        long last = (c.rip & 0xFFFFFFFFL) + bytes - 1;
-        return last <= (c.seg[Segment.CS].limit & 0xFFFFFFFFL);
+    private static boolean withinLimit(Cpu c, Block b) {
+        long rip = c.rip & 0xFFFFFFFFL;
+        long last = rip + b.bytes - 1;
+        if (last > (c.seg[Segment.CS].limit & 0xFFFFFFFFL)) return false;
+        // 16-bit code: IP wraps after offset FFFFh, so a cached block (built at another CS:IP that
+        // aliases the same bytes) must not run across it, unless it is the one instruction that does.
+        return b.codeSize != 2 || last <= 0xFFFF || b.count == 1 || rip > 0xFFFF;
     }
 
     private Block build(long linear, long pa, int cs) {
@@ -385,6 +402,16 @@ public final class Interpreter {
                     buf[n++] = i;
                     bytes += i.length;
                     cacheable = false;
+                }
+                break;
+            }
+            // 16-bit code: an instruction that reaches offset FFFFh ends the block (the next one is
+            // at offset 0, see wrapIp16); one that runs across it stays alone (see withinLimit).
+            long ip = c.rip + bytes;
+            if (cs == 2 && ip <= 0xFFFF && ip + i.length >= 0x10000) {
+                if (n == 0 || ip + i.length == 0x10000) {
+                    buf[n++] = i;
+                    bytes += i.length;
                 }
                 break;
             }
@@ -676,9 +703,27 @@ public final class Interpreter {
             case Op.RDFSBASE: case Op.WRFSBASE: SystemOps.fsgsbase(c, i); break;
             case Op.VMX: SystemOps.vmx(c, i); break;
 
+            case Op.ANDN: BitManip.andn(c, i); break;
+            case Op.BEXTR: BitManip.bextr(c, i); break;
+            case Op.BLSI: BitManip.blsi(c, i); break;
+            case Op.BLSMSK: BitManip.blsmsk(c, i); break;
+            case Op.BLSR: BitManip.blsr(c, i); break;
+            case Op.BZHI: BitManip.bzhi(c, i); break;
+            case Op.MULX: BitManip.mulx(c, i); break;
+            case Op.PDEP: BitManip.pdep(c, i); break;
+            case Op.PEXT: BitManip.pext(c, i); break;
+            case Op.RORX: BitManip.rorx(c, i); break;
+            case Op.SARX: BitManip.shiftX(c, i, Op.SARX); break;
+            case Op.SHLX: BitManip.shiftX(c, i, Op.SHLX); break;
+            case Op.SHRX: BitManip.shiftX(c, i, Op.SHRX); break;
+            case Op.ADCX: BitManip.adcx(c, i); break;
+            case Op.ADOX: BitManip.adox(c, i); break;
+
             case Op.UD: case Op.UD2: case Op.RSM: throw CpuFault.ud();
             case Op.TOO_LONG: throw CpuFault.gp0();
-            case Op.NOT_IMPLEMENTED: throw new NotImplemented(describeNotImplemented(i));
+            case Op.NOT_IMPLEMENTED:
+                if (i.sub == Decoder.NI_AVX) BitManip.requireVexMode(c);   // VEX in real/virtual-8086 mode: #UD
+                throw new NotImplemented(describeNotImplemented(i));
             default: throw new IllegalStateException("no execution for decoded op " + Op.name(i.op));
         }
     }

@@ -239,7 +239,13 @@ final class SystemOps {
         if (withAux) c.gpr[Cpu.RCX] = c.sys.rdmsr(Msr.IA32_TSC_AUX) & 0xFFFFFFFFL;
     }
 
-    /** RDPMC: no performance counters are modelled, so every counter index is #GP(0). */
+    /**
+     * RDPMC (SDM Vol. 2 RDPMC): #GP(0) at CPL > 0 (virtual-8086 mode included) unless CR4.PCE = 1,
+     * a check that comes before the VM exit (SDM 26.1.1: privilege-based faults have priority); then
+     * the RDPMC-exiting control; then #GP(0) for an invalid counter index in ECX. The model reports
+     * no performance monitoring (CPUID leaf 0AH all zero: no general-purpose or fixed-function
+     * counters), so every index is invalid and a completed RDPMC does not exist.
+     */
     static void rdpmc(Cpu c, Insn i) {
         if ((c.cr4 & Cr.CR4_PCE) == 0 && (c.cpl > 0 || c.mode == Mode.VIRTUAL_8086)) throw CpuFault.gp0();
         intercept(c, Sensitive.RDPMC, i, c.gpr[Cpu.RCX] & 0xFFFFFFFFL, 0);
@@ -294,7 +300,12 @@ final class SystemOps {
         Flags.setStatus(c, Flags.CF);
     }
 
-    /** GETSEC: #UD unless CR4.SMXE = 1; SMX itself is not modelled. */
+    /**
+     * GETSEC (SDM Vol. 2 GETSEC): #UD when CR4.SMXE = 0, also in VMX non-root operation (the #UD has
+     * priority over the unconditional exit). The model does not report SMX (CPUID.1:ECX[6] = 0), so
+     * CR4.SMXE is reserved (MOV to CR4 and VM entry refuse it) and GETSEC is always #UD; the lines
+     * after the check serve only a host that forces CR4.SMXE into the processor state.
+     */
     static void getsec(Cpu c, Insn i) {
         if ((c.cr4 & Cr.CR4_SMXE) == 0) throw CpuFault.ud();
         intercept(c, Sensitive.GETSEC, i, c.gpr[Cpu.RAX] & 0xFFFFFFFFL, 0);

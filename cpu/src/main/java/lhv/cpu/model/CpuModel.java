@@ -35,11 +35,12 @@ public final class CpuModel {
             EDX1_PSE36 = 1 << 17, EDX1_CLFSH = 1 << 19, EDX1_MMX = 1 << 23, EDX1_FXSR = 1 << 24,
             EDX1_SSE = 1 << 25, EDX1_SSE2 = 1 << 26;
     // CPUID.1:ECX (SDM Vol. 2A Table 3-10).
-    public static final int ECX1_MONITOR = 1 << 3, ECX1_VMX = 1 << 5, ECX1_CX16 = 1 << 13,
-            ECX1_POPCNT = 1 << 23, ECX1_XSAVE = 1 << 26, ECX1_OSXSAVE = 1 << 27, ECX1_RDRAND = 1 << 30,
+    public static final int ECX1_MONITOR = 1 << 3, ECX1_VMX = 1 << 5, ECX1_SMX = 1 << 6, ECX1_CX16 = 1 << 13,
+            ECX1_MOVBE = 1 << 22, ECX1_POPCNT = 1 << 23, ECX1_XSAVE = 1 << 26, ECX1_OSXSAVE = 1 << 27, ECX1_RDRAND = 1 << 30,
             ECX1_HYPERVISOR = 1 << 31;
     // CPUID.(7,0):EBX.
-    public static final int EBX7_SMEP = 1 << 7, EBX7_ERMS = 1 << 9, EBX7_RDSEED = 1 << 18, EBX7_SMAP = 1 << 20;
+    public static final int EBX7_FSGSBASE = 1, EBX7_BMI1 = 1 << 3, EBX7_SMEP = 1 << 7, EBX7_BMI2 = 1 << 8, EBX7_ERMS = 1 << 9,
+            EBX7_RDSEED = 1 << 18, EBX7_ADX = 1 << 19, EBX7_SMAP = 1 << 20, EBX7_CLFLUSHOPT = 1 << 23;
     // CPUID.80000001:ECX / EDX.
     public static final int ECX81_LAHF = 1, ECX81_LZCNT = 1 << 5, ECX81_PREFETCHW = 1 << 8;
     public static final int EDX81_SYSCALL = 1 << 11, EDX81_NX = 1 << 20, EDX81_PAGE1GB = 1 << 26,
@@ -48,8 +49,11 @@ public final class CpuModel {
     private static final int EDX1 = EDX1_FPU | EDX1_VME | EDX1_DE | EDX1_PSE | EDX1_TSC | EDX1_MSR | EDX1_PAE | EDX1_MCE
             | EDX1_CX8 | EDX1_SEP | EDX1_MTRR | EDX1_PGE | EDX1_CMOV | EDX1_PAT | EDX1_PSE36 | EDX1_CLFSH
             | EDX1_MMX | EDX1_FXSR | EDX1_SSE | EDX1_SSE2;
-    private static final int ECX1 = ECX1_MONITOR | ECX1_CX16 | ECX1_POPCNT | ECX1_XSAVE | ECX1_RDRAND;
-    private static final int EBX7 = EBX7_SMEP | EBX7_ERMS | EBX7_RDSEED | EBX7_SMAP;
+    // Not SMX (bit 6): GETSEC is #UD and CR4.SMXE reserved (cr4ValidBits).
+    private static final int ECX1 = ECX1_MONITOR | ECX1_CX16 | ECX1_MOVBE | ECX1_POPCNT | ECX1_XSAVE | ECX1_RDRAND;
+    // Not HLE/RTM (bits 4, 11: no TSX), INVPCID (10) or AVX2 (5): not implemented.
+    private static final int EBX7 = EBX7_FSGSBASE | EBX7_BMI1 | EBX7_SMEP | EBX7_BMI2 | EBX7_ERMS | EBX7_RDSEED | EBX7_ADX | EBX7_SMAP
+            | EBX7_CLFLUSHOPT;
     private static final int ECX81 = ECX81_LAHF | ECX81_LZCNT | ECX81_PREFETCHW;
     private static final int EDX81 = EDX81_SYSCALL | EDX81_NX | EDX81_PAGE1GB | EDX81_RDTSCP | EDX81_LM;
 
@@ -85,11 +89,14 @@ public final class CpuModel {
 
     /**
      * CR4 bits this model lets software set (SDM 2.5: setting a bit of an unsupported feature is
-     * #GP(0)); also the basis for IA32_VMX_CR4_FIXED1. PCE, UMIP, LA57, SMX, FSGSBASE, PCIDE and
-     * PKE are not implemented.
+     * #GP(0)); also the basis for IA32_VMX_CR4_FIXED1. UMIP, LA57, PCIDE and PKE are not
+     * implemented and not reported; SMXE is reserved because CPUID.1:ECX.SMX = 0. PCE has no CPUID flag
+     * (every P6-family and later processor has it): it only lets CPL > 0 run RDPMC, which then finds
+     * no valid counter (leaf 0AH reports no performance monitoring).
      */
     public long cr4ValidBits() {
         long bits = Cr.CR4_VME | Cr.CR4_PVI | Cr.CR4_TSD | Cr.CR4_DE | Cr.CR4_PSE | Cr.CR4_PAE | Cr.CR4_MCE | Cr.CR4_PGE
+                | Cr.CR4_PCE | Cr.CR4_FSGSBASE
                 | Cr.CR4_OSFXSR | Cr.CR4_OSXMMEXCPT | Cr.CR4_OSXSAVE | Cr.CR4_SMEP | Cr.CR4_SMAP;
         return vmx ? bits | Cr.CR4_VMXE : bits;
     }
@@ -117,6 +124,9 @@ public final class CpuModel {
             // EBX: CLFLUSH line size 8 * 8 = 64 bytes (bits 15:8), one logical processor (23:16).
             case 1 -> new int[] {SIGNATURE, 0x00010800, ECX1 | (vmx ? ECX1_VMX : 0), EDX1};
             case 7 -> ecx == 0 ? new int[] {0, EBX7, 0, 0} : new int[4];
+            // Architectural performance monitoring, version 0: no general-purpose or fixed-function
+            // counters, so every RDPMC counter index is invalid (#GP(0), SDM Vol. 2 RDPMC; 21.2).
+            case 0xA -> new int[4];
             case 0xD -> switch (ecx) {
                 // Sub-leaf 0: supported XCR0 bits; legacy area (512) + XSAVE header (64) bytes.
                 case 0 -> new int[] {(int) XCR0_SUPPORTED, 576, 576, 0};

@@ -203,4 +203,68 @@ class DecoderTest {
         assertEquals(0, j.rm);
         assertFalse(j.mem);
     }
+
+    // ---- VEX-encoded general-purpose instructions (SDM Vol. 2 2.3.5, 2.3.6) ----
+
+    @Test
+    void vexRegistersAreExtendedByRxBAndVvvv() {
+        Insn i = decode(8, "c4 42 b0 f2 c2");                 // andn r8, r9, r10
+        assertEquals(Op.ANDN, i.op);
+        assertEquals(5, i.length);
+        assertEquals(8, i.opSize);
+        assertEquals(8, i.reg);
+        assertEquals(9, i.vvvv);
+        assertEquals(10, i.rm);
+        assertEquals(0, i.rex, "VEX is not a REX prefix");
+        i = decode(8, "c4 02 80 f7 64 f5 10");                // bextr r12, [r13+r14*8+0x10], r15
+        assertEquals(Op.BEXTR, i.op);
+        assertEquals(7, i.length);
+        assertEquals(12, i.reg);
+        assertEquals(15, i.vvvv);
+        assertEquals(13, i.base);
+        assertEquals(14, i.index);
+        assertEquals(3, i.scale);
+        assertEquals(0x10, i.disp);
+        i = decode(8, "c4 a2 78 f3 1c 88");                   // blsi eax, [rax+r9*4]
+        assertEquals(Op.BLSI, i.op);
+        assertEquals(4, i.opSize);
+        assertEquals(0, i.vvvv);
+        assertEquals(0, i.base);
+        assertEquals(9, i.index);
+    }
+
+    @Test
+    void vexOutside64BitModeIgnoresWAndTheTopBitOfVvvv() {
+        Insn i = decode(4, "c4 e2 e0 f2 c1");                 // andn eax, ebx, ecx with VEX.W1
+        assertEquals(Op.ANDN, i.op);
+        assertEquals(4, i.opSize);
+        assertEquals(3, i.vvvv);
+        assertEquals(3, decode(4, "c4 e2 20 f2 c1").vvvv, "vvvv = 1011b names EBX");
+        assertEquals(Op.LOAD_FAR, decode(4, "c4 03").op, "LES when ModRM.mod != 11b");
+        assertEquals(Op.LOAD_FAR, decode(2, "c5 07").op, "LDS when ModRM.mod != 11b");
+        assertEquals(Op.RORX, decode(4, "c4 e3 3b f0 c3 01").op, "RORX: vvvv = 0111b is 1111b here");
+        assertEquals(Op.UD, decode(8, "c4 e3 3b f0 c3 01").op, "but not in 64-bit mode");
+    }
+
+    @Test
+    void bmiOpcodeTable() {
+        String[][] rows = {                                   // encoding, op (64-bit mode, ModRM C1 or /digit)
+            {"c4e2e0f2c1", "ANDN"}, {"c4e2f0f7c3", "BEXTR"}, {"c4e2f8f3db", "BLSI"}, {"c4e2f8f3d3", "BLSMSK"},
+            {"c4e2f8f3cb", "BLSR"}, {"c4e2f0f5c3", "BZHI"}, {"c4e2e3f6c1", "MULX"}, {"c4e2e3f5c1", "PDEP"},
+            {"c4e2e2f5c1", "PEXT"}, {"c4e3fbf0c341", "RORX"}, {"c4e2f2f7c3", "SARX"}, {"c4e2f1f7c3", "SHLX"},
+            {"c4e2f3f7c3", "SHRX"}, {"66480f38f6c3", "ADCX"}, {"f30f38f6c3", "ADOX"},
+        };
+        for (String[] r : rows) assertEquals(r[1], Op.name(decode(8, r[0]).op), r[0]);
+        assertEquals(4, decode(2, "66 0f 38 f6 c3").opSize, "ADCX in 16-bit code: 66H is mandatory, not a size");
+        assertEquals(8, decode(8, "66 48 0f 38 f6 c3").opSize);
+    }
+
+    @Test
+    void absentFeaturesDecodeAsUd() {
+        decoder.setFeatures(false, false, false, true, true, true);
+        assertEquals(Op.UD, decode(8, "c4e2e0f2c1").op, "ANDN without BMI1");
+        assertEquals(Op.UD, decode(8, "c4e2e3f6c1").op, "MULX without BMI2");
+        assertEquals(Op.UD, decode(8, "66480f38f6c3").op, "ADCX without ADX");
+        assertEquals(Op.BSF, decode(8, "f30fbcc3").op, "TZCNT is BSF without BMI1");
+    }
 }

@@ -35,7 +35,7 @@ class DifferentialTest {
 
     private void replay(String resource, Guest g, int regCount, long regMask) throws Exception {
         Cpu c = g.cpu;
-        c.interpreter.setExtensions(true, true, true, true);   // the vectors include TZCNT (BMI1)
+        c.interpreter.setExtensions(true, true, true, true, true, true);   // every extension the vectors use (TZCNT, BMI1, BMI2, ADX...)
         HexFormat hex = HexFormat.of();
         List<String> failures = new ArrayList<>();
         int count = 0;

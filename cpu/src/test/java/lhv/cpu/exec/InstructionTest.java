@@ -152,11 +152,11 @@ class InstructionTest {
         Guest g = Guest.long64();
         g.cpu.gpr[Cpu.RBX] = 0;
         g.cpu.gpr[Cpu.RAX] = 77;
-        g.cpu.interpreter.setExtensions(false, true, true, true);
+        g.cpu.interpreter.setExtensions(false, true, true, true, true, true);
         g.code("f30fbcc3f4").runToHalt();
         assertEquals(77, g.reg(Cpu.RAX), "BSF leaves the destination alone for a zero source");
         Guest h = Guest.long64();
-        h.cpu.interpreter.setExtensions(true, true, true, true);
+        h.cpu.interpreter.setExtensions(true, true, true, true, true, true);
         h.code("f30fbcc3f4").runToHalt();
         assertEquals(32, h.reg(Cpu.RAX), "TZCNT of zero is the operand width");
     }

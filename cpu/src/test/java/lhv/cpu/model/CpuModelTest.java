@@ -80,7 +80,12 @@ class CpuModelTest {
         int ebx = model.cpuid(7, 0)[1];
         assertNotEquals(0, ebx & (1 << 7), "SMEP");
         assertNotEquals(0, ebx & (1 << 20), "SMAP");
-        assertEquals(0, ebx & (1 << 3), "BMI1 not claimed");
+        assertNotEquals(0, ebx & (1 << 3), "BMI1 (ANDN, BEXTR, BLS*, TZCNT are implemented)");
+        assertNotEquals(0, ebx & (1 << 8), "BMI2 (BZHI, MULX, PDEP, PEXT, RORX, SARX, SHLX, SHRX)");
+        assertNotEquals(0, ebx & (1 << 19), "ADX (ADCX, ADOX)");
+        assertEquals(0, ebx & (1 << 4), "no HLE: TSX is not implemented");
+        assertEquals(0, ebx & (1 << 11), "no RTM: TSX is not implemented");
+        assertEquals(0, ebx & (1 << 5), "no AVX2: AVX is not implemented");
         assertEquals(3, model.cpuid(0xD, 0)[0], "x87 and SSE state");
     }
 

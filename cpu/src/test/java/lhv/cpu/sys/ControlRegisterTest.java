@@ -76,11 +76,13 @@ class ControlRegisterTest {
 
     @Test
     void unsupportedCr4BitsAreGp() {
-        for (long bit : new long[] {Cr.CR4_PCE, Cr.CR4_UMIP, Cr.CR4_LA57, Cr.CR4_PCIDE, Cr.CR4_PKE, Cr.CR4_FSGSBASE, 1L << 32}) {
+        // SMXE: the model does not report SMX (CPUID.1:ECX[6] = 0), so the bit is reserved.
+        for (long bit : new long[] {Cr.CR4_SMXE, Cr.CR4_UMIP, Cr.CR4_LA57, Cr.CR4_PCIDE, Cr.CR4_PKE, 1L << 32}) {
             assertEquals(13, gpVector(() -> cpu.sys.writeCr(4, bit)), Long.toHexString(bit));
         }
-        cpu.sys.writeCr(4, Cr.CR4_VMXE | Cr.CR4_PSE | Cr.CR4_SMEP);
-        assertEquals(Cr.CR4_VMXE | Cr.CR4_PSE | Cr.CR4_SMEP, cpu.cr4);
+        // PCE has no CPUID flag: always settable; FSGSBASE is reported (CPUID.7:EBX[0]).
+        cpu.sys.writeCr(4, Cr.CR4_VMXE | Cr.CR4_PSE | Cr.CR4_SMEP | Cr.CR4_PCE | Cr.CR4_FSGSBASE);
+        assertEquals(Cr.CR4_VMXE | Cr.CR4_PSE | Cr.CR4_SMEP | Cr.CR4_PCE | Cr.CR4_FSGSBASE, cpu.cr4);
     }
 
     @Test
