@@ -3,15 +3,19 @@ package lhv.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.List;
+
 /**
  * Entry point of the {@code hv} tool: one picocli subcommand per way to use the product.
  *
  * <p>Context: Java host, the user's command line.
  */
 @Command(name = "hv", mixinStandardHelpOptions = true, version = "hv 0.1",
-        description = "Lightweight Hypervisor: an Intel VT-x hypervisor with its own x86-64 processor.",
-        subcommands = {CommandLine.HelpCommand.class, BootCommand.class, RunCommand.class, CapsCommand.class, CheckCommand.class, VmcsCommand.class})
+        description = "Lightweight Hypervisor: an Intel VT-x hypervisor with its own x86-64 processor.")
 public final class Main implements Runnable {
+
+    /** The subcommands, in the order the usage lists them. */
+    static final List<String> SUBCOMMANDS = List.of("help", "boot", "run", "caps", "check", "vmcs");
 
     @Override
     public void run() {
@@ -19,16 +23,32 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(args).execute(args));
+    }
+
+    /** The {@code hv} command line with every subcommand. */
+    public static CommandLine commandLine() {
+        return commandLine(new String[0]);
     }
 
     /**
-     * The {@code hv} command line: a bad option is one {@code hv: } line and status 2; anything a
-     * command lets escape is a defect of the tool, reported as one {@code hv: internal error} line
-     * with status 12 (README), never as a stack trace.
+     * The {@code hv} command line for {@code args}: when the first argument names a subcommand,
+     * only that subcommand is built, since picocli reads each command's annotations by reflection
+     * when it is added, a large part of a short run's start-up (README, start-up time); otherwise
+     * (the top-level usage, {@code help}, a misspelt name) all of them.
+     *
+     * <p>A bad option is one {@code hv: } line and status 2; anything a command lets escape is a
+     * defect of the tool, reported as one {@code hv: internal error} line with status 12 (README),
+     * never as a stack trace.
      */
-    public static CommandLine commandLine() {
+    public static CommandLine commandLine(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        String first = args.length > 0 ? args[0] : null;
+        if (first != null && !first.equals("help") && SUBCOMMANDS.contains(first)) {
+            cl.addSubcommand(first, subcommand(first));
+        } else {
+            for (String name : SUBCOMMANDS) cl.addSubcommand(name, subcommand(name));
+        }
         cl.setParameterExceptionHandler((ex, a) -> {
             System.err.println("hv: " + ex.getMessage());
             return 2;
@@ -38,5 +58,17 @@ public final class Main implements Runnable {
             return 12;
         });
         return cl;
+    }
+
+    private static Object subcommand(String name) {
+        return switch (name) {
+            case "help" -> new CommandLine.HelpCommand();
+            case "boot" -> new BootCommand();
+            case "run" -> new RunCommand();
+            case "caps" -> new CapsCommand();
+            case "check" -> new CheckCommand();
+            case "vmcs" -> new VmcsCommand();
+            default -> throw new IllegalArgumentException("no subcommand " + name);
+        };
     }
 }
