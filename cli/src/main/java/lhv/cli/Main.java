@@ -1,7 +1,7 @@
 package lhv.cli;
 
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.List;
 
@@ -10,16 +10,18 @@ import java.util.List;
  *
  * <p>Context: Java host, the user's command line.
  */
-@Command(name = "hv", mixinStandardHelpOptions = true, version = "hv 0.1",
-        description = "Lightweight Hypervisor: an Intel VT-x hypervisor with its own x86-64 processor.")
 public final class Main implements Runnable {
 
     /** The subcommands, in the order the usage lists them. */
     static final List<String> SUBCOMMANDS = List.of("help", "boot", "run", "caps", "check", "vmcs");
 
+    /** The tool's model (options, usage), built in code: see {@link CommandModel}. */
+    final CommandSpec spec = CommandModel.command(this, "hv",
+            "Lightweight Hypervisor: an Intel VT-x hypervisor with its own x86-64 processor.").version("hv 0.1");
+
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        spec.commandLine().usage(System.out);
     }
 
     public static void main(String[] args) {
@@ -33,16 +35,16 @@ public final class Main implements Runnable {
 
     /**
      * The {@code hv} command line for {@code args}: when the first argument names a subcommand,
-     * only that subcommand is built, since picocli reads each command's annotations by reflection
-     * when it is added, a large part of a short run's start-up (README, start-up time); otherwise
-     * (the top-level usage, {@code help}, a misspelt name) all of them.
+     * only that subcommand's model is built (each costs start-up time, and {@code help} reads its
+     * annotations by reflection: README, start-up time); otherwise (the top-level usage,
+     * {@code help}, a misspelt name) all of them.
      *
      * <p>A bad option is one {@code hv: } line and status 2; anything a command lets escape is a
      * defect of the tool, reported as one {@code hv: internal error} line with status 12 (README),
      * never as a stack trace.
      */
     public static CommandLine commandLine(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = new CommandLine(new Main().spec);
         String first = args.length > 0 ? args[0] : null;
         if (first != null && !first.equals("help") && SUBCOMMANDS.contains(first)) {
             cl.addSubcommand(first, subcommand(first));
@@ -63,11 +65,11 @@ public final class Main implements Runnable {
     private static Object subcommand(String name) {
         return switch (name) {
             case "help" -> new CommandLine.HelpCommand();
-            case "boot" -> new BootCommand();
-            case "run" -> new RunCommand();
-            case "caps" -> new CapsCommand();
-            case "check" -> new CheckCommand();
-            case "vmcs" -> new VmcsCommand();
+            case "boot" -> new BootCommand().spec;
+            case "run" -> new RunCommand().spec;
+            case "caps" -> new CapsCommand().spec;
+            case "check" -> new CheckCommand().spec;
+            case "vmcs" -> new VmcsCommand().spec;
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
     }
