@@ -10,9 +10,7 @@ import lhv.platform.devices.uart.HostConsoleInput;
 import lhv.platform.loader.BootImage;
 import lhv.platform.loader.BootState;
 import lhv.platform.loader.LoadException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -32,47 +30,58 @@ import java.util.regex.Pattern;
  *
  * <p>Context: Java host, the user's command line. Exit statuses: see {@link Outcome} and the README.
  */
-@Command(name = "boot", mixinStandardHelpOptions = true,
-        description = {"Boot a Multiboot kernel, an ELF64 executable or a flat binary on the bare machine (like qemu -kernel).",
-                "Exit status: the guest's isa-debug-exit status (v<<1)|1; 0 halted; 2 bad input; 4 triple fault;",
-                "6 instruction limit; 8 timeout; 10 not implemented; 12 internal error."})
 public final class BootCommand implements Callable<Integer> {
+    /** The command's model (options, usage), built in code: see {@link CommandModel}. */
+    final CommandSpec spec = CommandModel.command(this, "boot",
+            "Boot a Multiboot kernel, an ELF64 executable or a flat binary on the bare machine (like qemu -kernel).",
+            "Exit status: the guest's isa-debug-exit status (v<<1)|1; 0 halted; 2 bad input; 4 triple fault;",
+            "6 instruction limit; 8 timeout; 10 not implemented; 12 internal error.");
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "the kernel image")
+    {
+        spec.addPositional(CommandModel.positional(0, "1", "IMAGE", String.class, "the kernel image"));
+        spec.addOption(CommandModel.option("SIZE", String.class,
+                "guest RAM: a number of MiB, or with a K/M/G suffix (default ${DEFAULT-VALUE})", "--memory").defaultValue("256M").build());
+        spec.addOption(CommandModel.option("CMDLINE", String.class, "kernel command line (after the image path, as QEMU)", "--append")
+                .defaultValue("").build());
+        spec.addOption(CommandModel.option("FILES", String.class,
+                "Multiboot modules: FILE[ ARGS][,FILE[ ARGS]...] (a doubled comma is a literal comma)", "--initrd").build());
+        spec.addOption(CommandModel.option("N", Long.class, "stop after N retired instructions", "--max-instructions").build());
+        spec.addOption(CommandModel.option("SECONDS", Double.class, "stop after this much wall-clock time", "--timeout").build());
+        spec.addOption(CommandModel.option("FILE", Path.class, "write the final processor state as JSON", "--dump-state").build());
+        spec.addOption(CommandModel.flag("report accesses to ports no device claims (on standard error)", "--log-unhandled-io"));
+        spec.addOption(CommandModel.option("ADDR", String.class,
+                "load IMAGE as a flat binary at this physical address and start it in 64-bit mode", "--flat-address").build());
+        spec.addOption(CommandModel.flag("use the processor model without VMX", "--no-vmx"));
+    }
+
     String image;
-
-    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "256M",
-            description = "guest RAM: a number of MiB, or with a K/M/G suffix (default ${DEFAULT-VALUE})")
     String memory;
-
-    @Option(names = "--append", paramLabel = "CMDLINE", defaultValue = "", description = "kernel command line (after the image path, as QEMU)")
     String append;
-
-    @Option(names = "--initrd", paramLabel = "FILES",
-            description = "Multiboot modules: FILE[ ARGS][,FILE[ ARGS]...] (a doubled comma is a literal comma)")
     String initrd;
-
-    @Option(names = "--max-instructions", paramLabel = "N", description = "stop after N retired instructions")
     Long maxInstructions;
-
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "stop after this much wall-clock time")
     Double timeout;
-
-    @Option(names = "--dump-state", paramLabel = "FILE", description = "write the final processor state as JSON")
     Path dumpState;
-
-    @Option(names = "--log-unhandled-io", description = "report accesses to ports no device claims (on standard error)")
     boolean logUnhandledIo;
-
-    @Option(names = "--flat-address", paramLabel = "ADDR",
-            description = "load IMAGE as a flat binary at this physical address and start it in 64-bit mode")
     String flatAddress;
-
-    @Option(names = "--no-vmx", description = "use the processor model without VMX")
     boolean noVmx;
+
+    /** Takes the parsed values out of the model. */
+    private void read() {
+        image = CommandModel.positionalValue(spec, 0);
+        memory = CommandModel.value(spec, "--memory");
+        append = CommandModel.value(spec, "--append");
+        initrd = CommandModel.value(spec, "--initrd");
+        maxInstructions = CommandModel.value(spec, "--max-instructions");
+        timeout = CommandModel.value(spec, "--timeout");
+        dumpState = CommandModel.value(spec, "--dump-state");
+        logUnhandledIo = CommandModel.given(spec, "--log-unhandled-io");
+        flatAddress = CommandModel.value(spec, "--flat-address");
+        noVmx = CommandModel.given(spec, "--no-vmx");
+    }
 
     @Override
     public Integer call() {
+        read();
         long ram;
         OptionalLong flat = OptionalLong.empty();
         RunLimits limits;

@@ -4,8 +4,7 @@ import lhv.cpu.model.CpuModel;
 import lhv.hypervisor.vm.Hypervisor;
 import lhv.vmx.caps.CapabilityReport;
 import lhv.vmx.caps.VmxCapabilities;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.concurrent.Callable;
 
@@ -15,13 +14,17 @@ import java.util.concurrent.Callable;
  *
  * <p>Context: Java host, the user's command line.
  */
-@Command(name = "caps", mixinStandardHelpOptions = true, description = "Show the processor's VMX capabilities, decoded.")
 public final class CapsCommand implements Callable<Integer> {
-    @Option(names = "--cpu", paramLabel = "MODEL", description = "Processor model (lhv-skylake, lhv-skylake-novmx).")
-    String cpu;
+    /** The command's model (options, usage), built in code: see {@link CommandModel}. */
+    final CommandSpec spec = CommandModel.command(this, "caps", "Show the processor's VMX capabilities, decoded.");
+
+    {
+        spec.addOption(CommandModel.option("MODEL", String.class, "Processor model (lhv-skylake, lhv-skylake-novmx).", "--cpu").build());
+    }
 
     @Override
     public Integer call() {
+        String cpu = CommandModel.value(spec, "--cpu");
         CpuModel model;
         try {
             model = Hypervisor.model(cpu);

@@ -6,8 +6,7 @@ import lhv.hypervisor.vm.EntryDiagnosis;
 import lhv.hypervisor.vm.Hypervisor;
 import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 
 import lhv.hypervisor.setup.ControlLint;
 import lhv.vmx.caps.VmxCapabilities;
@@ -25,14 +24,18 @@ import java.util.concurrent.Callable;
  *
  * <p>Context: Java host, the user's command line.
  */
-@Command(name = "check", mixinStandardHelpOptions = true,
-        description = "Build the VMCS of a configuration and run every VM-entry check without entering.")
 public final class CheckCommand implements Callable<Integer> {
-    @Mixin
-    VmSelection vm;
+    /** The command's model (options, usage), built in code: see {@link CommandModel}. */
+    final CommandSpec spec = CommandModel.command(this, "check",
+            "Build the VMCS of a configuration and run every VM-entry check without entering.");
+
+    {
+        VmSelection.addTo(spec);
+    }
 
     @Override
     public Integer call() {
+        VmSelection vm = VmSelection.of(spec);
         Console console = RunCommand.console(false, true);
         VmConfig cfg = vm.load(console, () -> { });
         if (cfg == null) return 2;

@@ -4,10 +4,7 @@ import lhv.hypervisor.config.VmConfig;
 import lhv.hypervisor.trace.Console;
 import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -23,38 +20,50 @@ import java.util.concurrent.Callable;
  *
  * <p>Context: Java host, the user's command line.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Run a guest under the seed's VT-x hypervisor (the built-in demo when no IMAGE is given).")
 public final class RunCommand implements Callable<Integer> {
-    @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE", description = "Guest image: flat 64-bit binary or ELF64.")
+    /** The command's model (options, usage), built in code: see {@link CommandModel}. */
+    final CommandSpec spec = CommandModel.command(this, "run",
+            "Run a guest under the seed's VT-x hypervisor (the built-in demo when no IMAGE is given).");
+
+    {
+        spec.addPositional(CommandModel.positional(0, "0..1", "IMAGE", Path.class, "Guest image: flat 64-bit binary or ELF64."));
+        VmSelection.addTo(spec);
+        spec.addOption(CommandModel.option("FILE", Path.class, "Write the exit trace (JSON Lines) to FILE.", "--trace").build());
+        spec.addOption(CommandModel.flag("Print exit counts by reason, exits/s, guest instructions and MIPS.", "--stats"));
+        spec.addOption(CommandModel.option("FILE", Path.class, "Write the guest's final state (JSON) to FILE.", "--dump-state").build());
+        spec.addOption(CommandModel.option("N", long.class, "Stop after N guest instructions.", "--max-instructions").build());
+        spec.addOption(CommandModel.option("TIME", String.class, "Stop after TIME of wall-clock time (e.g. 500ms, 2s).", "--timeout").build());
+        spec.addOption(CommandModel.flag("One line per set-up step and per exit.", "-v", "--verbose"));
+        spec.addOption(CommandModel.flag("Only the guest's output and errors.", "-q", "--quiet"));
+    }
+
     Path image;
-
-    @Mixin
     VmSelection vm;
-
-    @Option(names = "--trace", paramLabel = "FILE", description = "Write the exit trace (JSON Lines) to FILE.")
     Path trace;
-
-    @Option(names = "--stats", description = "Print exit counts by reason, exits/s, guest instructions and MIPS.")
     boolean stats;
-
-    @Option(names = "--dump-state", paramLabel = "FILE", description = "Write the guest's final state (JSON) to FILE.")
     Path dumpState;
-
-    @Option(names = "--max-instructions", paramLabel = "N", description = "Stop after N guest instructions.")
     long maxInstructions;
-
-    @Option(names = "--timeout", paramLabel = "TIME", description = "Stop after TIME of wall-clock time (e.g. 500ms, 2s).")
     String timeout;
-
-    @Option(names = {"-v", "--verbose"}, description = "One line per set-up step and per exit.")
     boolean verbose;
-
-    @Option(names = {"-q", "--quiet"}, description = "Only the guest's output and errors.")
     boolean quiet;
+
+    /** Takes the parsed values out of the model. */
+    private void read() {
+        image = CommandModel.positionalValue(spec, 0);
+        vm = VmSelection.of(spec);
+        trace = CommandModel.value(spec, "--trace");
+        stats = CommandModel.given(spec, "--stats");
+        dumpState = CommandModel.value(spec, "--dump-state");
+        Long n = CommandModel.value(spec, "--max-instructions");
+        maxInstructions = n == null ? 0 : n;
+        timeout = CommandModel.value(spec, "--timeout");
+        verbose = CommandModel.given(spec, "--verbose");
+        quiet = CommandModel.given(spec, "--quiet");
+    }
 
     @Override
     public Integer call() {
+        read();
         Console console = console(verbose, quiet);
         long[] timeoutMillis = {0};
         VmConfig cfg = vm.load(console, () -> {

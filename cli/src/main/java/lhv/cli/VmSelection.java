@@ -7,23 +7,35 @@ import lhv.hypervisor.vm.Hypervisor;
 import lhv.hypervisor.vm.MachineBoard;
 import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Path;
 
 /**
  * The options that choose the virtual machine — {@code --config} and {@code --cpu} — shared by
- * {@code hv run}, {@code hv check} and {@code hv vmcs} as a picocli mixin, with the one way their
- * errors are reported: a single {@code hv:} line and status 2, before anything runs.
+ * {@code hv run}, {@code hv check} and {@code hv vmcs} (each adds them to its model with
+ * {@link #addTo}), with the one way their errors are reported: a single {@code hv:} line and
+ * status 2, before anything runs.
  *
  * <p>Context: Java host, the user's command line.
  */
 final class VmSelection {
-    @Option(names = "--config", paramLabel = "FILE", description = "VM configuration (JSON, or YAML for .yaml/.yml).")
     Path config;
-
-    @Option(names = "--cpu", paramLabel = "MODEL", description = "Processor model (lhv-skylake, lhv-skylake-novmx).")
     String cpu;
+
+    /** Adds {@code --config} and {@code --cpu} to a command's model. */
+    static void addTo(CommandSpec spec) {
+        spec.addOption(CommandModel.option("FILE", Path.class, "VM configuration (JSON, or YAML for .yaml/.yml).", "--config").build());
+        spec.addOption(CommandModel.option("MODEL", String.class, "Processor model (lhv-skylake, lhv-skylake-novmx).", "--cpu").build());
+    }
+
+    /** The selection parsed into {@code spec}. */
+    static VmSelection of(CommandSpec spec) {
+        VmSelection vm = new VmSelection();
+        vm.config = CommandModel.value(spec, "--config");
+        vm.cpu = CommandModel.value(spec, "--cpu");
+        return vm;
+    }
 
     /** A check of a command's own options; throws IllegalArgumentException with the message to print. */
     @FunctionalInterface

@@ -8,10 +8,7 @@ import lhv.hypervisor.vm.Hypervisor;
 import lhv.hypervisor.vm.RunOptions;
 import lhv.hypervisor.vm.RunResult;
 import lhv.vmx.caps.VmxCapabilities;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -23,19 +20,22 @@ import java.util.function.Consumer;
  *
  * <p>Context: Java host, the user's command line.
  */
-@Command(name = "vmcs", mixinStandardHelpOptions = true, description = "Dump every VMCS field, after set-up or at the N-th exit.")
 public final class VmcsCommand implements Callable<Integer> {
-    @Parameters(index = "0", arity = "0..1", paramLabel = "IMAGE", description = "Guest image (default: the demo).")
-    Path image;
+    /** The command's model (options, usage), built in code: see {@link CommandModel}. */
+    final CommandSpec spec = CommandModel.command(this, "vmcs", "Dump every VMCS field, after set-up or at the N-th exit.");
 
-    @Mixin
-    VmSelection vm;
-
-    @Option(names = "--at-exit", paramLabel = "N", description = "Dump at the N-th VM exit instead of after set-up.")
-    long atExit;
+    {
+        spec.addPositional(CommandModel.positional(0, "0..1", "IMAGE", Path.class, "Guest image (default: the demo)."));
+        VmSelection.addTo(spec);
+        spec.addOption(CommandModel.option("N", long.class, "Dump at the N-th VM exit instead of after set-up.", "--at-exit").build());
+    }
 
     @Override
     public Integer call() {
+        Path image = CommandModel.positionalValue(spec, 0);
+        VmSelection vm = VmSelection.of(spec);
+        Long n = CommandModel.value(spec, "--at-exit");
+        long atExit = n == null ? 0 : n;
         Console console = RunCommand.console(false, true);
         VmConfig cfg = vm.load(console, () -> {
             if (atExit < 0) throw new IllegalArgumentException("--at-exit must be positive");

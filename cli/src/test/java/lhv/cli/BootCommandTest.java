@@ -4,7 +4,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -41,12 +40,7 @@ class BootCommandTest {
         String[] all = new String[args.length + 1];
         all[0] = "boot";
         System.arraycopy(args, 0, all, 1, args.length);
-        CommandLine cl = new CommandLine(new Main());
-        cl.setParameterExceptionHandler((ex, a) -> {
-            System.err.println("hv: " + ex.getMessage());
-            return 2;
-        });
-        return cl.execute(all);
+        return Main.commandLine(all).execute(all);
     }
 
     String errText() {

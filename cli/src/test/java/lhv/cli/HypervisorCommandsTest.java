@@ -4,7 +4,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -39,12 +38,7 @@ class HypervisorCommandsTest {
     }
 
     int hv(String... args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setParameterExceptionHandler((ex, a) -> {
-            System.err.println("hv: " + ex.getMessage());
-            return 2;
-        });
-        return cl.execute(args);
+        return Main.commandLine(args).execute(args);
     }
 
     String out() {
