@@ -104,6 +104,37 @@ public final class Interpreter {
     }
 
 
+    /**
+     * Ops that, when their operands are registers only ({@link #plain}), read and write nothing but
+     * general registers and the status flags: they neither read RIP, the instruction start or the
+     * retired count, nor touch memory or devices, so runBlock runs them without first making that
+     * bookkeeping exact.
+     */
+    private static final boolean[] REGISTER_ONLY = new boolean[Op.COUNT];
+    static {
+        for (int k = 0; k < 8; k++) {
+            REGISTER_ONLY[Op.ALU_RR32 + k] = REGISTER_ONLY[Op.ALU_RR64 + k] = true;
+            REGISTER_ONLY[Op.ALU_RI32 + k] = REGISTER_ONLY[Op.ALU_RI64 + k] = true;
+        }
+        for (int op : new int[] {Op.MOV_RR32_EG, Op.MOV_RR64_EG, Op.MOV_RR32_GE, Op.MOV_RR64_GE, Op.INC32, Op.INC64,
+            Op.DEC32, Op.DEC64, Op.SHL_RI32, Op.SHL_RI64, Op.SHR_RI32, Op.SHR_RI64, Op.SAR_RI32, Op.SAR_RI64, Op.LEA64,
+            Op.IMUL_GEI64, Op.IMUL_GE64, Op.MOV_RI32, Op.MOV_RI64, Op.ROL_RI64, Op.ROR_RI64, Op.BT_RI64,
+            Op.ALU_EG, Op.ALU_GE, Op.ALU_EI, Op.TEST_EG, Op.TEST_EI, Op.INC, Op.DEC, Op.NOT, Op.NEG, Op.MUL, Op.IMUL1,
+            Op.IMUL_GE, Op.IMUL_GEI, Op.SHIFT_I, Op.SHIFT_CL, Op.SHLD_I, Op.SHLD_CL, Op.SHRD_I, Op.SHRD_CL,
+            Op.BT_EG, Op.BT_EI, Op.BSF, Op.BSR, Op.TZCNT, Op.LZCNT, Op.POPCNT, Op.MOV_EG, Op.MOV_GE, Op.MOV_EI,
+            Op.MOVZX_B, Op.MOVZX_W, Op.MOVSX_B, Op.MOVSX_W, Op.MOVSXD, Op.LEA, Op.BSWAP, Op.CMOV, Op.SETCC,
+            Op.CBW, Op.CWD, Op.CLC, Op.STC, Op.CMC, Op.CLD, Op.STD, Op.LAHF, Op.SAHF, Op.NOP}) {
+            REGISTER_ONLY[op] = true;
+        }
+    }
+
+    /** True when {@code i} touches only general registers and flags (see {@link #REGISTER_ONLY}). */
+    static boolean plain(Insn i) {
+        if (!REGISTER_ONLY[i.op]) return false;
+        if (i.op == Op.LEA || i.op == Op.LEA64) return i.base != Insn.RIP_BASE;   // an address, no access
+        return !i.mem;
+    }
+
     /** A decoded straight-line run of instructions, valid for one code size. */
     static final class Block {
         final Insn[] insns;
@@ -111,12 +142,24 @@ public final class Interpreter {
         final int codeSize;
         /** Bytes covered, for the CS limit check on entry. */
         final int bytes;
+        /** Offset of the end of instruction k from the block's first byte (RIP after it = entry + end[k]). */
+        final int[] end;
+        /** Instruction k is {@link #plain}: runBlock skips its bookkeeping stores. */
+        final boolean[] plain;
 
         Block(Insn[] insns, int count, int codeSize, int bytes) {
             this.insns = insns;
             this.count = count;
             this.codeSize = codeSize;
             this.bytes = bytes;
+            this.end = new int[count];
+            this.plain = new boolean[count];
+            int e = 0;
+            for (int k = 0; k < count; k++) {
+                e += insns[k].length;
+                end[k] = e;
+                plain[k] = plain(insns[k]);
+            }
         }
     }
 
@@ -245,29 +288,53 @@ public final class Interpreter {
     private void runBlock(Block b) {
         final Cpu c = cpu;
         final Insn[] insns = b.insns;
+        final int[] end = b.end;
+        final boolean[] plain = b.plain;
         int n = b.count;
         if (remaining < n) n = (int) remaining;
+        // Per-instruction bookkeeping (RIP, instruction start, retired count) is stored only before
+        // instructions that can observe it; plain register instructions skip it, and the catch
+        // below makes it exact if one of them faults. Offsets are added to the entry RIP as the
+        // interpreter does (a block never wraps: 64-bit RIP, or a CS limit check on entry).
+        final long entry = c.rip;
+        final long retired = c.instructionsRetired;
         int k = 0;
         try {
             while (k < n) {
-                Insn i = insns[k++];
-                long start = c.rip;
-                c.instructionStart = start;
-                c.rip = start + i.length;
+                Insn i = insns[k];
+                k++;
+                if (plain[k - 1]) {
+                    execute(c, i);
+                    continue;
+                }
+                long next = entry + end[k - 1];
+                c.rip = next;
                 // 64-bit Jcc runs here, outside the dispatch switch (a well-predicted compare instead
                 // of another pass through the switch). Blocks continue past a 64-bit Jcc (see
                 // build): a taken branch leaves the block here.
                 if (i.op == Op.JCC64) {
                     Fast.jcc64(c, i);
-                    c.instructionsRetired++;
-                    if (c.rip != start + i.length) break;
+                    if (c.rip != next) break;
                     continue;
                 }
+                c.instructionStart = next - i.length;
+                c.instructionsRetired = retired + k - 1;
                 execute(c, i);
-                c.instructionsRetired++;
                 // A store into a code page (possibly this block) ends the block at once.
                 if (codeWritten) break;
             }
+            c.instructionsRetired = retired + k;
+            if (plain[k - 1]) c.rip = entry + end[k - 1];
+        } catch (RuntimeException | Error e) {
+            // A plain instruction or a 64-bit Jcc faulted before its bookkeeping was stored: make it
+            // exact now (the others stored it, and a VM exit may already have replaced it).
+            Insn i = insns[k - 1];
+            if (plain[k - 1] || i.op == Op.JCC64) {
+                c.rip = entry + end[k - 1];
+                c.instructionStart = c.rip - i.length;
+                c.instructionsRetired = retired + k - 1;
+            }
+            throw e;
         } finally {
             // The budget counts instructions started (instructionsRetired counts completed ones).
             remaining -= k;
@@ -448,7 +515,7 @@ public final class Interpreter {
 
     // ---- dispatch ----
 
-    private static void execute(Cpu c, Insn i) {
+    static void execute(Cpu c, Insn i) {
         switch (i.op) {
             case Op.ALU_RR64 + 0: { long[] g = c.gpr; g[i.rm] = Fast.add64(c, g[i.rm], g[i.reg]); break; }
             case Op.ALU_RR32 + 0: { long[] g = c.gpr; g[i.rm] = Fast.add32(c, g[i.rm] & M32, g[i.reg] & M32); break; }
