@@ -86,10 +86,15 @@ final class Fast {
     /** IMUL r64, r/m64, imm (withImmediate) or IMUL r64, r/m64: truncated product; CF = OF = it did not fit. */
     static void imul64(Cpu c, Insn i, boolean withImmediate) {
         long a = i.mem ? c.mmu.read64(i.seg, Operands.ea(c, i)) : c.gpr[i.rm];
-        long b = withImmediate ? i.imm : c.gpr[i.reg], lo = a * b;
-        c.gpr[i.reg] = lo;
+        c.gpr[i.reg] = imul64(c, a, withImmediate ? i.imm : c.gpr[i.reg]);
+    }
+
+    /** The 64-bit truncated product a * b with its flags (the register form the translator emits). */
+    static long imul64(Cpu c, long a, long b) {
+        long lo = a * b;
         boolean overflow = Math.multiplyHigh(a, b) != (lo >> 63);
         Flags.setStatus(c, Flags.szp(lo, 8) | (overflow ? Flags.CF | Flags.OF : 0));
+        return lo;
     }
 
     /** ALU operation {@code op} on 64-bit registers: rm = rm op b. */

@@ -63,10 +63,18 @@ public final class Interpreter {
     private Block[] chainPage;
 
     /** Set when a code page was written: the running block must not continue. */
-    private boolean codeWritten;
+    boolean codeWritten;
     /** Set by an instruction that starts an interrupt shadow (STI, MOV SS, POP SS). */
     private boolean shadowFresh;
-    private long remaining;
+    /** Instructions the current run may still start (translated regions charge it per block). */
+    long remaining;
+    /**
+     * Translation of hot blocks to JVM bytecode ({@link Translator}): on unless the system property
+     * {@code lhv.translate} is {@code false}; a block is translated after it ran this many times
+     * ({@code lhv.translate.threshold}).
+     */
+    private boolean translating = !"false".equals(System.getProperty("lhv.translate"));
+    private int translateThreshold = Math.max(1, Integer.getInteger("lhv.translate.threshold", 64));
     /** instructionsRetired at the last exception delivery: see {@link #loop}. */
     private long retiredAtLastDelivery = -1;
     private CpuFault pendingFault;
@@ -146,6 +154,12 @@ public final class Interpreter {
         final int[] end;
         /** Instruction k is {@link #plain}: runBlock skips its bookkeeping stores. */
         final boolean[] plain;
+        /** Times runBlock ran this block (the translator's trigger). */
+        int hits;
+        /** The translated region this block enters, or null; see {@link Translator}. */
+        Region region;
+        /** This block's entry number in {@link #region}. */
+        int regionEntry;
 
         Block(Insn[] insns, int count, int codeSize, int bytes) {
             this.insns = insns;
@@ -181,6 +195,28 @@ public final class Interpreter {
             lastPage = null;
         }
         codeWritten = true;
+    }
+
+    /** Turns the translation of hot blocks to JVM bytecode on or off (both run the same guest state). */
+    public void setTranslation(boolean on) {
+        translating = on;
+    }
+
+    public boolean translation() {
+        return translating;
+    }
+
+    /** Number of runs after which a block is translated (1: at once; tests use it to force translation). */
+    public void setTranslationThreshold(int runs) {
+        translateThreshold = Math.max(1, runs);
+    }
+
+    static boolean endsBlock(int op) {
+        return ENDS_BLOCK[op];
+    }
+
+    static boolean changesContext(int op) {
+        return CHANGES_CONTEXT[op];
     }
 
     /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
@@ -281,7 +317,30 @@ public final class Interpreter {
             Block b = lookup();
             // One instruction at a time while boundary rules apply (shadow, single-step, RF, VMX work).
             if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0 || c.boundaryWork || c.breakpointsArmed) step(b.insns[0]);
+            else if (translating) runTranslated(b);
             else runBlock(b);
+        }
+    }
+
+    /** Runs {@code b} through its translated region, or interprets it and counts it towards translation. */
+    private void runTranslated(Block b) {
+        final Cpu c = cpu;
+        long entry = c.rip;
+        Region r = b.region;
+        if (r != null) {
+            // The region's RIPs are constants of the linear page it was translated for, and it
+            // charges whole blocks to the budget.
+            if (r.linearPage == (entry >>> 12) && remaining >= b.count) {
+                if (r.run(c, this, b.regionEntry) != 0) chainValid = false;
+                return;
+            }
+            runBlock(b);
+            return;
+        }
+        Block[] page = chainValid && b.codeSize == 8 ? chainPage : null;
+        runBlock(b);
+        if (page != null && ++b.hits >= translateThreshold && !codeWritten && page[(int) (entry & 0xFFF)] == b) {
+            if (Translator.translate(page, entry >>> 12, b, (int) (entry & 0xFFF)) == null) b.hits = Integer.MIN_VALUE;
         }
     }
 
