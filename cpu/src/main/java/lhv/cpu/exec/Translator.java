@@ -83,25 +83,25 @@ final class Translator {
     /**
      * What runBlock would have left when instruction j of the region throws: RIP after it, its
      * length, the retired instructions not yet counted (-1: the state was stored before it), and
-     * how many instructions of its block were charged to the budget but not started.
+     * how many instructions of its block have started (the budget is charged when the block is left).
      */
     static final class Fix {
         final long[] next;
         final int[] length;
         final int[] pending;
-        final int[] unstarted;
+        final int[] started;
 
         Fix(int n) {
             next = new long[n];
             length = new int[n];
             pending = new int[n];
-            unstarted = new int[n];
+            started = new int[n];
         }
     }
 
     /** Called by a region's exception handler for instruction j before the throwable propagates. */
     static void afterThrow(Cpu c, Interpreter it, Fix f, int j) {
-        it.remaining += f.unstarted[j];
+        it.remaining -= f.started[j];
         if (f.pending[j] >= 0) {
             c.rip = f.next[j];
             c.instructionStart = f.next[j] - f.length[j];
@@ -206,7 +206,7 @@ final class Translator {
                 Insn i = b.insns[k];
                 f.next[j] = base + b.end[k];
                 f.length[j] = i.length;
-                f.unstarted[j] = b.count - k - 1;
+                f.started[j] = k + 1;
                 if (b.plain[k] || inlineJcc(i, f.next[j])) {
                     f.pending[j] = pr;
                     pr++;
@@ -296,9 +296,8 @@ final class Translator {
             Interpreter.Block b = m.block;
             long base = (linearPage << 12) + m.offset;
             code.labelBinding(entries[m.entry]);
-            // The budget counts instructions started; the entry check guaranteed the whole block.
-            code.aload(IT).dup().getfield(CD_INTERPRETER, "remaining", CD_long).loadConstant((long) b.count).lsub()
-                    .putfield(CD_INTERPRETER, "remaining", CD_long);
+            // The budget counts instructions started: each way out of the block charges its own
+            // count; the check before entering guaranteed room for the whole block.
             pending = 0;
             for (int k = 0; k < b.count; k++) {
                 Insn i = b.insns[k];
@@ -322,11 +321,12 @@ final class Translator {
                     code.exceptionCatchAll(s, e, h);
                     code.ifne(taken);
                     pending++;
-                    int retired = pending;
+                    int retired = pending, started = k + 1;
                     long target = next + i.imm;
                     stubs.add(() -> {
                         code.labelBinding(taken);
                         addRetired(retired);
+                        charge(started);
                         branch(target, start);
                     });
                 } else if (i.op == Op.JMP_REL64 && canonical(next + i.imm)) {
@@ -335,6 +335,7 @@ final class Translator {
                     addRetired(pending + 1);
                     code.labelBinding(e);
                     code.exceptionCatchAll(s, e, h);
+                    charge(k + 1);
                     branch(next + i.imm, start);
                     return;
                 } else {
@@ -350,21 +351,25 @@ final class Translator {
                     if (last && !fallsThrough(b)) {
                         // It ends the block: RIP is whatever it left.
                         addRetired(1);
+                        charge(k + 1);
                         code.loadConstant(Interpreter.changesContext(i.op) ? 1 : 0).ireturn();
                         return;
                     }
                     // A store into a code page (possibly this region) ends the run after it.
                     Label written = code.newLabel();
                     code.aload(IT).getfield(CD_INTERPRETER, "codeWritten", CD_boolean).ifne(written);
+                    int started = k + 1;
                     stubs.add(() -> {
                         code.labelBinding(written);
                         addRetired(1);
+                        charge(started);
                         code.iconst_0().ireturn();
                     });
                 }
             }
             // Fall-through at the block's end (size limit, page end, or a not-taken Jcc last).
             addRetired(pending);
+            charge(b.count);
             int lastK = b.count - 1;
             branch(base + b.bytes, base + b.end[lastK] - b.insns[lastK].length);
         }
@@ -384,6 +389,12 @@ final class Translator {
             code.labelBinding(leave);
             code.aload(C).loadConstant(lastStart).putfield(CD_CPU, "instructionStart", CD_long);
             code.iconst_0().ireturn();
+        }
+
+        /** Charges {@code n} started instructions to the run's budget. */
+        private void charge(int n) {
+            code.aload(IT).dup().getfield(CD_INTERPRETER, "remaining", CD_long).loadConstant((long) n).lsub()
+                    .putfield(CD_INTERPRETER, "remaining", CD_long);
         }
 
         private void addRetired(int n) {
