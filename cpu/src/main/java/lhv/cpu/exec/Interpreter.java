@@ -71,10 +71,11 @@ public final class Interpreter {
     /**
      * Translation of hot blocks to JVM bytecode ({@link Translator}): on unless the system property
      * {@code lhv.translate} is {@code false}; a block is translated after it ran this many times
-     * ({@code lhv.translate.threshold}).
+     * ({@code lhv.translate.threshold}; 0 translates every 64-bit block before its first run).
      */
     private boolean translating = !"false".equals(System.getProperty("lhv.translate"));
-    private int translateThreshold = Math.max(1, Integer.getInteger("lhv.translate.threshold", 64));
+    private int translateThreshold = Math.max(0, Integer.getInteger("lhv.translate.threshold", 64));
+    private int regionsTranslated;
     /** instructionsRetired at the last exception delivery: see {@link #loop}. */
     private long retiredAtLastDelivery = -1;
     private CpuFault pendingFault;
@@ -206,9 +207,14 @@ public final class Interpreter {
         return translating;
     }
 
-    /** Number of runs after which a block is translated (1: at once; tests use it to force translation). */
+    /** Regions translated so far (diagnostics, tests). */
+    public int regionsTranslated() {
+        return regionsTranslated;
+    }
+
+    /** Number of runs after which a block is translated (0: before its first run; tests use it to force translation). */
     public void setTranslationThreshold(int runs) {
-        translateThreshold = Math.max(1, runs);
+        translateThreshold = Math.max(0, runs);
     }
 
     static boolean endsBlock(int op) {
@@ -322,26 +328,26 @@ public final class Interpreter {
         }
     }
 
-    /** Runs {@code b} through its translated region, or interprets it and counts it towards translation. */
+    /** Runs {@code b} through its translated region (translating it once it is hot), else interprets it. */
     private void runTranslated(Block b) {
         final Cpu c = cpu;
         long entry = c.rip;
         Region r = b.region;
-        if (r != null) {
-            // The region's RIPs are constants of the linear page it was translated for, and it
-            // charges whole blocks to the budget.
-            if (r.linearPage == (entry >>> 12) && remaining >= b.count) {
-                if (r.run(c, this, b.regionEntry) != 0) chainValid = false;
-                return;
-            }
-            runBlock(b);
+        if (r == null && b.hits >= translateThreshold && b.codeSize == 8 && chainValid
+                && chainPage[(int) (entry & 0xFFF)] == b) {
+            // Just looked up, so chainPage is the current block array of the code page.
+            if (Translator.translate(chainPage, entry >>> 12, b, (int) (entry & 0xFFF)) == null) b.hits = Integer.MIN_VALUE;
+            else regionsTranslated++;
+            r = b.region;
+        }
+        // The region's RIPs are constants of the linear page it was translated for, and it needs
+        // budget for the whole entry block.
+        if (r != null && r.linearPage == (entry >>> 12) && remaining >= b.count) {
+            if (r.run(c, this, b.regionEntry) != 0) chainValid = false;
             return;
         }
-        Block[] page = chainValid && b.codeSize == 8 ? chainPage : null;
         runBlock(b);
-        if (page != null && ++b.hits >= translateThreshold && !codeWritten && page[(int) (entry & 0xFFF)] == b) {
-            if (Translator.translate(page, entry >>> 12, b, (int) (entry & 0xFFF)) == null) b.hits = Integer.MIN_VALUE;
-        }
+        if (r == null && b.hits >= 0) b.hits++;
     }
 
     private void runBlock(Block b) {

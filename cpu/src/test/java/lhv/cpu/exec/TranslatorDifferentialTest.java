@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * The translator must be indistinguishable from the interpreter: random guest programs (counted
  * loops whose bodies mix the forms the translator emits inline with ones it hands to execute,
  * forward branches, loads and stores, faults delivered through the IDT, self-modifying stores,
- * RDTSC, CPUID) run on two processors, one interpreting only and one translating every block after
+ * RDTSC, CPUID) run on two processors, one interpreting only and one translating every block before
  * its first run. The run is cut into chunks by random instruction budgets (so budgets run out in
  * the middle of regions), and after every chunk the stop reason, RIP, all general registers,
  * RFLAGS, the retired count and the touched memory must be equal; at the end all low memory too.
@@ -59,7 +59,7 @@ class TranslatorDifferentialTest {
         Guest[] g = {Guest.long64WithIdt().code(loop), Guest.long64WithIdt().code(loop)};
         g[0].cpu.interpreter.setTranslation(false);
         g[1].cpu.interpreter.setTranslation(true);
-        g[1].cpu.interpreter.setTranslationThreshold(1);
+        g[1].cpu.interpreter.setTranslationThreshold(0);
         for (Guest x : g) {
             x.cpu.gpr[Cpu.RDI] = Guest.DATA;
             x.cpu.gpr[15] = 300;
@@ -68,6 +68,7 @@ class TranslatorDifferentialTest {
         assertEquals(StopReason.HALTED, a);
         assertEquals(a, b);
         assertSameState(g[0], g[1], "hot loop");
+        assertTrue(g[1].cpu.interpreter.regionsTranslated() > 0);
         assertEquals(-1, g[0].ram.ram().asSlice(0, 3 << 20).mismatch(g[1].ram.ram().asSlice(0, 3 << 20)));
     }
 
@@ -107,7 +108,7 @@ class TranslatorDifferentialTest {
             for (int i = 0; i < code.length; i++) g[k].ram.b(Guest.CODE + i, code[i]);
             g[k].cpu.codeMap.writtenRange(Guest.CODE, code.length);
             g[k].cpu.interpreter.setTranslation(k == 1);
-            g[k].cpu.interpreter.setTranslationThreshold(1);
+            g[k].cpu.interpreter.setTranslationThreshold(0);
             if (nonRoot) {
                 g[k].cpu.vmx = new ExitOnCpuid();
                 g[k].cpu.nonRoot = true;
@@ -138,6 +139,8 @@ class TranslatorDifferentialTest {
             if (a != StopReason.INSTRUCTION_LIMIT && a != StopReason.VM_EXIT) break;
         }
         assertSameMemory(g[0], g[1], 0, 3 << 20, what + " at the end");
+        assertEquals(0, g[0].cpu.interpreter.regionsTranslated(), "the interpreting processor translates nothing");
+        if (g[1].cpu.mode == lhv.cpu.Mode.LONG64) assertTrue(g[1].cpu.interpreter.regionsTranslated() > 0, what + ": nothing was translated");
     }
 
     private static void assertSameState(Guest x, Guest y, String where) {
