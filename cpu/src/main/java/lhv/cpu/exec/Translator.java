@@ -71,6 +71,8 @@ final class Translator {
     private static final MethodTypeDesc UNARY = MethodTypeDesc.of(CD_long, CD_CPU, CD_long);
     private static final MethodTypeDesc SHIFT = MethodTypeDesc.of(CD_long, CD_CPU, CD_long, CD_int);
     private static final MethodTypeDesc COND = MethodTypeDesc.of(CD_boolean, CD_CPU, CD_int);
+    private static final MethodTypeDesc RECORD = MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc ROTATE = MethodTypeDesc.of(CD_long, CD_long, CD_int);
     private static final MethodTypeDesc EXECUTE = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc AFTER_THROW = MethodTypeDesc.of(CD_void, CD_CPU, CD_INTERPRETER, CD_FIX, CD_int);
 
@@ -224,6 +226,66 @@ final class Translator {
         return i.op == Op.JCC64 && canonical(next + i.imm);
     }
 
+    // ---- status-flag liveness ----
+
+    /** A plain instruction's effect on the status flags: none, all six written from its operands alone, or anything else. */
+    private static final int F_NONE = 0, F_FULL = 1, F_OTHER = 2;
+
+    private static int flagEffect(Insn i) {
+        int op = i.op;
+        if (op >= Op.ALU_RR32 && op < Op.ALU_RI64 + 8) {
+            int alu = (op - Op.ALU_RR32) & 7;
+            return alu == 2 || alu == 3 ? F_OTHER : F_FULL;      // ADC and SBB read CF
+        }
+        return switch (op) {
+            // non-zero counts only (the decoder's rule for these forms): all six flags defined
+            case Op.SHL_RI32, Op.SHL_RI64, Op.SHR_RI32, Op.SHR_RI64, Op.SAR_RI32, Op.SAR_RI64,
+                 Op.IMUL_GE64, Op.IMUL_GEI64, Op.TEST_EI, Op.TEST_EG -> F_FULL;
+            case Op.MOV_RR32_EG, Op.MOV_RR64_EG, Op.MOV_RR32_GE, Op.MOV_RR64_GE, Op.MOV_RI32, Op.MOV_RI64,
+                 Op.LEA64, Op.LEA, Op.MOV_EG, Op.MOV_GE, Op.MOV_EI, Op.MOVZX_B, Op.MOVZX_W, Op.MOVSX_B,
+                 Op.MOVSX_W, Op.MOVSXD, Op.BSWAP, Op.CBW, Op.CWD, Op.NOP -> F_NONE;
+            default -> F_OTHER;                                   // INC/DEC keep CF, rotates keep SF ZF AF PF, ...
+        };
+    }
+
+    /**
+     * For each instruction of a block: true when it is plain, only writes status flags (all or
+     * some, reading none for its result), and a later plain instruction of the block writes them
+     * all before anything reads them or anything could leave the block (every non-plain
+     * instruction may fault, exit or branch, and the block's end hands the flags on). What such an
+     * instruction does to the flags can never be observed.
+     */
+    private static boolean[] deadFlags(Interpreter.Block b) {
+        boolean[] dead = new boolean[b.count];
+        for (int k = 0; k < b.count; k++) {
+            if (!b.plain[k] || !hasFlaglessForm(b.insns[k])) continue;
+            for (int m = k + 1; m < b.count; m++) {
+                if (!b.plain[m]) break;
+                int e = flagEffect(b.insns[m]);
+                if (e == F_OTHER) break;
+                if (e == F_FULL) {
+                    dead[k] = true;
+                    break;
+                }
+            }
+        }
+        return dead;
+    }
+
+    private static boolean hasFlaglessForm(Insn i) {
+        int op = i.op;
+        if (op >= Op.ALU_RR32 && op < Op.ALU_RI64 + 8) {
+            int alu = (op - Op.ALU_RR32) & 7;
+            return alu != 2 && alu != 3;                          // ADC and SBB use CF for their result
+        }
+        if (op == Op.TEST_EI || op == Op.TEST_EG) return !i.mem;
+        return switch (op) {
+            case Op.SHL_RI32, Op.SHL_RI64, Op.SHR_RI32, Op.SHR_RI64, Op.SAR_RI32, Op.SAR_RI64,
+                 Op.IMUL_GE64, Op.IMUL_GEI64, Op.ROL_RI64, Op.ROR_RI64, Op.INC32, Op.INC64, Op.DEC32, Op.DEC64 -> true;
+            default -> false;
+        };
+    }
+
     // ---- code generation ----
 
     /** Returns the class bytes, or null when the method would be too large for the JIT. */
@@ -299,6 +361,7 @@ final class Translator {
             // The budget counts instructions started: each way out of the block charges its own
             // count; the check before entering guaranteed room for the whole block.
             pending = 0;
+            boolean[] dead = deadFlags(b);
             for (int k = 0; k < b.count; k++) {
                 Insn i = b.insns[k];
                 long next = base + b.end[k], start = next - i.length;
@@ -309,9 +372,10 @@ final class Translator {
                 Label s = code.newLabel(), e = code.newLabel();
                 if (b.plain[k]) {
                     code.labelBinding(s);
-                    plain(i);
-                    code.labelBinding(e);
-                    code.exceptionCatchAll(s, e, h);
+                    if (plain(i, dead[k])) {
+                        code.labelBinding(e);
+                        code.exceptionCatchAll(s, e, h);
+                    }
                     pending++;
                 } else if (inlineJcc(i, next)) {
                     Label taken = code.newLabel();
@@ -423,8 +487,13 @@ final class Translator {
         private static final String[] ALU64 = {"add64", "or64", null, null, "and64", "sub64", "xor64", "cmp64"};
         private static final String[] ALU32 = {"add32", "or32", null, null, "and32", "sub32", "xor32", "cmp32"};
 
-        /** A plain register instruction: no bookkeeping, registers and immediates as constants. */
-        private void plain(Insn i) {
+        /**
+         * A plain register instruction: no bookkeeping, registers and immediates as constants. With
+         * {@code flagsDead} its status flags are overwritten before anything can observe them, so
+         * only its result is computed. Returns false when nothing was emitted.
+         */
+        private boolean plain(Insn i, boolean flagsDead) {
+            if (flagsDead) return withoutFlags(i);
             int op = i.op;
             if (op >= Op.ALU_RR32 && op < Op.ALU_RI64 + 8) {
                 boolean wide = (op >= Op.ALU_RR64 && op < Op.ALU_RI32) || op >= Op.ALU_RI64;
@@ -433,7 +502,7 @@ final class Translator {
                 String name = (wide ? ALU64 : ALU32)[alu];
                 if (name == null) {
                     execute(i);
-                    return;
+                    return true;
                 }
                 boolean cmp = alu == 7;
                 if (!cmp) code.aload(G).loadConstant(i.rm);
@@ -444,7 +513,7 @@ final class Translator {
                 else loadReg32(i.reg);
                 callFast(name, cmp ? COMPARE : BINARY);
                 if (!cmp) code.lastore();
-                return;
+                return true;
             }
             switch (op) {
                 case Op.MOV_RR64_EG -> { code.aload(G).loadConstant(i.rm); loadReg(i.reg); code.lastore(); }
@@ -480,8 +549,80 @@ final class Translator {
                     callFast("imul64", BINARY);
                     code.lastore();
                 }
+                case Op.TEST_EI, Op.TEST_EG -> {
+                    // Alu.testEI/testEG: a LOGIC record of the masked AND with zero operands
+                    code.aload(C).loadConstant(Flags.LOGIC).loadConstant(i.opSize);
+                    test(i);
+                    code.lconst_0().lconst_0().invokestatic(CD_FLAGS, "record", RECORD);
+                }
                 default -> execute(i);
             }
+            return true;
+        }
+
+        /** The value TEST computes: r/m AND (immediate or reg), at the operand size. */
+        private void test(Insn i) {
+            readSized(i.rm, i.opSize, (i.highByte & 2) != 0);
+            if (i.op == Op.TEST_EI) code.loadConstant(i.imm & Flags.mask(i.opSize));
+            else readSized(i.reg, i.opSize, (i.highByte & 1) != 0);
+            code.land();
+        }
+
+        /** A register read as Operands.getReg does it (AH..BH for byte registers 4..7 without REX). */
+        private void readSized(int r, int size, boolean high) {
+            if (size == 1 && high) {
+                loadReg(r - 4);
+                code.loadConstant(8).lushr().loadConstant(0xFFL).land();
+            } else {
+                loadReg(r);
+                if (size != 8) code.loadConstant(Flags.mask(size)).land();
+            }
+        }
+
+        /** Result only, for an instruction whose flags are dead (see {@link #deadFlags}). */
+        private boolean withoutFlags(Insn i) {
+            int op = i.op;
+            if (op == Op.TEST_EI || op == Op.TEST_EG || op == Op.ALU_RR32 + 7 || op == Op.ALU_RR64 + 7
+                    || op == Op.ALU_RI32 + 7 || op == Op.ALU_RI64 + 7) {
+                return false;                                 // only flags: nothing left
+            }
+            if (op >= Op.ALU_RR32 && op < Op.ALU_RI64 + 8) {
+                boolean wide = (op >= Op.ALU_RR64 && op < Op.ALU_RI32) || op >= Op.ALU_RI64;
+                code.aload(G).loadConstant(i.rm);
+                loadReg(i.rm);
+                if (op >= Op.ALU_RI32) code.loadConstant(i.imm);
+                else loadReg(i.reg);
+                switch ((op - Op.ALU_RR32) & 7) {
+                    case 0 -> code.ladd();
+                    case 1 -> code.lor();
+                    case 4 -> code.land();
+                    case 5 -> code.lsub();
+                    default -> code.lxor();
+                }
+                if (!wide) code.loadConstant(M32).land();
+                code.lastore();
+                return true;
+            }
+            code.aload(G).loadConstant(op == Op.IMUL_GE64 || op == Op.IMUL_GEI64 ? i.reg : i.rm);
+            switch (op) {
+                case Op.SHL_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).lshl(); }
+                case Op.SHR_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).lushr(); }
+                case Op.SAR_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).lshr(); }
+                case Op.SHL_RI32 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 31).lshl().loadConstant(M32).land(); }
+                case Op.SHR_RI32 -> { loadReg32(i.rm); code.loadConstant((int) i.imm & 31).lushr(); }
+                case Op.SAR_RI32 -> { loadReg(i.rm); code.l2i().i2l().loadConstant((int) i.imm & 31).lshr().loadConstant(M32).land(); }
+                case Op.ROL_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).invokestatic(ConstantDescs.CD_Long, "rotateLeft", ROTATE); }
+                case Op.ROR_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).invokestatic(ConstantDescs.CD_Long, "rotateRight", ROTATE); }
+                case Op.IMUL_GEI64 -> { loadReg(i.rm); code.loadConstant(i.imm).lmul(); }
+                case Op.IMUL_GE64 -> { loadReg(i.rm); loadReg(i.reg); code.lmul(); }
+                case Op.INC64 -> { loadReg(i.rm); code.lconst_1().ladd(); }
+                case Op.DEC64 -> { loadReg(i.rm); code.lconst_1().lsub(); }
+                case Op.INC32 -> { loadReg(i.rm); code.lconst_1().ladd().loadConstant(M32).land(); }
+                case Op.DEC32 -> { loadReg(i.rm); code.lconst_1().lsub().loadConstant(M32).land(); }
+                default -> throw new IllegalStateException("no flagless form for " + Op.name(op));
+            }
+            code.lastore();
+            return true;
         }
 
         private void unary(Insn i, String name, boolean narrow) {
