@@ -92,6 +92,31 @@ class TranslatorDifferentialTest {
         assertEquals(1 + (100 * 101 / 2 - 1), g[1].cpu.gpr[Cpu.RBX]);
     }
 
+    /**
+     * The flags of the last arithmetic instruction before a faulting load are observable (the
+     * exception frame holds RFLAGS), so the translator must not drop them: mov rax,-1; add rax,1
+     * (CF ZF PF AF set); mov rbx,[rcx] with a non-canonical RCX raises #GP (SDM 6.15 vector 13).
+     */
+    @Test
+    void flagsBeforeAFaultReachTheExceptionFrame() {
+        String code = "48c7c0ffffffff" + "4883c001" + "488b19" + "f4";
+        for (boolean translate : new boolean[] {false, true}) {
+            Guest g = Guest.long64WithIdt().code(code);
+            g.cpu.interpreter.setTranslation(translate);
+            g.cpu.interpreter.setTranslationThreshold(0);
+            g.cpu.gpr[Cpu.RCX] = 0x8000_0000_0000_0000L;
+            g.runToHalt();
+            assertEquals(13, g.cpu.gpr[Cpu.RAX] & 0xFF, "#GP delivered");
+            long rsp = g.cpu.gpr[Cpu.RSP];
+            // 64-bit frame: error code, RIP, CS, RFLAGS, RSP, SS
+            assertEquals(Guest.CODE + 11, g.ram.q(rsp + 8), "RIP of the faulting load");
+            // CF PF AF ZF from the ADD, and RF: a fault's saved RFLAGS has RF set (SDM 18.3.1.1)
+            assertEquals(0x2 | 0x1 | 0x4 | 0x10 | 0x40 | 0x10000, g.ram.q(rsp + 24), "RFLAGS image");
+            assertEquals(4, g.cpu.instructionsRetired, "MOV and ADD retire, the load does not; then the handler's MOV and HLT");
+            assertEquals(translate ? 1 : 0, Math.min(1, g.cpu.interpreter.regionsTranslated()));
+        }
+    }
+
     // ---- the comparison ----
 
     private static void compare(long seed, boolean long64, boolean nonRoot) {
