@@ -165,6 +165,7 @@ class TranslatorDifferentialTest {
         }
         assertSameMemory(g[0], g[1], 0, 3 << 20, what + " at the end");
         assertEquals(0, g[0].cpu.interpreter.regionsTranslated(), "the interpreting processor translates nothing");
+        assertEquals(0, g[1].cpu.interpreter.translationFailures(), what + ": translator defect");
         if (g[1].cpu.mode == lhv.cpu.Mode.LONG64) assertTrue(g[1].cpu.interpreter.regionsTranslated() > 0, what + ": nothing was translated");
     }
 
