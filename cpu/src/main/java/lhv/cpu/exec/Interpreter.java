@@ -75,7 +75,14 @@ public final class Interpreter {
      */
     private boolean translating = !"false".equals(System.getProperty("lhv.translate"));
     private int translateThreshold = Math.max(0, Integer.getInteger("lhv.translate.threshold", 64));
-    private int regionsTranslated;
+    private int regionsTranslated, translationFailures;
+    /**
+     * Regions whose blocks are still cached. Each is a JIT-compiled method, so their number is
+     * capped to keep the JVM's code cache for the interpreter itself; code beyond it is interpreted.
+     */
+    private int liveRegions;
+    static final int MAX_LIVE_REGIONS = 4096;
+    private static final boolean STRICT_TRANSLATION = Boolean.getBoolean("lhv.translate.strict");
     /** instructionsRetired at the last exception delivery: see {@link #loop}. */
     private long retiredAtLastDelivery = -1;
     private CpuFault pendingFault;
@@ -190,12 +197,20 @@ public final class Interpreter {
 
     private void invalidatePage(long ppn) {
         chainValid = false;
-        pages.remove(ppn);
+        Block[] dropped = pages.remove(ppn);
+        if (dropped != null && liveRegions > 0) liveRegions -= regionsIn(dropped);
         if (ppn == lastPpn) {
             lastPpn = -1;
             lastPage = null;
         }
         codeWritten = true;
+    }
+
+    /** Regions rooted in a dropped page's blocks (a region's root is its entry 0 and always carries it). */
+    private static int regionsIn(Block[] page) {
+        int n = 0;
+        for (Block b : page) if (b != null && b.region != null && b.regionEntry == 0) n++;
+        return n;
     }
 
     /** Turns the translation of hot blocks to JVM bytecode on or off (both run the same guest state). */
@@ -210,6 +225,11 @@ public final class Interpreter {
     /** Regions translated so far (diagnostics, tests). */
     public int regionsTranslated() {
         return regionsTranslated;
+    }
+
+    /** Translations that failed with a translator defect (their blocks stay interpreted); tests expect 0. */
+    public int translationFailures() {
+        return translationFailures;
     }
 
     /** Number of runs after which a block is translated (0: before its first run; tests use it to force translation). */
@@ -235,6 +255,7 @@ public final class Interpreter {
     public void flushDecodedBlocks() {
         chainValid = false;
         pages.clear();
+        liveRegions = 0;
         lastPpn = -1;
         lastPage = null;
         codeWritten = true;
@@ -333,11 +354,25 @@ public final class Interpreter {
         final Cpu c = cpu;
         long entry = c.rip;
         Region r = b.region;
-        if (r == null && b.hits >= translateThreshold && b.codeSize == 8 && chainValid
+        if (r == null && b.hits >= translateThreshold && b.codeSize == 8 && chainValid && liveRegions < MAX_LIVE_REGIONS
                 && chainPage[(int) (entry & 0xFFF)] == b) {
             // Just looked up, so chainPage is the current block array of the code page.
-            if (Translator.translate(chainPage, entry >>> 12, b, (int) (entry & 0xFFF)) == null) b.hits = Integer.MIN_VALUE;
-            else regionsTranslated++;
+            Region made;
+            try {
+                made = Translator.translate(chainPage, entry >>> 12, b, (int) (entry & 0xFFF));
+            } catch (RuntimeException | LinkageError e) {
+                // A translator defect must not change what the guest sees: the block stays
+                // interpreted (the test builds set lhv.translate.strict to see the defect).
+                if (STRICT_TRANSLATION) throw e;
+                translationFailures++;
+                made = null;
+            }
+            if (made == null) {
+                b.hits = Integer.MIN_VALUE;
+            } else {
+                regionsTranslated++;
+                liveRegions++;
+            }
             r = b.region;
         }
         // The region's RIPs are constants of the linear page it was translated for, and it needs
