@@ -117,6 +117,35 @@ class TranslatorDifferentialTest {
         }
     }
 
+    /**
+     * One physical code page at two linear addresses: a region translated for one must not run
+     * with its RIP constants at the other. PD entry 3 maps linear 0x600000-0x7FFFFF onto physical
+     * 0-0x1FFFFF, so linear 0x600000 + x is the byte at physical x. The loop's RIP-relative LEA makes
+     * the result depend on the linear address it runs at.
+     */
+    @Test
+    void aliasedCodePageRunsWithItsOwnAddresses() {
+        // mov ecx,50; L: lea rdx,[rip+0]; add rax,rdx; dec ecx; jnz L; hlt
+        String code = "b932000000" + "488d1500000000" + "4801d0" + "ffc9" + "75f2" + "f4";
+        long alias = 0x600000;
+        Guest[] g = new Guest[2];
+        for (int k = 0; k < 2; k++) {
+            g[k] = Guest.long64WithIdt().code(code);
+            g[k].ram.q(Guest.PD + 3 * 8, 0x87);
+            g[k].cpu.interpreter.setTranslation(k == 1);
+            g[k].cpu.interpreter.setTranslationThreshold(0);
+            assertEquals(StopReason.HALTED, g[k].cpu.run(100_000));
+            g[k].cpu.activityState = 0;
+            g[k].cpu.rip = alias + (Guest.CODE & 0x1FFFFF);
+            assertEquals(StopReason.HALTED, g[k].cpu.run(100_000));
+        }
+        assertSameState(g[0], g[1], "aliased page");
+        // 50 times the address after the LEA at each of the two linear addresses
+        long after = (Guest.CODE & 0x1FFFFF) + 5 + 7;
+        assertEquals(50 * (Guest.CODE + 5 + 7) + 50 * (alias + after), g[1].cpu.gpr[Cpu.RAX]);
+        assertTrue(g[1].cpu.interpreter.regionsTranslated() > 0);
+    }
+
     // ---- the comparison ----
 
     private static void compare(long seed, boolean long64, boolean nonRoot) {
