@@ -60,7 +60,12 @@ final class Fast {
 
     /** BT r64, imm8: CF = the bit; the other flags are left as they were. */
     static void bt64(Cpu c, Insn i) {
-        long bit = (c.gpr[i.rm] >>> (i.imm & 63)) & 1;
+        bt64(c, c.gpr[i.rm], (int) i.imm & 63);
+    }
+
+    /** BT of bit n (0..63) of v: the form the translator emits with n as a constant. */
+    static void bt64(Cpu c, long v, int n) {
+        long bit = (v >>> n) & 1;
         Flags.materialize(c);
         c.rflags = (c.rflags & ~Flags.CF) | bit;
     }

@@ -549,6 +549,14 @@ final class Translator {
                     callFast("imul64", BINARY);
                     code.lastore();
                 }
+                case Op.BT_RI64 -> {
+                    code.aload(C);
+                    loadReg(i.rm);
+                    code.loadConstant((int) i.imm & 63).invokestatic(CD_FAST, "bt64", MethodTypeDesc.of(CD_void, CD_CPU, CD_long, CD_int));
+                }
+                case Op.NOP -> {
+                    return false;                             // nothing to do, nothing to protect
+                }
                 case Op.TEST_EI, Op.TEST_EG -> {
                     // Alu.testEI/testEG: a LOGIC record of the masked AND with zero operands
                     code.aload(C).loadConstant(Flags.LOGIC).loadConstant(i.opSize);

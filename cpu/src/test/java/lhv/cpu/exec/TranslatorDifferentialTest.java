@@ -383,8 +383,16 @@ class TranslatorDifferentialTest {
             int reg = opc == 0x88 ? r.nextInt(4) : dst;
             rex(p, w, reg, 0, dataBase, false);
             p.bytes(opc, 0x40 | (reg & 7) << 3 | (dataBase & 7), disp);
-        } else if (choice < 83) {                           // TEST r8, imm8 ; TEST r, r
-            if (r.nextBoolean()) p.bytes(0xF6, 0xC0 | r.nextInt(4), r.nextInt(256)); else rr(p, w, 0x85, src, dst);
+        } else if (choice < 83) {                           // TEST r8, imm8 ; TEST r, r ; BT r, imm8 ; NOP
+            switch (r.nextInt(4)) {
+                case 0 -> p.bytes(0xF6, 0xC0 | r.nextInt(4), r.nextInt(256));
+                case 1 -> rr(p, w, 0x85, src, dst);
+                case 2 -> {
+                    rex(p, w, 0, 0, src, false);
+                    p.bytes(0x0F, 0xBA, 0xE0 | (src & 7), r.nextInt(256));
+                }
+                default -> p.bytes(0x90);
+            }
         } else if (choice < 87) {                           // SETcc r8 ; CMOVcc r, r
             if (r.nextBoolean()) {
                 p.bytes(0x0F, 0x90 + r.nextInt(16), 0xC0 | r.nextInt(4));
