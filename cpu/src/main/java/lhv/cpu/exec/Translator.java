@@ -74,6 +74,7 @@ final class Translator {
     private static final MethodTypeDesc RECORD = MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long, CD_long, CD_long);
     private static final MethodTypeDesc ROTATE = MethodTypeDesc.of(CD_long, CD_long, CD_int);
     private static final MethodTypeDesc EXECUTE = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
+    private static final MethodTypeDesc BAD_ENTRY = MethodTypeDesc.of(ClassDesc.of("java.lang.IllegalStateException"), CD_int);
     private static final MethodTypeDesc AFTER_THROW = MethodTypeDesc.of(CD_void, CD_CPU, CD_INTERPRETER, CD_FIX, CD_int);
 
     // local variable slots of run(Cpu c, Interpreter it, int entry)
@@ -109,6 +110,11 @@ final class Translator {
             c.instructionStart = f.next[j] - f.length[j];
             c.instructionsRetired += f.pending[j];
         }
+    }
+
+    /** The run loop passed an entry number the region does not have: an emulator defect. */
+    static IllegalStateException badEntry(int entry) {
+        return new IllegalStateException("translated region has no entry " + entry);
     }
 
     /** A block chosen for a region: its page offset and its entry number. */
@@ -337,7 +343,7 @@ final class Translator {
             for (Member m : chosen) block(m);
             for (Runnable s : stubs) s.run();
             code.labelBinding(bad);
-            code.iconst_0().ireturn();
+            code.iload(ENTRY).invokestatic(CD_TRANSLATOR, "badEntry", BAD_ENTRY).athrow();
             // One handler per instruction: its index, then the common fix-up.
             Label fix = code.newLabel();
             for (int j = 0; j < handlers.size(); j++) {
