@@ -425,6 +425,7 @@ public final class Interpreter {
             }
             c.instructionsRetired = retired + k;
             if (plain[k - 1]) c.rip = entry + end[k - 1];
+            c.instructionStart = entry + end[k - 1] - insns[k - 1].length;
         } catch (RuntimeException | Error e) {
             // A plain instruction or a 64-bit Jcc faulted before its bookkeeping was stored: make it
             // exact now (the others stored it, and a VM exit may already have replaced it).
