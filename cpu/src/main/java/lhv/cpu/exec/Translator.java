@@ -400,11 +400,8 @@ final class Translator {
                         branch(target, start);
                     });
                 } else if (i.op == Op.JMP_REL64 && canonical(next + i.imm)) {
-                    // Cannot throw: nothing to protect (its handler stays unused).
-                    code.labelBinding(s);
+                    // The target is a constant and canonical: nothing can throw (its handler stays unused).
                     addRetired(pending + 1);
-                    code.labelBinding(e);
-                    code.exceptionCatchAll(s, e, h);
                     charge(k + 1);
                     branch(next + i.imm, start);
                     return;
