@@ -146,6 +146,78 @@ class TranslatorDifferentialTest {
         assertTrue(g[1].cpu.interpreter.regionsTranslated() > 0);
     }
 
+    /**
+     * A device that asks the processor to stop while a translated loop stores to it: both tiers
+     * finish the running block and stop at the same boundary with the same state. PD entry 4 maps
+     * linear 0x800000 onto the device at physical 0xFEC00000 (outside RAM, so every store reaches it).
+     * Loop: mov ecx,40; L: mov [r14],ecx; add rax,rcx; dec ecx; jnz L; hlt (R14 = 0x800000).
+     */
+    @Test
+    void deviceStopRequestEndsTranslatedLoopAtTheSameBoundary() {
+        String code = "49be0000800000000000" + "b928000000" + "41890e" + "4801c8" + "ffc9" + "75f6" + "f4";
+        Cpu[] cpus = new Cpu[2];
+        StopReason[] reasons = new StopReason[2];
+        for (int k = 0; k < 2; k++) {
+            StoppingDevice mem = new StoppingDevice(7);
+            Guest g = Guest.long64WithIdt();
+            Cpu c = new Cpu(lhv.cpu.model.CpuModel.withVmx(), mem);
+            mem.cpu = c;
+            MemorySegment.copy(g.ram.ram(), 0, mem.ram, 0, mem.ram.byteSize());      // page tables, IDT, GDT
+            mem.ram.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, Guest.PD + 4 * 8, 0xFEC00000L | 0x87);
+            byte[] b = java.util.HexFormat.of().parseHex(code);
+            MemorySegment.copy(MemorySegment.ofArray(b), 0, mem.ram, Guest.CODE, b.length);
+            Cpu t = g.cpu;
+            c.cr3 = t.cr3; c.cr4 = t.cr4; c.efer = t.efer; c.cr0 = t.cr0;
+            for (int s = 0; s < 6; s++) c.seg[s].set(t.seg[s].selector, t.seg[s].base, t.seg[s].limit, t.seg[s].attributes);
+            c.stateChanged();
+            c.mmu.flush(true);
+            c.gpr[Cpu.RSP] = Guest.STACK_TOP;
+            c.rip = Guest.CODE;
+            c.interpreter.setTranslation(k == 1);
+            c.interpreter.setTranslationThreshold(0);
+            reasons[k] = c.run(100_000);
+            cpus[k] = c;
+        }
+        assertEquals(StopReason.REQUESTED, reasons[0]);
+        assertEquals(reasons[0], reasons[1]);
+        // the 7th store (ECX = 34) asks; its block still adds, decrements and branches back to L
+        assertEquals(33, cpus[1].gpr[Cpu.RCX]);
+        assertEquals(40 + 39 + 38 + 37 + 36 + 35 + 34, cpus[1].gpr[Cpu.RAX]);
+        assertEquals(Guest.CODE + 15, cpus[1].rip);
+        assertArrayEquals(cpus[0].gpr, cpus[1].gpr);
+        assertEquals(cpus[0].rip, cpus[1].rip);
+        assertEquals(cpus[0].instructionsRetired, cpus[1].instructionsRetired);
+        assertEquals(cpus[0].getRflags(), cpus[1].getRflags());
+        assertTrue(cpus[1].interpreter.regionsTranslated() > 0);
+    }
+
+    /** RAM plus a device above it that counts stores and requests a stop at the n-th. */
+    private static final class StoppingDevice implements lhv.cpu.bus.PhysicalMemory {
+        final MemorySegment ram = java.lang.foreign.Arena.ofAuto().allocate(8 << 20, 4096);
+        final int stopAt;
+        int stores;
+        Cpu cpu;
+
+        StoppingDevice(int stopAt) {
+            this.stopAt = stopAt;
+        }
+
+        @Override public MemorySegment ram() { return ram; }
+        @Override public long ramSize() { return ram.byteSize(); }
+        @Override public long read(long pa, int size) {
+            long v = 0;
+            if (isRam(pa, size)) for (int i = 0; i < size; i++) v |= (ram.get(java.lang.foreign.ValueLayout.JAVA_BYTE, pa + i) & 0xFFL) << (8 * i);
+            return v;
+        }
+        @Override public void write(long pa, int size, long value) {
+            if (isRam(pa, size)) {
+                for (int i = 0; i < size; i++) ram.set(java.lang.foreign.ValueLayout.JAVA_BYTE, pa + i, (byte) (value >>> (8 * i)));
+            } else if (++stores == stopAt) {
+                cpu.requestStop(StopReason.REQUESTED);
+            }
+        }
+    }
+
     // ---- the comparison ----
 
     private static void compare(long seed, boolean long64, boolean nonRoot) {
