@@ -422,7 +422,8 @@ final class Translator {
                         code.loadConstant(Interpreter.changesContext(i.op) ? 1 : 0).ireturn();
                         return;
                     }
-                    // A store into a code page (possibly this region) ends the run after it.
+                    // A store into a code page (possibly this region) ends the run after it, so the
+                    // modified code is decoded afresh before it runs (SDM Vol. 3A 11.6).
                     Label written = code.newLabel();
                     code.aload(IT).getfield(CD_INTERPRETER, "codeWritten", CD_boolean).ifne(written);
                     int started = k + 1;
