@@ -10,8 +10,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.HexFormat;
 
 /**
- * The cpu benchmark: runs bench/workload.asm as a 64-bit guest on the interpreter and prints guest
- * instructions per second (MIPS). Whole-process measurement: a few warm-up runs, then timed runs;
+ * The cpu benchmark: runs bench/workload.asm as a 64-bit guest on both execution tiers (the
+ * interpreter alone, and with hot blocks translated to JVM bytecode) and prints guest instructions
+ * per CPU second (MIPS) for each. Whole-process measurement: a few warm-up runs, then timed runs;
  * the best run is reported. Run with bench/run-cpu-bench.
  *
  * <p>Context: a Java host program; the guest has 16 MiB of RAM, identity-mapped with 2 MiB pages.
@@ -63,10 +64,10 @@ public final class CpuBench {
         return new long[] {c.instructionsRetired - before, t1 - t0, c.gpr[Cpu.RAX] ^ c.gpr[10]};
     }
 
-    public static void main(String[] args) {
-        int passes = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
-        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    /** Warm-up runs, then {@code runs} timed runs on one tier; returns the best MIPS. */
+    static double tier(String name, boolean translate, int passes, int runs) {
         Cpu c = machine();
+        c.interpreter.setTranslation(translate);
         for (int w = 0; w < 3; w++) run(c, passes / 4 + 1);
         double best = 0;
         long insns = 0, check = 0;
@@ -75,9 +76,25 @@ public final class CpuBench {
             double mips = r[0] / (r[1] / 1e3);
             insns = r[0];
             check = r[2];
-            System.out.printf("run %d: %,d guest instructions in %.3f s CPU time = %.1f MIPS%n", k + 1, r[0], r[1] / 1e9, mips);
+            System.out.printf("%s run %d: %,d guest instructions in %.3f s CPU time = %.1f MIPS%n", name, k + 1, r[0], r[1] / 1e9, mips);
             best = Math.max(best, mips);
         }
-        System.out.printf("best: %.1f MIPS (guest instructions per CPU second / 1e6, %,d instructions per run, checksum %x)%n", best, insns, check);
+        System.out.printf("%s best: %.1f MIPS (guest instructions per CPU second / 1e6, %,d instructions per run, checksum %x)%n",
+                name, best, insns, check);
+        return best;
+    }
+
+    /**
+     * Usage: CpuBench [passes] [runs] [tiers]; tiers is "both" (default), "interpreter" or
+     * "translator" (the interpreter alone, or with hot blocks translated to JVM bytecode).
+     */
+    public static void main(String[] args) {
+        int passes = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        String tiers = args.length > 2 ? args[2] : "both";
+        double interp = 0, trans = 0;
+        if (!tiers.equals("translator")) interp = tier("interpreter", false, passes, runs);
+        if (!tiers.equals("interpreter")) trans = tier("translator", true, passes, runs);
+        if (tiers.equals("both")) System.out.printf("summary: interpreter %.1f MIPS, translator %.1f MIPS%n", interp, trans);
     }
 }

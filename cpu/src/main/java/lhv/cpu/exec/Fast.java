@@ -60,7 +60,12 @@ final class Fast {
 
     /** BT r64, imm8: CF = the bit; the other flags are left as they were. */
     static void bt64(Cpu c, Insn i) {
-        long bit = (c.gpr[i.rm] >>> (i.imm & 63)) & 1;
+        bt64(c, c.gpr[i.rm], (int) i.imm & 63);
+    }
+
+    /** BT of bit n (0..63) of v: the form the translator emits with n as a constant. */
+    static void bt64(Cpu c, long v, int n) {
+        long bit = (v >>> n) & 1;
         Flags.materialize(c);
         c.rflags = (c.rflags & ~Flags.CF) | bit;
     }
@@ -86,10 +91,15 @@ final class Fast {
     /** IMUL r64, r/m64, imm (withImmediate) or IMUL r64, r/m64: truncated product; CF = OF = it did not fit. */
     static void imul64(Cpu c, Insn i, boolean withImmediate) {
         long a = i.mem ? c.mmu.read64(i.seg, Operands.ea(c, i)) : c.gpr[i.rm];
-        long b = withImmediate ? i.imm : c.gpr[i.reg], lo = a * b;
-        c.gpr[i.reg] = lo;
+        c.gpr[i.reg] = imul64(c, a, withImmediate ? i.imm : c.gpr[i.reg]);
+    }
+
+    /** The 64-bit truncated product a * b with its flags (the register form the translator emits). */
+    static long imul64(Cpu c, long a, long b) {
+        long lo = a * b;
         boolean overflow = Math.multiplyHigh(a, b) != (lo >> 63);
         Flags.setStatus(c, Flags.szp(lo, 8) | (overflow ? Flags.CF | Flags.OF : 0));
+        return lo;
     }
 
     /** ALU operation {@code op} on 64-bit registers: rm = rm op b. */

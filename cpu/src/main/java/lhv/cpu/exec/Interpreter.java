@@ -63,10 +63,26 @@ public final class Interpreter {
     private Block[] chainPage;
 
     /** Set when a code page was written: the running block must not continue. */
-    private boolean codeWritten;
+    boolean codeWritten;
     /** Set by an instruction that starts an interrupt shadow (STI, MOV SS, POP SS). */
     private boolean shadowFresh;
-    private long remaining;
+    /** Instructions the current run may still start (translated regions charge it per block). */
+    long remaining;
+    /**
+     * Translation of hot blocks to JVM bytecode ({@link Translator}): on unless the system property
+     * {@code lhv.translate} is {@code false}; a block is translated after it ran this many times
+     * ({@code lhv.translate.threshold}; 0 translates every 64-bit block before its first run).
+     */
+    private boolean translating = !"false".equals(System.getProperty("lhv.translate"));
+    private int translateThreshold = Math.max(0, Integer.getInteger("lhv.translate.threshold", 64));
+    private int regionsTranslated, translationFailures;
+    /**
+     * Regions whose blocks are still cached. Each is a JIT-compiled method, so their number is
+     * capped to keep the JVM's code cache for the interpreter itself; code beyond it is interpreted.
+     */
+    private int liveRegions;
+    static final int MAX_LIVE_REGIONS = 4096;
+    private static final boolean STRICT_TRANSLATION = Boolean.getBoolean("lhv.translate.strict");
     /** instructionsRetired at the last exception delivery: see {@link #loop}. */
     private long retiredAtLastDelivery = -1;
     private CpuFault pendingFault;
@@ -104,6 +120,37 @@ public final class Interpreter {
     }
 
 
+    /**
+     * Ops that, when their operands are registers only ({@link #plain}), read and write nothing but
+     * general registers and the status flags: they neither read RIP, the instruction start or the
+     * retired count, nor touch memory or devices, so runBlock runs them without first making that
+     * bookkeeping exact.
+     */
+    private static final boolean[] REGISTER_ONLY = new boolean[Op.COUNT];
+    static {
+        for (int k = 0; k < 8; k++) {
+            REGISTER_ONLY[Op.ALU_RR32 + k] = REGISTER_ONLY[Op.ALU_RR64 + k] = true;
+            REGISTER_ONLY[Op.ALU_RI32 + k] = REGISTER_ONLY[Op.ALU_RI64 + k] = true;
+        }
+        for (int op : new int[] {Op.MOV_RR32_EG, Op.MOV_RR64_EG, Op.MOV_RR32_GE, Op.MOV_RR64_GE, Op.INC32, Op.INC64,
+            Op.DEC32, Op.DEC64, Op.SHL_RI32, Op.SHL_RI64, Op.SHR_RI32, Op.SHR_RI64, Op.SAR_RI32, Op.SAR_RI64, Op.LEA64,
+            Op.IMUL_GEI64, Op.IMUL_GE64, Op.MOV_RI32, Op.MOV_RI64, Op.ROL_RI64, Op.ROR_RI64, Op.BT_RI64,
+            Op.ALU_EG, Op.ALU_GE, Op.ALU_EI, Op.TEST_EG, Op.TEST_EI, Op.INC, Op.DEC, Op.NOT, Op.NEG, Op.MUL, Op.IMUL1,
+            Op.IMUL_GE, Op.IMUL_GEI, Op.SHIFT_I, Op.SHIFT_CL, Op.SHLD_I, Op.SHLD_CL, Op.SHRD_I, Op.SHRD_CL,
+            Op.BT_EG, Op.BT_EI, Op.BSF, Op.BSR, Op.TZCNT, Op.LZCNT, Op.POPCNT, Op.MOV_EG, Op.MOV_GE, Op.MOV_EI,
+            Op.MOVZX_B, Op.MOVZX_W, Op.MOVSX_B, Op.MOVSX_W, Op.MOVSXD, Op.LEA, Op.BSWAP, Op.CMOV, Op.SETCC,
+            Op.CBW, Op.CWD, Op.CLC, Op.STC, Op.CMC, Op.CLD, Op.STD, Op.LAHF, Op.SAHF, Op.NOP}) {
+            REGISTER_ONLY[op] = true;
+        }
+    }
+
+    /** True when {@code i} touches only general registers and flags (see {@link #REGISTER_ONLY}). */
+    static boolean plain(Insn i) {
+        if (!REGISTER_ONLY[i.op]) return false;
+        if (i.op == Op.LEA || i.op == Op.LEA64) return i.base != Insn.RIP_BASE;   // an address, no access
+        return !i.mem;
+    }
+
     /** A decoded straight-line run of instructions, valid for one code size. */
     static final class Block {
         final Insn[] insns;
@@ -111,12 +158,30 @@ public final class Interpreter {
         final int codeSize;
         /** Bytes covered, for the CS limit check on entry. */
         final int bytes;
+        /** Offset of the end of instruction k from the block's first byte (RIP after it = entry + end[k]). */
+        final int[] end;
+        /** Instruction k is {@link #plain}: runBlock skips its bookkeeping stores. */
+        final boolean[] plain;
+        /** Times runBlock ran this block (the translator's trigger). */
+        int hits;
+        /** The translated region this block enters, or null; see {@link Translator}. */
+        Region region;
+        /** This block's entry number in {@link #region}. */
+        int regionEntry;
 
         Block(Insn[] insns, int count, int codeSize, int bytes) {
             this.insns = insns;
             this.count = count;
             this.codeSize = codeSize;
             this.bytes = bytes;
+            this.end = new int[count];
+            this.plain = new boolean[count];
+            int e = 0;
+            for (int k = 0; k < count; k++) {
+                e += insns[k].length;
+                end[k] = e;
+                plain[k] = plain(insns[k]);
+            }
         }
     }
 
@@ -132,12 +197,52 @@ public final class Interpreter {
 
     private void invalidatePage(long ppn) {
         chainValid = false;
-        pages.remove(ppn);
+        Block[] dropped = pages.remove(ppn);
+        if (dropped != null && liveRegions > 0) liveRegions -= regionsIn(dropped);
         if (ppn == lastPpn) {
             lastPpn = -1;
             lastPage = null;
         }
         codeWritten = true;
+    }
+
+    /** Regions rooted in a dropped page's blocks (a region's root is its entry 0 and always carries it). */
+    private static int regionsIn(Block[] page) {
+        int n = 0;
+        for (Block b : page) if (b != null && b.region != null && b.regionEntry == 0) n++;
+        return n;
+    }
+
+    /** Turns the translation of hot blocks to JVM bytecode on or off (both run the same guest state). */
+    public void setTranslation(boolean on) {
+        translating = on;
+    }
+
+    public boolean translation() {
+        return translating;
+    }
+
+    /** Regions translated so far (diagnostics, tests). */
+    public int regionsTranslated() {
+        return regionsTranslated;
+    }
+
+    /** Translations that failed with a translator defect (their blocks stay interpreted); tests expect 0. */
+    public int translationFailures() {
+        return translationFailures;
+    }
+
+    /** Number of runs after which a block is translated (0: before its first run; tests use it to force translation). */
+    public void setTranslationThreshold(int runs) {
+        translateThreshold = Math.max(0, runs);
+    }
+
+    static boolean endsBlock(int op) {
+        return ENDS_BLOCK[op];
+    }
+
+    static boolean changesContext(int op) {
+        return CHANGES_CONTEXT[op];
     }
 
     /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
@@ -150,6 +255,7 @@ public final class Interpreter {
     public void flushDecodedBlocks() {
         chainValid = false;
         pages.clear();
+        liveRegions = 0;
         lastPpn = -1;
         lastPage = null;
         codeWritten = true;
@@ -238,36 +344,98 @@ public final class Interpreter {
             Block b = lookup();
             // One instruction at a time while boundary rules apply (shadow, single-step, RF, VMX work).
             if (c.interruptShadow != 0 || (c.rflags & (Rflags.TF | Rflags.RF)) != 0 || c.boundaryWork || c.breakpointsArmed) step(b.insns[0]);
+            else if (translating) runTranslated(b);
             else runBlock(b);
         }
+    }
+
+    /** Runs {@code b} through its translated region (translating it once it is hot), else interprets it. */
+    private void runTranslated(Block b) {
+        final Cpu c = cpu;
+        long entry = c.rip;
+        Region r = b.region;
+        if (r == null && b.hits >= translateThreshold && b.codeSize == 8 && chainValid && liveRegions < MAX_LIVE_REGIONS
+                && chainPage[(int) (entry & 0xFFF)] == b) {
+            // Just looked up, so chainPage is the current block array of the code page.
+            Region made;
+            try {
+                made = Translator.translate(chainPage, entry >>> 12, b, (int) (entry & 0xFFF));
+            } catch (RuntimeException | LinkageError e) {
+                // A translator defect must not change what the guest sees: the block stays
+                // interpreted (the test builds set lhv.translate.strict to see the defect).
+                if (STRICT_TRANSLATION) throw e;
+                translationFailures++;
+                made = null;
+            }
+            if (made == null) {
+                b.hits = Integer.MIN_VALUE;
+            } else {
+                regionsTranslated++;
+                liveRegions++;
+            }
+            r = b.region;
+        }
+        // The region's RIPs are constants of the linear page it was translated for, and it needs
+        // budget for the whole entry block.
+        if (r != null && r.linearPage == (entry >>> 12) && remaining >= b.count) {
+            if (r.run(c, this, b.regionEntry) != 0) chainValid = false;
+            return;
+        }
+        runBlock(b);
+        if (r == null && b.hits >= 0) b.hits++;
     }
 
     private void runBlock(Block b) {
         final Cpu c = cpu;
         final Insn[] insns = b.insns;
+        final int[] end = b.end;
+        final boolean[] plain = b.plain;
         int n = b.count;
         if (remaining < n) n = (int) remaining;
+        // Per-instruction bookkeeping (RIP, instruction start, retired count) is stored only before
+        // instructions that can observe it; plain register instructions skip it, and the catch
+        // below makes it exact if one of them faults. Offsets are added to the entry RIP as the
+        // interpreter does (a block never wraps: 64-bit RIP, or a CS limit check on entry).
+        final long entry = c.rip;
+        final long retired = c.instructionsRetired;
         int k = 0;
         try {
             while (k < n) {
-                Insn i = insns[k++];
-                long start = c.rip;
-                c.instructionStart = start;
-                c.rip = start + i.length;
+                Insn i = insns[k];
+                k++;
+                if (plain[k - 1]) {
+                    execute(c, i);
+                    continue;
+                }
+                long next = entry + end[k - 1];
+                c.rip = next;
                 // 64-bit Jcc runs here, outside the dispatch switch (a well-predicted compare instead
                 // of another pass through the switch). Blocks continue past a 64-bit Jcc (see
                 // build): a taken branch leaves the block here.
                 if (i.op == Op.JCC64) {
                     Fast.jcc64(c, i);
-                    c.instructionsRetired++;
-                    if (c.rip != start + i.length) break;
+                    if (c.rip != next) break;
                     continue;
                 }
+                c.instructionStart = next - i.length;
+                c.instructionsRetired = retired + k - 1;
                 execute(c, i);
-                c.instructionsRetired++;
                 // A store into a code page (possibly this block) ends the block at once.
                 if (codeWritten) break;
             }
+            c.instructionsRetired = retired + k;
+            if (plain[k - 1]) c.rip = entry + end[k - 1];
+            c.instructionStart = entry + end[k - 1] - insns[k - 1].length;
+        } catch (RuntimeException | Error e) {
+            // A plain instruction or a 64-bit Jcc faulted before its bookkeeping was stored: make it
+            // exact now (the others stored it, and a VM exit may already have replaced it).
+            Insn i = insns[k - 1];
+            if (plain[k - 1] || i.op == Op.JCC64) {
+                c.rip = entry + end[k - 1];
+                c.instructionStart = c.rip - i.length;
+                c.instructionsRetired = retired + k - 1;
+            }
+            throw e;
         } finally {
             // The budget counts instructions started (instructionsRetired counts completed ones).
             remaining -= k;
@@ -475,7 +643,7 @@ public final class Interpreter {
 
     // ---- dispatch ----
 
-    private static void execute(Cpu c, Insn i) {
+    static void execute(Cpu c, Insn i) {
         switch (i.op) {
             case Op.ALU_RR64 + 0: { long[] g = c.gpr; g[i.rm] = Fast.add64(c, g[i.rm], g[i.reg]); break; }
             case Op.ALU_RR32 + 0: { long[] g = c.gpr; g[i.rm] = Fast.add32(c, g[i.rm] & M32, g[i.reg] & M32); break; }
