@@ -250,8 +250,9 @@ public final class VmExit {
         cpu.nonRoot = false;
         vmx.intercepts.leaveNonRoot();
         cpu.stateChanged();
-        // no VPIDs: translations of the guest must not survive (SDM ch. 29, VPIDs and TLB invalidation); the MMU retags in O(1)
-        cpu.mmu.flush(true);
+        // without VPIDs a VM exit invalidates all linear mappings (SDM 29.4.3.1); the MMU keeps a
+        // translation set only where that cannot be told apart from the flush (Mmu.vmTransition)
+        cpu.mmu.vmTransition();
         // SDM 28.6: VM-exit MSR-load area
         int failed = MsrAreas.load(cpu, vmx.read(VM_EXIT_MSR_LOAD_ADDR), vmx.read32(VM_EXIT_MSR_LOAD_COUNT));
         if (failed != 0) abort(ABORT_LOADING_HOST_MSRS);
