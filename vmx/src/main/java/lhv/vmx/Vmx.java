@@ -188,6 +188,11 @@ public final class Vmx implements Virtualization {
     }
 
     @Override
+    public boolean interceptEnds(Cpu cpu, Sensitive what, Insn insn, long a, long b) {
+        return exit.returningFrom(intercepts, what, insn, a, b);
+    }
+
+    @Override
     public void atBoundary(Cpu cpu) {
         intercepts.atBoundary();
     }

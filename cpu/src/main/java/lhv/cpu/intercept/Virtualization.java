@@ -11,7 +11,8 @@ import lhv.cpu.decode.Insn;
  * actions listed in {@link Sensitive}; {@link #atBoundary} only while {@link Cpu#boundaryWork} is
  * set (monitor trap flag, interrupt/NMI windows, preemption timer).
  *
- * <p>A method that decides a VM exit performs it and throws {@link VmExitSignal}.
+ * <p>A method that decides a VM exit performs it and throws {@link VmExitSignal}; only
+ * {@link #interceptEnds} may instead return, for the run loop's hot exits.
  */
 public interface Virtualization {
 
@@ -24,6 +25,21 @@ public interface Virtualization {
      * when the action causes a VM exit.
      */
     long intercept(Cpu cpu, Sensitive what, Insn insn, long a, long b);
+
+    /**
+     * The same decision as {@link #intercept} for an instruction that either causes a VM exit or
+     * executes unchanged (CPUID, HLT, RDMSR, WRMSR, PAUSE, IN, OUT), called at the start of the
+     * instruction by the interpreter's own dispatch. Returns true when it caused a VM exit that has
+     * been carried out completely and has already ended the instruction in the run loop
+     * ({@link lhv.cpu.exec.Interpreter#endInstructionForVmExit}): the caller returns at once and does
+     * nothing else. The exit may still be thrown as {@link VmExitSignal} (then nothing returns).
+     * Returning saves unwinding the interpreter's frames with an exception, which costs about as
+     * much as the rest of a VM-exit round trip.
+     */
+    default boolean interceptEnds(Cpu cpu, Sensitive what, Insn insn, long a, long b) {
+        intercept(cpu, what, insn, a, b);
+        return false;
+    }
 
     /** Work at an instruction boundary (before the next instruction starts). */
     void atBoundary(Cpu cpu);

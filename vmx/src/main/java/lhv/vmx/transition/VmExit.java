@@ -23,7 +23,9 @@ import static lhv.vmx.vmcs.VmcsField.*;
  *
  * <p>Context: runs inside the instruction or event that caused the exit, in VMX non-root operation
  * (or at the end of a failed VM entry); leaves the processor in VMX root operation and finally
- * throws {@link VmExitSignal} to abandon what the guest was doing.
+ * throws {@link VmExitSignal} to abandon what the guest was doing — or, for an instruction the
+ * interpreter asked about with {@link lhv.cpu.intercept.Virtualization#interceptEnds}, ends that
+ * instruction through the run loop and returns ({@link #returningFrom}), with the same outcome.
  */
 public final class VmExit {
     /** VMX-abort indicators, SDM 28.7. */
@@ -41,6 +43,15 @@ public final class VmExit {
 
     /** Set after a VMX abort: the indicator written to the VMCS region. */
     public int abortIndicator;
+
+    /** The current intercept came through interceptEnds: an exit may return instead of throwing. */
+    private boolean mayReturn;
+    /** Exits that returned instead of throwing, since this processor was made (for tests and diagnostics). */
+    public long returnedExits;
+    /** False: every exit throws (tests compare both ways, ReturningExitTest). */
+    private boolean returningEnabled = true;
+    /** An exit returned ({@link #exit}); read and cleared by {@link #returningFrom}. */
+    private boolean returned;
 
     public VmExit(Vmx vmx) {
         this.vmx = vmx;
@@ -74,7 +85,41 @@ public final class VmExit {
      */
     public void exit(int reason, long qualification, int interruptionInfo, int interruptionErrorCode) {
         perform(reason, qualification, interruptionInfo, interruptionErrorCode);
+        // Returning needs: a caller that returns at once (mayReturn), no VMX abort (the run loop
+        // must then see the shutdown, as the signal's catch arranges) and no stop request already
+        // pending (the run must end with VM_EXIT first, as after the signal).
+        if (mayReturn && abortIndicator == 0 && cpu.stopRequest == null) {
+            mayReturn = false;
+            returned = true;
+            returnedExits++;
+            cpu.interpreter.endInstructionForVmExit(vmx.hostIsJava);
+            return;
+        }
         throw signal();
+    }
+
+    /** Lets instruction exits return through the run loop (the default) or makes every exit throw. */
+    public void setReturningExits(boolean enabled) {
+        returningEnabled = enabled;
+    }
+
+    /**
+     * {@link lhv.cpu.intercept.Virtualization#interceptEnds}: the intercept of {@code what}, whose VM
+     * exit (if any) returns instead of throwing; true when it exited. Only the instruction-start
+     * intercepts listed there come here: after their exit nothing else of the instruction runs.
+     */
+    public boolean returningFrom(lhv.vmx.nonroot.Intercepts intercepts, lhv.cpu.intercept.Sensitive what,
+                                 lhv.cpu.decode.Insn insn, long a, long b) {
+        mayReturn = returningEnabled;
+        returned = false;
+        try {
+            intercepts.intercept(what, insn, a, b);
+        } finally {
+            mayReturn = false;
+        }
+        boolean r = returned;
+        returned = false;
+        return r;
     }
 
     /**
