@@ -820,9 +820,12 @@ public final class Mmu {
             return;
         }
         long epoch = cpu.codeMap.tableWrites();
-        if (tagKeyed && !tagMixed && tagEpoch == epoch) keep(tagKey, contextTags[0], tagEpoch);
         long[] key = keyScratch;
         currentKey(key);
+        boolean exact = tagKeyed && !tagMixed && tagEpoch == epoch;
+        // a hypervisor sharing its guest's page tables and paging bits: the current set simply stays
+        if (exact && sameKey(tagKey, 0, key)) return;
+        if (exact) keep(tagKey, contextTags[0], tagEpoch);
         for (int k = 0; k < keptCount; k++) {
             if (keptEpochs[k] == epoch && sameKey(keptKeys, k * KEY_WORDS, key)) {
                 int t = keptTags[k];
