@@ -254,6 +254,26 @@ public final class Vmx implements Virtualization {
         return VmreadVmwrite.vmwrite(this, encoding, value);
     }
 
+    /**
+     * True when VMREAD of {@code field} from Java would succeed now: root operation at CPL 0 in a
+     * mode where VMX instructions run, in VMX operation, a current VMCS, and a field this processor
+     * supports (the checks of {@link #vmread}, without building a result). The hosted hypervisor then
+     * reads the value with {@link #read}; when false, {@link #vmread} gives the exact failure.
+     */
+    public boolean vmreadSucceeds(VmcsField field) {
+        return inVmxOperation && !cpu.nonRoot && (cpu.cr0 & Cr.CR0_PE) != 0 && cpu.mode != Mode.VIRTUAL_8086
+                && cpu.mode != Mode.COMPATIBILITY && vmcs.isLoaded() && caps.supports(field);
+    }
+
+    /**
+     * True when VMWRITE of {@code field} from Java would succeed now: the checks of
+     * {@link #vmreadSucceeds}, and the field is writable (not a read-only exit-information field, or
+     * IA32_VMX_MISC[29] allows it). The value is then stored with {@link #write}.
+     */
+    public boolean vmwriteSucceeds(VmcsField field) {
+        return vmreadSucceeds(field) && (!field.isReadOnly() || caps.vmwriteAnyField());
+    }
+
     public VmxResult vmlaunch() {
         requireRootJavaCaller(true);
         return VmlaunchVmresume.execute(this, true, true);
