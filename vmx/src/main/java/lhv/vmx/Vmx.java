@@ -183,13 +183,37 @@ public final class Vmx implements Virtualization {
     }
 
     @Override
+    public boolean executeEnds(Cpu cpu, VmxInstruction which, Insn insn) {
+        if (which != VmxInstruction.VMCALL || !cpu.nonRoot) {
+            x86.execute(which, insn);
+            return false;
+        }
+        // a hypercall: its exit may end the instruction through the run loop (VmExit.allowReturn)
+        boolean exited;
+        exit.allowReturn();
+        try {
+            x86.execute(which, insn);
+        } finally {
+            exited = exit.disallowReturn();
+        }
+        return exited;
+    }
+
+    @Override
     public long intercept(Cpu cpu, Sensitive what, Insn insn, long a, long b) {
         return intercepts.intercept(what, insn, a, b);
     }
 
     @Override
     public boolean interceptEnds(Cpu cpu, Sensitive what, Insn insn, long a, long b) {
-        return exit.returningFrom(intercepts, what, insn, a, b);
+        boolean exited;
+        exit.allowReturn();
+        try {
+            intercepts.intercept(what, insn, a, b);
+        } finally {
+            exited = exit.disallowReturn();
+        }
+        return exited;
     }
 
     @Override

@@ -369,6 +369,6 @@ final class SystemOps {
 
     static void vmx(Cpu c, Insn i) {
         Interpreter.materializeForSystem(c);
-        c.vmx.execute(c, VMX[i.sub], i);
+        c.vmx.executeEnds(c, VMX[i.sub], i);   // returns at once: a VMCALL exit may end the instruction here
     }
 }

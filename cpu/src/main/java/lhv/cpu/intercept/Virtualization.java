@@ -20,6 +20,16 @@ public interface Virtualization {
     void execute(Cpu cpu, VmxInstruction which, Insn insn);
 
     /**
+     * {@link #execute} for the interpreter's own dispatch, which returns right after it: a VM exit
+     * (VMCALL in non-root operation) may then end the instruction through the run loop as
+     * {@link #interceptEnds} describes instead of throwing. Returns true when it did.
+     */
+    default boolean executeEnds(Cpu cpu, VmxInstruction which, Insn insn) {
+        execute(cpu, which, insn);
+        return false;
+    }
+
+    /**
      * A sensitive action in VMX non-root operation. Returns the value the guest observes for reads
      * (CR_READ, SMSW, RDTSC*), otherwise the return value is ignored. Throws {@link VmExitSignal}
      * when the action causes a VM exit.

@@ -104,19 +104,19 @@ public final class VmExit {
     }
 
     /**
-     * {@link lhv.cpu.intercept.Virtualization#interceptEnds}: the intercept of {@code what}, whose VM
-     * exit (if any) returns instead of throwing; true when it exited. Only the instruction-start
-     * intercepts listed there come here: after their exit nothing else of the instruction runs.
+     * Lets an exit until {@link #disallowReturn} return instead of throwing. Only for code that does
+     * nothing after such an exit and whose caller returns at once to the interpreter's dispatch: the
+     * intercepts of {@link lhv.cpu.intercept.Virtualization#interceptEnds} and VMCALL in non-root
+     * operation.
      */
-    public boolean returningFrom(lhv.vmx.nonroot.Intercepts intercepts, lhv.cpu.intercept.Sensitive what,
-                                 lhv.cpu.decode.Insn insn, long a, long b) {
+    public void allowReturn() {
         mayReturn = returningEnabled;
         returned = false;
-        try {
-            intercepts.intercept(what, insn, a, b);
-        } finally {
-            mayReturn = false;
-        }
+    }
+
+    /** Ends {@link #allowReturn}; true when an exit returned meanwhile. */
+    public boolean disallowReturn() {
+        mayReturn = false;
         boolean r = returned;
         returned = false;
         return r;

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * (Virtualization.interceptEnds): the same guest run twice, once with returning exits and once
  * with every exit thrown, must leave the same trail — after every Cpu.run: the stop reason, the
  * general registers, RIP, RFLAGS, the retired-instruction count, control registers, and every VMCS
- * field. Covers each instruction that may return (CPUID, HLT, RDMSR, WRMSR, PAUSE, IN, OUT), the
+ * field. Covers each instruction that may return (CPUID, HLT, RDMSR, WRMSR, PAUSE, IN, OUT, VMCALL), the
  * single-step path (TF, STI shadow, monitor trap flag), budgets that end around the exit, and the
  * VMX-abort case, which still throws.
  */
@@ -44,6 +44,8 @@ class ReturningExitTest {
     static List<Scenario> scenarios() {
         return List.of(
                 new Scenario("cpuid loop", CPUID_LOOP, t -> t.primary(PrimaryProcessorControl.HLT_EXITING)),
+                new Scenario("vmcall", new int[] {0x0F, 0x01, 0xC1, 0x0F, 0x01, 0xC1, 0xF4},
+                        t -> t.primary(PrimaryProcessorControl.HLT_EXITING)),
                 new Scenario("hlt without exiting", new int[] {0x0F, 0xA2, 0xF4}, t -> { }),
                 new Scenario("rdmsr wrmsr", new int[] {0xB9, 0x74, 0x01, 0, 0, 0x0F, 0x32, 0x0F, 0x30, 0x0F, 0x32, 0xF4},   // ecx=0x174
                         t -> t.primary(PrimaryProcessorControl.HLT_EXITING)),
