@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * with every exit thrown, must leave the same trail — after every Cpu.run: the stop reason, the
  * general registers, RIP, RFLAGS, the retired-instruction count, control registers, and every VMCS
  * field. Covers each instruction that may return (CPUID, HLT, RDMSR, WRMSR, PAUSE, IN, OUT, VMCALL), the
- * single-step path (TF, STI shadow, monitor trap flag), budgets that end around the exit, and the
+ * single-step path (TF, STI shadow, monitor trap flag), budgets that end around the exit, a stop
+ * request raised during the exit, and the
  * VMX-abort case, which still throws.
  */
 class ReturningExitTest {
@@ -61,6 +62,23 @@ class ReturningExitTest {
                 new Scenario("sti shadow", new int[] {0xFB, 0x0F, 0xA2, 0x0F, 0xA2, 0xF4}, t -> t.primary(PrimaryProcessorControl.HLT_EXITING)),
                 new Scenario("monitor trap flag", CPUID_LOOP,
                         t -> t.primary(PrimaryProcessorControl.MONITOR_TRAP_FLAG, PrimaryProcessorControl.HLT_EXITING)),
+                // a stop request raised during the exit itself (the VM-exit MSR-store area reads an MSR
+                // whose read asks the run loop to stop, as a board device can): the run must end with
+                // VM_EXIT first and the stop must stay pending for the next run, as with the signal
+                new Scenario("stop request pending", new int[] {0x0F, 0xA2, 0x0F, 0xA2, 0xF4}, t -> {
+                    t.primary(PrimaryProcessorControl.HLT_EXITING);
+                    t.w(VM_EXIT_MSR_STORE_ADDR, MSR_AREA);
+                    t.w(VM_EXIT_MSR_STORE_COUNT, 1);
+                    t.mem.write(MSR_AREA, 8, 0x1FF0);
+                    t.cpu.msrProviders.add(new lhv.cpu.model.MsrProvider() {
+                        @Override public boolean handles(int index) { return index == 0x1FF0; }
+                        @Override public long read(Cpu cpu, int index) {
+                            cpu.requestStop(StopReason.REQUESTED);
+                            return 0;
+                        }
+                        @Override public void write(Cpu cpu, int index, long value) { }
+                    });
+                }),
                 new Scenario("vmx abort", new int[] {0x0F, 0xA2}, t -> {
                     t.w(VM_EXIT_MSR_STORE_ADDR, MSR_AREA);
                     t.w(VM_EXIT_MSR_STORE_COUNT, 1);
@@ -98,7 +116,7 @@ class ReturningExitTest {
                     trail.add("resume: " + resumed);
                     break;
                 }
-            } else if (r != StopReason.INSTRUCTION_LIMIT) {
+            } else if (r != StopReason.INSTRUCTION_LIMIT && r != StopReason.REQUESTED) {
                 break;
             }
         }
@@ -141,6 +159,14 @@ class ReturningExitTest {
         for (Scenario s : scenarios()) {
             for (String run : trail(s, true, 1000)) assertFalse(run.startsWith("resume"), s.name() + ": " + run);
         }
+    }
+
+    @Test
+    void aPendingStopRequestComesAfterTheExit() {
+        Scenario s = scenarios().stream().filter(x -> x.name().equals("stop request pending")).findFirst().orElseThrow();
+        List<String> runs = trail(s, true, 1000);
+        assertTrue(runs.get(0).startsWith("VM_EXIT"), runs.get(0));
+        assertTrue(runs.get(1).startsWith("REQUESTED"), runs.get(1));
     }
 
     @Test
