@@ -24,7 +24,8 @@ import java.lang.foreign.ValueLayout;
  * {@link #writePhysical} (RAM fast, MMIO through the board, code-map notification);
  * {@link #loadPdptes}, {@link #pdpte}, {@link #pdptesValid} (PAE PDPTE registers, VM entry);
  * {@link #canonical}; the #PF error-code bits {@code PF_*}; TLB contexts {@link #newContext},
- * {@link #switchContext}, {@link #context}, {@link #contextTag}, {@link #flushAllContexts}.
+ * {@link #switchContext}, {@link #context}, {@link #contextTag}, {@link #flushAllContexts}; the VM
+ * entry/exit flush {@link #vmTransition}.
  *
  * <h2>Software TLB</h2>
  * Six direct-mapped arrays, one per (access kind, privilege): read, write and execute, each for

@@ -24,10 +24,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * (Virtualization.interceptEnds): the same guest run twice, once with returning exits and once
  * with every exit thrown, must leave the same trail — after every Cpu.run: the stop reason, the
  * general registers, RIP, RFLAGS, the retired-instruction count, control registers, and every VMCS
- * field. Covers each instruction that may return (CPUID, HLT, RDMSR, WRMSR, PAUSE, IN, OUT, VMCALL), the
- * single-step path (TF, STI shadow, monitor trap flag), budgets that end around the exit, a stop
- * request raised during the exit, and the
- * VMX-abort case, which still throws.
+ * field. Covers each instruction that may return (CPUID, HLT, RDMSR, WRMSR, PAUSE, IN, OUT,
+ * VMCALL), the single-step path (TF, STI shadow, monitor trap flag), budgets that end around the
+ * exit, a stop request raised during the exit, and the VMX-abort case, which still throws.
  */
 class ReturningExitTest {
     /** One scenario: guest code and the controls it needs. */
