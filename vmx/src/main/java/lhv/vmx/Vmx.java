@@ -183,8 +183,37 @@ public final class Vmx implements Virtualization {
     }
 
     @Override
+    public boolean executeEnds(Cpu cpu, VmxInstruction which, Insn insn) {
+        if (which != VmxInstruction.VMCALL || !cpu.nonRoot) {
+            x86.execute(which, insn);
+            return false;
+        }
+        // a hypercall: its exit may end the instruction through the run loop (VmExit.allowReturn)
+        boolean exited;
+        exit.allowReturn();
+        try {
+            x86.execute(which, insn);
+        } finally {
+            exited = exit.disallowReturn();
+        }
+        return exited;
+    }
+
+    @Override
     public long intercept(Cpu cpu, Sensitive what, Insn insn, long a, long b) {
         return intercepts.intercept(what, insn, a, b);
+    }
+
+    @Override
+    public boolean interceptEnds(Cpu cpu, Sensitive what, Insn insn, long a, long b) {
+        boolean exited;
+        exit.allowReturn();
+        try {
+            intercepts.intercept(what, insn, a, b);
+        } finally {
+            exited = exit.disallowReturn();
+        }
+        return exited;
     }
 
     @Override
@@ -247,6 +276,26 @@ public final class Vmx implements Virtualization {
     public VmxResult vmwrite(long encoding, long value) {
         requireRootJavaCaller(true);
         return VmreadVmwrite.vmwrite(this, encoding, value);
+    }
+
+    /**
+     * True when VMREAD of {@code field} from Java would succeed now: root operation at CPL 0 in a
+     * mode where VMX instructions run, in VMX operation, a current VMCS, and a field this processor
+     * supports (the checks of {@link #vmread}, without building a result). The hosted hypervisor then
+     * reads the value with {@link #read}; when false, {@link #vmread} gives the exact failure.
+     */
+    public boolean vmreadSucceeds(VmcsField field) {
+        return inVmxOperation && !cpu.nonRoot && (cpu.cr0 & Cr.CR0_PE) != 0 && cpu.mode != Mode.VIRTUAL_8086
+                && cpu.mode != Mode.COMPATIBILITY && vmcs.isLoaded() && caps.supports(field);
+    }
+
+    /**
+     * True when VMWRITE of {@code field} from Java would succeed now: the checks of
+     * {@link #vmreadSucceeds}, and the field is writable (not a read-only exit-information field, or
+     * IA32_VMX_MISC[29] allows it). The value is then stored with {@link #write}.
+     */
+    public boolean vmwriteSucceeds(VmcsField field) {
+        return vmreadSucceeds(field) && (!field.isReadOnly() || caps.vmwriteAnyField());
     }
 
     public VmxResult vmlaunch() {

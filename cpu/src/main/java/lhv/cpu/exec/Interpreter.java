@@ -64,6 +64,8 @@ public final class Interpreter {
 
     /** Set when a code page was written: the running block must not continue. */
     boolean codeWritten;
+    /** A VM exit ended the current instruction without throwing ({@link #endInstructionForVmExit}). */
+    boolean exitEnded;
     /** Set by an instruction that starts an interrupt shadow (STI, MOV SS, POP SS). */
     private boolean shadowFresh;
     /** Instructions the current run may still start (translated regions charge it per block). */
@@ -245,6 +247,23 @@ public final class Interpreter {
         return CHANGES_CONTEXT[op];
     }
 
+    /**
+     * Called by the VMX layer when a VM exit ended the executing instruction and returned instead of
+     * throwing {@link VmExitSignal} ({@link lhv.cpu.intercept.Virtualization#interceptEnds}): the run
+     * loop then does exactly what its catch of the signal does — the instruction does not retire,
+     * the block ends, nothing is pending, and with a Java host {@link Cpu#run} returns
+     * {@code VM_EXIT} (through a stop request; the caller made sure none was pending). Only code
+     * dispatched by {@link #runBlock} or {@link #step} may let an exit return: both check for it
+     * right after the instruction.
+     */
+    public void endInstructionForVmExit(boolean returnToHost) {
+        exitEnded = true;
+        codeWritten = true;   // makes runBlock leave the block after this instruction
+        chainValid = false;
+        pendingFault = null;
+        if (returnToHost) cpu.stopRequest = StopReason.VM_EXIT;
+    }
+
     /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
     public void setExtensions(boolean bmi1, boolean bmi2, boolean adx, boolean lzcnt, boolean popcnt, boolean movbe) {
         decoder.setFeatures(bmi1, bmi2, adx, lzcnt, popcnt, movbe);
@@ -421,7 +440,16 @@ public final class Interpreter {
                 c.instructionsRetired = retired + k - 1;
                 execute(c, i);
                 // A store into a code page (possibly this block) ends the block at once.
-                if (codeWritten) break;
+                if (codeWritten) {
+                    if (exitEnded) {
+                        // A VM exit ended the instruction: it did not retire, and the exit left RIP,
+                        // the instruction start and the retired count as the thrown signal leaves
+                        // them (the finally still charges the budget).
+                        exitEnded = false;
+                        return;
+                    }
+                    break;
+                }
             }
             c.instructionsRetired = retired + k;
             if (plain[k - 1]) c.rip = entry + end[k - 1];
@@ -474,6 +502,10 @@ public final class Interpreter {
         remaining--;
         chainValid = false;
         execute(c, i);
+        if (exitEnded) {   // a VM exit ended the instruction: nothing of its completion applies
+            exitEnded = false;
+            return;
+        }
         c.instructionsRetired++;
         if (!shadowFresh) c.interruptShadow = 0;
         // SDM 18.3.1.1: RF is cleared after every instruction that completes, except IRET (which loads it).

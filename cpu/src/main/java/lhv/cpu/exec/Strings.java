@@ -123,14 +123,14 @@ final class Strings {
 
     static void in(Cpu c, Insn i, int port) {
         ioPermission(c, port, i.opSize);
-        if (c.nonRoot) c.vmx.intercept(c, Sensitive.IO, i, port, i.opSize | 0x100);
+        if (c.nonRoot && c.vmx.interceptEnds(c, Sensitive.IO, i, port, i.opSize | 0x100)) return;
         if (c.breakpointsArmed) Breakpoints.ioAccess(c, port, i.opSize);
         setReg(c, Cpu.RAX, i.opSize, false, c.io.in(port, i.opSize) & mask(i.opSize));
     }
 
     static void out(Cpu c, Insn i, int port) {
         ioPermission(c, port, i.opSize);
-        if (c.nonRoot) c.vmx.intercept(c, Sensitive.IO, i, port, i.opSize);
+        if (c.nonRoot && c.vmx.interceptEnds(c, Sensitive.IO, i, port, i.opSize)) return;
         if (c.breakpointsArmed) Breakpoints.ioAccess(c, port, i.opSize);
         c.io.out(port, i.opSize, (int) getReg(c, Cpu.RAX, i.opSize, false));
     }

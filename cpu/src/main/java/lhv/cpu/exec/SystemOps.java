@@ -44,6 +44,16 @@ final class SystemOps {
         return c.vmx.intercept(c, what, i, a, b);
     }
 
+    /**
+     * For instructions that either exit or run unchanged: true when a VM exit ended the instruction
+     * (see {@link lhv.cpu.intercept.Virtualization#interceptEnds}); the caller then returns at once.
+     */
+    private static boolean exits(Cpu c, Sensitive what, Insn i, long a, long b) {
+        if (!c.nonRoot) return false;
+        Interpreter.materializeForSystem(c);
+        return c.vmx.interceptEnds(c, what, i, a, b);
+    }
+
     /** UMIP: SGDT, SIDT, SLDT, SMSW, STR at CPL > 0 are #GP(0) when CR4.UMIP = 1 (SDM Vol. 3A 2.5). */
     private static void umip(Cpu c) {
         if ((c.cr4 & Cr.CR4_UMIP) != 0 && c.cpl > 0) throw CpuFault.gp0();
@@ -214,7 +224,7 @@ final class SystemOps {
     static void rdmsr(Cpu c, Insn i) {
         requireCpl0(c);
         int idx = (int) c.gpr[Cpu.RCX];
-        intercept(c, Sensitive.RDMSR, i, idx & 0xFFFFFFFFL, 0);
+        if (exits(c, Sensitive.RDMSR, i, idx & 0xFFFFFFFFL, 0)) return;
         long v = c.sys.rdmsr(idx);
         c.gpr[Cpu.RAX] = v & 0xFFFFFFFFL;
         c.gpr[Cpu.RDX] = v >>> 32;
@@ -224,7 +234,7 @@ final class SystemOps {
         requireCpl0(c);
         int idx = (int) c.gpr[Cpu.RCX];
         long v = (c.gpr[Cpu.RDX] << 32) | (c.gpr[Cpu.RAX] & 0xFFFFFFFFL);
-        intercept(c, Sensitive.WRMSR, i, idx & 0xFFFFFFFFL, v);
+        if (exits(c, Sensitive.WRMSR, i, idx & 0xFFFFFFFFL, v)) return;
         Interpreter.materializeForSystem(c);
         c.sys.wrmsr(idx, v);
     }
@@ -253,7 +263,7 @@ final class SystemOps {
     }
 
     static void cpuid(Cpu c, Insn i) {
-        intercept(c, Sensitive.CPUID, i, c.gpr[Cpu.RAX] & 0xFFFFFFFFL, c.gpr[Cpu.RCX] & 0xFFFFFFFFL);
+        if (exits(c, Sensitive.CPUID, i, c.gpr[Cpu.RAX] & 0xFFFFFFFFL, c.gpr[Cpu.RCX] & 0xFFFFFFFFL)) return;
         c.sys.cpuid();
     }
 
@@ -360,16 +370,16 @@ final class SystemOps {
 
     static void hlt(Cpu c, Insn i) {
         requireCpl0(c);
-        intercept(c, Sensitive.HLT, i, 0, 0);
+        if (exits(c, Sensitive.HLT, i, 0, 0)) return;
         c.activityState = 1;
     }
 
     static void pause(Cpu c, Insn i) {
-        intercept(c, Sensitive.PAUSE, i, 0, 0);
+        exits(c, Sensitive.PAUSE, i, 0, 0);
     }
 
     static void vmx(Cpu c, Insn i) {
         Interpreter.materializeForSystem(c);
-        c.vmx.execute(c, VMX[i.sub], i);
+        c.vmx.executeEnds(c, VMX[i.sub], i);   // returns at once: a VMCALL exit may end the instruction here
     }
 }

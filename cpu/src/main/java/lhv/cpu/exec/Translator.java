@@ -102,6 +102,15 @@ final class Translator {
         }
     }
 
+    private static final MethodTypeDesc TAKE_EXIT_ENDED = MethodTypeDesc.of(CD_boolean, CD_INTERPRETER);
+
+    /** True (and cleared) when a VM exit ended the instruction just executed without throwing. */
+    static boolean takeExitEnded(Interpreter it) {
+        if (!it.exitEnded) return false;
+        it.exitEnded = false;
+        return true;
+    }
+
     /** Called by a region's exception handler for instruction j before the throwable propagates. */
     static void afterThrow(Cpu c, Interpreter it, Fix f, int j) {
         it.remaining -= f.started[j];
@@ -417,6 +426,7 @@ final class Translator {
                     boolean last = k == b.count - 1;
                     if (last && !fallsThrough(b)) {
                         // It ends the block: RIP is whatever it left.
+                        leaveIfExitEnded(k + 1);
                         addRetired(1);
                         charge(k + 1);
                         code.loadConstant(Interpreter.changesContext(i.op) ? 1 : 0).ireturn();
@@ -429,6 +439,7 @@ final class Translator {
                     int started = k + 1;
                     stubs.add(() -> {
                         code.labelBinding(written);
+                        leaveIfExitEnded(started);
                         addRetired(1);
                         charge(started);
                         code.iconst_0().ireturn();
@@ -457,6 +468,19 @@ final class Translator {
             code.labelBinding(leave);
             code.aload(C).loadConstant(lastStart).putfield(CD_CPU, "instructionStart", CD_long);
             code.iconst_0().ireturn();
+        }
+
+        /**
+         * After an instruction the interpreter executed: if a VM exit ended it by returning
+         * ({@link Interpreter#endInstructionForVmExit}) it did not retire and the exit has set RIP and
+         * the rest, so the region only charges the budget and returns, as runBlock does.
+         */
+        private void leaveIfExitEnded(int started) {
+            Label normal = code.newLabel();
+            code.aload(IT).invokestatic(CD_TRANSLATOR, "takeExitEnded", TAKE_EXIT_ENDED).ifeq(normal);
+            charge(started);
+            code.iconst_1().ireturn();
+            code.labelBinding(normal);
         }
 
         /** Charges {@code n} started instructions to the run's budget. */

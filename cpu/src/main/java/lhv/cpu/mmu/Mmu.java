@@ -24,7 +24,8 @@ import java.lang.foreign.ValueLayout;
  * {@link #writePhysical} (RAM fast, MMIO through the board, code-map notification);
  * {@link #loadPdptes}, {@link #pdpte}, {@link #pdptesValid} (PAE PDPTE registers, VM entry);
  * {@link #canonical}; the #PF error-code bits {@code PF_*}; TLB contexts {@link #newContext},
- * {@link #switchContext}, {@link #context}, {@link #contextTag}, {@link #flushAllContexts}.
+ * {@link #switchContext}, {@link #context}, {@link #contextTag}, {@link #flushAllContexts}; the VM
+ * entry/exit flush {@link #vmTransition}.
  *
  * <h2>Software TLB</h2>
  * Six direct-mapped arrays, one per (access kind, privilege): read, write and execute, each for
@@ -49,6 +50,23 @@ import java.lang.foreign.ValueLayout;
  * context's entries simply stop matching and come back into use when it is current again. A flush
  * of the current context gives it a fresh tag (O(1)); only when the 4094 tag values are used up are
  * the arrays cleared. Non-global flushes (MOV to CR3 with CR4.PGE=1) scan the arrays.
+ *
+ * <h2>Translations kept across VM entries and exits</h2>
+ * Without VPIDs every VM entry and VM exit invalidates all linear mappings (SDM 29.4.3.1), and a
+ * hypervisor whose guest exits a million times a second would walk the page tables again after
+ * each transition. {@link #vmTransition} gives the same result more cheaply: a tag whose entries
+ * are all exactly what a fresh walk would produce now is kept, keyed by every register the walk
+ * depends on (CR3, CR0.PE/PG/WP, CR4.PAE/PSE/PGE/LA57/PCIDE/SMEP/SMAP/PKE, EFER.NXE/LMA and, for PAE
+ * paging, the four PDPTE registers), and made current again when a later transition arrives at
+ * equal registers. A tag is kept only when (1) every entry filled under it was filled with the
+ * registers of its key (a fill under other registers spoils it) and (2) no write reached a page
+ * holding paging structures since the tag was issued: from the first transition on, the MMU marks
+ * every page a walk reads entries from as a table page in the {@link lhv.cpu.bus.CodeMap}, which
+ * counts writes to such pages, and like code pages table pages get no write entries (so the store
+ * fast path, which bypasses the CodeMap, never writes one). An entry exists only with its accessed
+ * (and for writes dirty) flags set, so the walk's own flag updates cannot make any entry differ
+ * from a fresh walk and do not count. Under (1) and (2) a kept entry equals a fresh walk's result,
+ * accessed and dirty flags included: the transition is indistinguishable from the flush.
  */
 public final class Mmu {
     /** Access kinds for {@link #translate}. */
@@ -92,6 +110,28 @@ public final class Mmu {
     private final int[] contextTags = new int[MAX_CONTEXTS];
     private int contextCount = 1;
     private int nextTag = 1;
+
+    // ---- translations kept across VM transitions (see the class comment) ----
+    private static final int KEY_WORDS = 6, KEPT = 8;
+    private static final long KEY_CR0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_WP;
+    private static final long KEY_CR4 = Cr.CR4_PSE | Cr.CR4_PAE | Cr.CR4_PGE | Cr.CR4_LA57 | Cr.CR4_PCIDE | Cr.CR4_SMEP
+            | Cr.CR4_SMAP | Cr.CR4_PKE;
+    private static final long KEY_EFER = Cr.EFER_NXE | Cr.EFER_LMA;
+    /** True from the first VM transition on: walks mark table pages, which then get no write entries. */
+    private boolean keeping;
+    /** The registers the current tag's entries were filled with (valid once {@link #tagKeyed}). */
+    private final long[] tagKey = new long[KEY_WORDS];
+    private boolean tagKeyed;
+    /** An entry of the current tag was filled with registers other than {@link #tagKey}: never keep it. */
+    private boolean tagMixed;
+    /** {@link lhv.cpu.bus.CodeMap#tableWrites} when the current tag was issued. */
+    private long tagEpoch;
+    /** Kept tags: KEY_WORDS key words each, the tag, and the table-write count when it was issued. */
+    private final long[] keptKeys = new long[KEPT * KEY_WORDS];
+    private final int[] keptTags = new int[KEPT];
+    private final long[] keptEpochs = new long[KEPT];
+    private int keptCount;
+    private final long[] keyScratch = new long[KEY_WORDS];
 
     /** PAE paging: the four PDPTE registers (SDM 4.4.1), loaded by {@link #loadPdptes}. VMX may set them. */
     public final long[] pdpte = new long[4];
@@ -553,6 +593,16 @@ public final class Mmu {
             if ((v & set) != set) writeEntry(a, v | set);
         }
         if (access == WRITE) dirty = true;
+        if (keeping) {
+            // these pages now shape a cached translation: writes to them must be seen (class comment)
+            for (int e = 0; e < entries; e++) {
+                long a = walkAddr[e];
+                // a table outside RAM (MMIO, unbacked) may change unseen: its tag is never kept
+                if (a < 0 || a + 8 > ramSize || !cpu.mem.isRam(a, 8)) tagMixed = true;
+                long ppn = a >>> 12;
+                if (cpu.codeMap.markTable(ppn)) dropWriteEntries(ppn);
+            }
+        }
         long offsetMask = (1L << shift) - 1;
         long pa = pageBase | (lin & offsetMask);
         boolean isGlobal = global && (cr4 & Cr.CR4_PGE) != 0;
@@ -575,6 +625,10 @@ public final class Mmu {
         long t = ((lin >>> 12) & VPN_MASK) | tagBits;
         int idx = (int) (((lin >>> 12) ^ salt) & TLB_MASK);
         boolean code = cpu.codeMap.isCode(frameAddr >>> 12);
+        if (keeping) {
+            noteFill();
+            code |= cpu.codeMap.isTable(frameAddr >>> 12);
+        }
         byte f = global ? F_GLOBAL : 0;
         put(0, idx, t, frameAddr, f, shift, supR);
         put(1, idx, t, frameAddr, f, shift, userR);
@@ -602,7 +656,12 @@ public final class Mmu {
 
     private void writeEntry(long pa, long value32) {
         // A/D updates are atomic read-modify-writes of the low dword (SDM 4.8); bits 63:32 are untouched.
-        writePhysical(pa, 4, value32);
+        if (pa >= 0 && pa + 4 <= ramSize && cpu.mem.isRam(pa, 4)) {
+            writeRam(pa, 4, value32);
+            cpu.codeMap.flagsWritten(pa >>> 12);   // setting flags changes no translation (class comment)
+        } else {
+            writePhysical(pa, 4, value32);
+        }
     }
 
     /** CR2 is written when the #PF is delivered, not here (SDM Vol. 3C 28.1: a #PF that exits leaves CR2). */
@@ -672,6 +731,7 @@ public final class Mmu {
         if (includeGlobal) {
             contextTags[context] = allocateTag();
             setTag(contextTags[context]);
+            freshTag();
             return;
         }
         for (int i = 0; i < tag.length; i++) {
@@ -685,6 +745,8 @@ public final class Mmu {
         nextTag = 1;
         for (int c = 0; c < contextCount; c++) contextTags[c] = nextTag++;
         setTag(contextTags[context]);
+        keptCount = 0;
+        freshTag();
     }
 
     private void setTag(int t) {
@@ -723,6 +785,7 @@ public final class Mmu {
         if (context < 0 || context >= contextCount) throw new IllegalArgumentException("no TLB context " + context);
         this.context = context;
         setTag(contextTags[context]);
+        tagMixed = true;   // its history is unknown here: never kept across a transition
     }
 
     /** The current context id (0 outside VMX non-root operation unless the VMX layer chose otherwise). */
@@ -733,6 +796,111 @@ public final class Mmu {
     /** The current translation tag (changes whenever the current context is flushed). */
     public long contextTag() {
         return tagBits >>> 52;
+    }
+
+    // =====================================================================================
+    // VM entries and exits (see "Translations kept across VM entries and exits" above)
+    // =====================================================================================
+
+    /**
+     * A VM entry or VM exit without VPIDs, after it loaded CR0, CR3, CR4, EFER (and the PDPTEs):
+     * invalidates every linear mapping of the current context (SDM 29.4.3.1). When the outgoing
+     * tag's entries are all exact, it is kept under its key; when a kept tag has the incoming
+     * registers as key and no table page was written since it was issued, it becomes current
+     * again, which no access can tell from a flush (class comment). Otherwise a fresh tag.
+     */
+    public void vmTransition() {
+        if (context != 0) {
+            flush(true);
+            return;
+        }
+        if (!keeping) {
+            // from now on table pages are watched; entries made before were not, so they all go
+            keeping = true;
+            flushAllContexts();
+            return;
+        }
+        long epoch = cpu.codeMap.tableWrites();
+        long[] key = keyScratch;
+        currentKey(key);
+        boolean exact = tagKeyed && !tagMixed && tagEpoch == epoch;
+        // a hypervisor sharing its guest's page tables and paging bits: the current set simply stays
+        if (exact && sameKey(tagKey, 0, key)) return;
+        if (exact) keep(tagKey, contextTags[0], tagEpoch);
+        for (int k = 0; k < keptCount; k++) {
+            if (keptEpochs[k] == epoch && sameKey(keptKeys, k * KEY_WORDS, key)) {
+                int t = keptTags[k];
+                forgetKept(k);
+                contextTags[0] = t;
+                setTag(t);
+                System.arraycopy(key, 0, tagKey, 0, KEY_WORDS);
+                tagKeyed = true;
+                tagMixed = false;
+                tagEpoch = epoch;
+                return;
+            }
+        }
+        flush(true);
+    }
+
+    /** The registers a page walk depends on (see the class comment), into {@code k}. */
+    private void currentKey(long[] k) {
+        long cr0 = cpu.cr0, cr4 = cpu.cr4, efer = cpu.efer;
+        k[0] = cpu.cr3;
+        k[1] = (cr0 & KEY_CR0) | (cr4 & KEY_CR4) | (efer & KEY_EFER) << 32;
+        boolean paePaging = (cr0 & Cr.CR0_PG) != 0 && (cr4 & Cr.CR4_PAE) != 0 && (efer & Cr.EFER_LMA) == 0;
+        for (int i = 0; i < 4; i++) k[2 + i] = paePaging ? pdpte[i] : 0;
+    }
+
+    private static boolean sameKey(long[] keys, int at, long[] key) {
+        for (int i = 0; i < KEY_WORDS; i++) if (keys[at + i] != key[i]) return false;
+        return true;
+    }
+
+    /** A translation is cached under the current tag: its registers join (or spoil) the tag's key. */
+    private void noteFill() {
+        if (tagMixed) return;
+        long[] key = keyScratch;
+        currentKey(key);
+        if (!tagKeyed) {
+            System.arraycopy(key, 0, tagKey, 0, KEY_WORDS);
+            tagKeyed = true;
+        } else if (!sameKey(tagKey, 0, key)) {
+            tagMixed = true;
+        }
+    }
+
+    /** The current tag was just issued: nothing filled under it yet. */
+    private void freshTag() {
+        tagKeyed = false;
+        tagMixed = false;
+        tagEpoch = cpu.codeMap.tableWrites();
+    }
+
+    private void keep(long[] key, int t, long epoch) {
+        int slot = -1;
+        for (int k = 0; k < keptCount && slot < 0; k++) if (sameKey(keptKeys, k * KEY_WORDS, key)) slot = k;
+        for (int k = 0; k < keptCount && slot < 0; k++) if (keptEpochs[k] != epoch) slot = k;   // stale: reuse
+        if (slot < 0) {
+            if (keptCount == KEPT) forgetKept(0);   // the oldest goes
+            slot = keptCount++;
+        }
+        System.arraycopy(key, 0, keptKeys, slot * KEY_WORDS, KEY_WORDS);
+        keptTags[slot] = t;
+        keptEpochs[slot] = epoch;
+    }
+
+    private void forgetKept(int k) {
+        int last = keptCount - 1;
+        System.arraycopy(keptKeys, (k + 1) * KEY_WORDS, keptKeys, k * KEY_WORDS, (last - k) * KEY_WORDS);
+        System.arraycopy(keptTags, k + 1, keptTags, k, last - k);
+        System.arraycopy(keptEpochs, k + 1, keptEpochs, k, last - k);
+        keptCount = last;
+    }
+
+    /** A physical page became a table page: write entries that map it must go, as for code pages. */
+    private void dropWriteEntries(long ppn) {
+        codePageMarked(ppn);
     }
 
     /** A physical page became code: write entries that map it must go (see the class comment). */

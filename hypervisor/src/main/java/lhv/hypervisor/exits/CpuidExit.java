@@ -19,10 +19,19 @@ final class CpuidExit implements ExitHandler {
     static final String SIGNATURE = "LHVisor-Java";
     static final int HYPERVISOR_BASE = 0x40000000, HYPERVISOR_MAX = 0x40000001;
 
+    /**
+     * The answers given so far, direct-mapped by leaf and sub-leaf: they depend only on the processor
+     * model and the config, both fixed for a run (one handler per run's dispatch table), so a guest
+     * asking again costs no model lookup and no allocation.
+     */
+    private final long[] cachedKeys = new long[16];
+    private final int[][] cachedValues = new int[16][];
+    private Vcpu cachedFor;
+
     @Override
     public ExitAction handle(VmExit exit, Vcpu vcpu) {
         int leaf = (int) vcpu.cpu.gpr[Cpu.RAX], sub = (int) vcpu.cpu.gpr[Cpu.RCX];
-        int[] r = values(vcpu, leaf, sub);
+        int[] r = cached(vcpu, leaf, sub);
         vcpu.setGpr32(Cpu.RAX, r[0]);
         vcpu.setGpr32(Cpu.RBX, r[1]);
         vcpu.setGpr32(Cpu.RCX, r[2]);
@@ -33,6 +42,22 @@ final class CpuidExit implements ExitHandler {
         }
         vcpu.advanceRip(exit);
         return ExitAction.RESUME;
+    }
+
+    private int[] cached(Vcpu vcpu, int leaf, int sub) {
+        if (vcpu != cachedFor) {
+            java.util.Arrays.fill(cachedValues, null);
+            cachedFor = vcpu;
+        }
+        long key = (long) leaf << 32 | (sub & 0xFFFFFFFFL);
+        int slot = (leaf ^ leaf >>> 27 ^ sub) & 15;
+        int[] r = cachedValues[slot];
+        if (r == null || cachedKeys[slot] != key) {
+            r = values(vcpu, leaf, sub);
+            cachedKeys[slot] = key;
+            cachedValues[slot] = r;
+        }
+        return r;
     }
 
     static int[] values(Vcpu vcpu, int leaf, int sub) {

@@ -26,6 +26,10 @@ public final class CheckedVmcs {
     }
 
     public void write(VmcsField field, long value) {
+        if (vmx.vmwriteSucceeds(field)) {   // every VMWRITE's checks, without a result object
+            vmx.write(field, value);
+            return;
+        }
         VmxResult r;
         try {
             r = vmx.vmwrite(field, value);
@@ -36,6 +40,7 @@ public final class CheckedVmcs {
     }
 
     public long read(VmcsField field) {
+        if (vmx.vmreadSucceeds(field)) return vmx.read(field);   // every VMREAD's checks, without a result object
         VmReadResult r;
         try {
             r = vmx.vmread(field);

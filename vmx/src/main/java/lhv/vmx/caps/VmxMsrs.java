@@ -38,7 +38,8 @@ public final class VmxMsrs implements MsrProvider {
 
     @Override
     public boolean handles(int index) {
-        return index == Msr.IA32_FEATURE_CONTROL || caps.msr(index) != null;
+        // the capability MSRs all lie in 480H-4FFH (SDM Appendix A): other indexes need no lookup
+        return index == Msr.IA32_FEATURE_CONTROL || (index >>> 7 == 0x480 >>> 7 && caps.msr(index) != null);
     }
 
     @Override

@@ -25,12 +25,18 @@ public final class VmlaunchVmresume {
     public static VmxResult execute(Vmx vmx, boolean launch, boolean fromJava) {
         if (!vmx.hasCurrentVmcs()) return VmxResult.FAIL_INVALID;
         if ((vmx.cpu.interruptShadow & 2) != 0) return VmFail.of(vmx, ENTRY_EVENTS_BLOCKED_BY_MOV_SS);
-        boolean abandoned = launchStateWord(vmx) == Vmxoff.LAUNCH_STATE_LAUNCHED_BEFORE_VMXOFF;
-        if (launch && (vmx.vmcs.isLaunched() || abandoned)) return VmFail.of(vmx, VMLAUNCH_NONCLEAR_VMCS);
+        // the region's launch-state word matters only when the cached state does not decide alone
+        // (VMRESUME of a launched VMCS, the exit loop's case, reads no memory)
+        if (launch && (vmx.vmcs.isLaunched() || abandoned(vmx))) return VmFail.of(vmx, VMLAUNCH_NONCLEAR_VMCS);
         if (!launch && !vmx.vmcs.isLaunched()) {
-            return VmFail.of(vmx, abandoned ? VMRESUME_AFTER_VMXOFF : VMRESUME_NONLAUNCHED_VMCS);
+            return VmFail.of(vmx, abandoned(vmx) ? VMRESUME_AFTER_VMXOFF : VMRESUME_NONLAUNCHED_VMCS);
         }
         return vmx.entry.enter(launch, fromJava);
+    }
+
+    /** The VMCS was launched when VMXOFF ran (its region says so, see {@link Vmxoff}). */
+    private static boolean abandoned(Vmx vmx) {
+        return launchStateWord(vmx) == Vmxoff.LAUNCH_STATE_LAUNCHED_BEFORE_VMXOFF;
     }
 
     private static long launchStateWord(Vmx vmx) {

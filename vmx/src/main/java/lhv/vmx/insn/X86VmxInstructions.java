@@ -67,7 +67,10 @@ public final class X86VmxInstructions {
     /** VMCALL: #UD outside VMX operation; in non-root it exits before the mode checks (SDM 31.3 VMCALL). */
     private void vmcall(Insn insn) {
         if (!vmx.inVmxOperation) throw CpuFault.ud();
-        if (cpu.nonRoot) exitFor(ExitReason.VMCALL, insn);
+        if (cpu.nonRoot) {
+            exitFor(ExitReason.VMCALL, insn);
+            return;   // reached only when the exit returned instead of throwing (Vmx.executeEnds)
+        }
         if (cpu.mode == Mode.VIRTUAL_8086 || cpu.mode == Mode.COMPATIBILITY) throw CpuFault.ud();
         if (cpu.cpl > 0) throw CpuFault.gp0();
         finish(Vmcall.inRoot(vmx));

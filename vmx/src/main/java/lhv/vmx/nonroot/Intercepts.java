@@ -70,8 +70,22 @@ public final class Intercepts {
 
     // ---- entering and leaving non-root operation ----
 
+    /** {@link lhv.vmx.vmcs.Vmcs#controlStores} when the controls were last read, or -1. */
+    private long controlsReadAt = -1;
+
     /** Called at the end of a successful VM entry: caches the controls and arms the boundary work. */
     public void enterNonRoot() {
+        // the controls are read again only when a store changed one since (VMWRITE, VMPTRLD, ...)
+        long stores = vmx.vmcs.controlStores();
+        if (stores != controlsReadAt) {
+            readControls();
+            controlsReadAt = stores;
+        }
+        tprBelowThresholdPending = false;
+        enterNonRootEvents();
+    }
+
+    private void readControls() {
         pin = vmx.read32(PIN_BASED_VM_EXEC_CONTROL);
         primary = vmx.read32(CPU_BASED_VM_EXEC_CONTROL);
         secondary = primary(PrimaryProcessorControl.ACTIVATE_SECONDARY_CONTROLS) ? vmx.read32(SECONDARY_VM_EXEC_CONTROL) : 0;
@@ -94,8 +108,10 @@ public final class Intercepts {
         tprShadow = primary(PrimaryProcessorControl.USE_TPR_SHADOW);
         virtualApic = tprShadow ? vmx.read(VIRTUAL_APIC_PAGE_ADDR) : 0;
         tprThreshold = tprShadow ? vmx.read32(TPR_THRESHOLD) & 0xF : 0;
-        tprBelowThresholdPending = false;
+    }
 
+    /** The per-entry part: the event to inject, MTF, the preemption timer, the boundary work. */
+    private void enterNonRootEvents() {
         int info = vmx.read32(VM_ENTRY_INTR_INFO_FIELD);
         injection = info < 0 ? info : 0;
         injecting = false;

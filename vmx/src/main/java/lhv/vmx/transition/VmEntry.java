@@ -112,8 +112,9 @@ public final class VmEntry {
         if ((cpu.cr0 & Cr.CR0_PG) != 0 && (cpu.cr4 & Cr.CR4_PAE) != 0 && (cpu.efer & Cr.EFER_LMA) == 0) {
             cpu.mmu.loadPdptes(cpu.cr3);
         }
-        // without VPIDs, entry invalidates the translations of linear addresses (SDM ch. 29, VPIDs and TLB invalidation); O(1) retag
-        cpu.mmu.flush(true);
+        // without VPIDs a VM entry invalidates all linear mappings (SDM 29.4.3.1); the MMU keeps a
+        // translation set only where that cannot be told apart from the flush (Mmu.vmTransition)
+        cpu.mmu.vmTransition();
     }
 
     /**

@@ -23,7 +23,9 @@ import static lhv.vmx.vmcs.VmcsField.*;
  *
  * <p>Context: runs inside the instruction or event that caused the exit, in VMX non-root operation
  * (or at the end of a failed VM entry); leaves the processor in VMX root operation and finally
- * throws {@link VmExitSignal} to abandon what the guest was doing.
+ * throws {@link VmExitSignal} to abandon what the guest was doing — or, for an instruction the
+ * interpreter asked about with {@link lhv.cpu.intercept.Virtualization#interceptEnds}, ends that
+ * instruction through the run loop and returns ({@link #returningFrom}), with the same outcome.
  */
 public final class VmExit {
     /** VMX-abort indicators, SDM 28.7. */
@@ -41,6 +43,15 @@ public final class VmExit {
 
     /** Set after a VMX abort: the indicator written to the VMCS region. */
     public int abortIndicator;
+
+    /** The current intercept came through interceptEnds: an exit may return instead of throwing. */
+    private boolean mayReturn;
+    /** Exits that returned instead of throwing, since this processor was made (for tests and diagnostics). */
+    public long returnedExits;
+    /** False: every exit throws (tests compare both ways, ReturningExitTest). */
+    private boolean returningEnabled = true;
+    /** An exit returned ({@link #exit}); read and cleared by {@link #returningFrom}. */
+    private boolean returned;
 
     public VmExit(Vmx vmx) {
         this.vmx = vmx;
@@ -74,7 +85,41 @@ public final class VmExit {
      */
     public void exit(int reason, long qualification, int interruptionInfo, int interruptionErrorCode) {
         perform(reason, qualification, interruptionInfo, interruptionErrorCode);
+        // Returning needs: a caller that returns at once (mayReturn), no VMX abort (the run loop
+        // must then see the shutdown, as the signal's catch arranges) and no stop request already
+        // pending (the run must end with VM_EXIT first, as after the signal).
+        if (mayReturn && abortIndicator == 0 && cpu.stopRequest == null) {
+            mayReturn = false;
+            returned = true;
+            returnedExits++;
+            cpu.interpreter.endInstructionForVmExit(vmx.hostIsJava);
+            return;
+        }
         throw signal();
+    }
+
+    /** Lets instruction exits return through the run loop (the default) or makes every exit throw. */
+    public void setReturningExits(boolean enabled) {
+        returningEnabled = enabled;
+    }
+
+    /**
+     * Lets an exit until {@link #disallowReturn} return instead of throwing. Only for code that does
+     * nothing after such an exit and whose caller returns at once to the interpreter's dispatch: the
+     * intercepts of {@link lhv.cpu.intercept.Virtualization#interceptEnds} and VMCALL in non-root
+     * operation.
+     */
+    public void allowReturn() {
+        mayReturn = returningEnabled;
+        returned = false;
+    }
+
+    /** Ends {@link #allowReturn}; true when an exit returned meanwhile. */
+    public boolean disallowReturn() {
+        mayReturn = false;
+        boolean r = returned;
+        returned = false;
+        return r;
     }
 
     /**
@@ -250,8 +295,9 @@ public final class VmExit {
         cpu.nonRoot = false;
         vmx.intercepts.leaveNonRoot();
         cpu.stateChanged();
-        // no VPIDs: translations of the guest must not survive (SDM ch. 29, VPIDs and TLB invalidation); the MMU retags in O(1)
-        cpu.mmu.flush(true);
+        // without VPIDs a VM exit invalidates all linear mappings (SDM 29.4.3.1); the MMU keeps a
+        // translation set only where that cannot be told apart from the flush (Mmu.vmTransition)
+        cpu.mmu.vmTransition();
         // SDM 28.6: VM-exit MSR-load area
         int failed = MsrAreas.load(cpu, vmx.read(VM_EXIT_MSR_LOAD_ADDR), vmx.read32(VM_EXIT_MSR_LOAD_COUNT));
         if (failed != 0) abort(ABORT_LOADING_HOST_MSRS);

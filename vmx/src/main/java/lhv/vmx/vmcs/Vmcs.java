@@ -27,6 +27,16 @@ public final class Vmcs {
     /** The read-only live view handed to VM entry (no copy per VMRESUME). */
     private final long[] written = new long[VmcsSnapshot.READ_SET_WORDS];
     private final VmcsSnapshot view = new VmcsSnapshot(values, written);
+    /**
+     * Value-changing stores into control fields, plus one per wholesale load: while it stays the same,
+     * every control field holds the value it had when it was last read (the non-root intercepts cache
+     * the execution controls across VM entries on this).
+     */
+    private long controlStores;
+    private static final boolean[] IS_CONTROL = new boolean[VmcsField.COUNT];
+    static {
+        for (VmcsField f : VmcsField.values()) IS_CONTROL[f.ordinal()] = f.type == FieldType.CONTROL;
+    }
     private long pointer = -1;
     private int revisionId;
     private boolean shadow;
@@ -71,11 +81,18 @@ public final class Vmcs {
         if (values[o] != v) { // a VM exit stores every guest field, most of them unchanged
             values[o] = v;
             written[o >>> 6] |= 1L << o;
+            if (IS_CONTROL[o]) controlStores++;
         }
+    }
+
+    /** See {@link #controlStores}: compare two values, never interpret one. */
+    public long controlStores() {
+        return controlStores;
     }
 
     private void writtenAll() {
         for (int o = 0; o < VmcsField.COUNT; o++) written[o >>> 6] |= 1L << o;
+        controlStores++;
     }
 
     /**
