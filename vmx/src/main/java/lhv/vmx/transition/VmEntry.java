@@ -12,6 +12,7 @@ import lhv.vmx.entry.EntryCheckMemo;
 import lhv.vmx.entry.EntryChecks;
 import lhv.vmx.entry.Phase;
 import lhv.vmx.insn.VmFail;
+import lhv.vmx.vmcs.Vmcs;
 
 import static lhv.vmx.vmcs.VmcsField.*;
 
@@ -63,49 +64,51 @@ public final class VmEntry {
 
     // ---- SDM 27.3.2: loading guest state ----
 
-    private void loadGuestState() {
-        int entryControls = vmx.read32(VM_ENTRY_CONTROLS);
+    void loadGuestState() {
+        Vmcs v = vmx.vmcs;
+        int entryControls = (int) v.slot(Slots.ENTRY_CONTROLS);
         boolean ia32e = EntryControl.IA32E_MODE_GUEST.isSet(entryControls);
         // 27.3.2.1 control registers, debug registers, MSRs
         long keep = VmExit.CR0_UNMODIFIED;
-        cpu.cr0 = (cpu.cr0 & keep) | (vmx.read(GUEST_CR0) & ~keep);
-        cpu.cr3 = vmx.read(GUEST_CR3);
-        cpu.cr4 = vmx.read(GUEST_CR4);
+        cpu.cr0 = (cpu.cr0 & keep) | (v.slot(Slots.GUEST_CR0) & ~keep);
+        cpu.cr3 = v.slot(Slots.GUEST_CR3);
+        cpu.cr4 = v.slot(Slots.GUEST_CR4);
         if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) {
-            cpu.dr[7] = (vmx.read(GUEST_DR7) & ~(1L << 12 | 3L << 14)) | 0x400; // bits 12, 15:14 read 0, bit 10 reads 1
-            cpu.debugCtl = vmx.read(GUEST_IA32_DEBUGCTL);
+            cpu.dr[7] = (v.slot(Slots.GUEST_DR7) & ~(1L << 12 | 3L << 14)) | 0x400; // bits 12, 15:14 read 0, bit 10 reads 1
+            cpu.debugCtl = v.slot(Slots.GUEST_DEBUGCTL);
         }
-        cpu.sysenterCs = vmx.read(GUEST_SYSENTER_CS);
-        cpu.sysenterEsp = vmx.read(GUEST_SYSENTER_ESP);
-        cpu.sysenterEip = vmx.read(GUEST_SYSENTER_EIP);
-        if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.pat = vmx.read(GUEST_IA32_PAT);
+        cpu.sysenterCs = v.slot(Slots.GUEST_SYSENTER_CS);
+        cpu.sysenterEsp = v.slot(Slots.GUEST_SYSENTER_ESP);
+        cpu.sysenterEip = v.slot(Slots.GUEST_SYSENTER_EIP);
+        if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.pat = v.slot(Slots.GUEST_PAT);
         if (EntryControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(entryControls)) vmx.perfGlobalCtrl = vmx.read(GUEST_IA32_PERF_GLOBAL_CTRL);
         if (EntryControl.LOAD_IA32_EFER.isSet(entryControls)) {
-            cpu.efer = vmx.read(GUEST_IA32_EFER);
+            cpu.efer = v.slot(Slots.GUEST_EFER);
         } else {
             // LMA follows "IA-32e mode guest"; LME too when the guest has paging on
             cpu.efer = ia32e ? cpu.efer | Cr.EFER_LMA : cpu.efer & ~Cr.EFER_LMA;
             if ((cpu.cr0 & Cr.CR0_PG) != 0) cpu.efer = ia32e ? cpu.efer | Cr.EFER_LME : cpu.efer & ~Cr.EFER_LME;
         }
         // 27.3.2.2 segment and descriptor-table registers (unusable segments keep the unusable bit)
-        for (int s = 0; s < 6; s++) loadSegment(s, cpu.seg[s]);
-        loadSegment(6, cpu.ldtr);
-        loadSegment(7, cpu.tr);
-        cpu.gdtrBase = vmx.read(GUEST_GDTR_BASE);
-        cpu.gdtrLimit = vmx.read32(GUEST_GDTR_LIMIT);
-        cpu.idtrBase = vmx.read(GUEST_IDTR_BASE);
-        cpu.idtrLimit = vmx.read32(GUEST_IDTR_LIMIT);
+        Segment[] seg = cpu.seg;
+        for (int s = 0; s < 6; s++) loadSegment(v, s, seg[s]);
+        loadSegment(v, 6, cpu.ldtr);
+        loadSegment(v, 7, cpu.tr);
+        cpu.gdtrBase = v.slot(Slots.GUEST_GDTR_BASE);
+        cpu.gdtrLimit = (int) v.slot(Slots.GUEST_GDTR_LIMIT);
+        cpu.idtrBase = v.slot(Slots.GUEST_IDTR_BASE);
+        cpu.idtrLimit = (int) v.slot(Slots.GUEST_IDTR_LIMIT);
         // 27.3.2.3 RIP, RSP, RFLAGS
-        cpu.rip = vmx.read(GUEST_RIP);
-        cpu.gpr[Cpu.RSP] = vmx.read(GUEST_RSP);
-        cpu.setRflags(vmx.read(GUEST_RFLAGS));
+        cpu.rip = v.slot(Slots.GUEST_RIP);
+        cpu.gpr[Cpu.RSP] = v.slot(Slots.GUEST_RSP);
+        cpu.setRflags(v.slot(Slots.GUEST_RFLAGS));
         // the CPL is SS.DPL (SDM 27.3.2.2)
-        cpu.cpl = cpu.seg[Segment.SS].dpl();
+        cpu.cpl = seg[Segment.SS].dpl();
         // 27.3.2.5 non-register state: interruptibility and activity
-        int interruptibility = vmx.read32(GUEST_INTERRUPTIBILITY_INFO);
+        int interruptibility = (int) v.slot(Slots.GUEST_INTERRUPTIBILITY);
         cpu.interruptShadow = interruptibility & 3;
         vmx.intercepts.loadNmiBlocking((interruptibility & 1 << 3) != 0);
-        cpu.activityState = vmx.read32(GUEST_ACTIVITY_STATE);
+        cpu.activityState = (int) v.slot(Slots.GUEST_ACTIVITY);
         cpu.pendingDebugExceptions = pendingDebugExceptions();
         cpu.stateChanged();
         // SDM 27.3.2.4: PAE paging outside IA-32e mode loads the PDPTEs (the checks validated them)
@@ -126,15 +129,15 @@ public final class VmEntry {
      * to the MOV-SS rule of 27.7.3 (the entry checks reject injection under MOV-SS blocking except
      * for software interrupts and exceptions, whose treatment the SDM leaves to the implementation).
      */
-    private long pendingDebugExceptions() {
+    long pendingDebugExceptions() {
         long field = vmx.read(GUEST_PENDING_DBG_EXCEPTIONS);
         if ((field & (1L << 12 | 1L << 14)) == 0) return 0;
         if (vmx.read32(VM_ENTRY_INTR_INFO_FIELD) < 0) return 0;
         return field & VmExit.PENDING_DEBUG_BITS;
     }
 
-    private void loadSegment(int s, Segment seg) {
-        seg.set((int) vmx.read(VmExit.GUEST_SELECTOR[s]), vmx.read(VmExit.GUEST_BASE[s]),
-                (int) vmx.read(VmExit.GUEST_LIMIT[s]), (int) vmx.read(VmExit.GUEST_AR[s]) & 0x1F0FF);
+    private static void loadSegment(Vmcs v, int s, Segment seg) {
+        seg.set((int) v.slot(Slots.GUEST_SELECTOR + s), v.slot(Slots.GUEST_BASE + s),
+                (int) v.slot(Slots.GUEST_LIMIT + s), (int) v.slot(Slots.GUEST_AR + s) & 0x1F0FF);
     }
 }

@@ -168,41 +168,44 @@ public final class VmExit {
 
     // ---- SDM 28.3: saving guest state ----
 
-    private void saveGuestState(int reason) {
-        int exitControls = vmx.read32(VM_EXIT_CONTROLS);
-        vmx.write(GUEST_CR0, cpu.cr0);
-        vmx.write(GUEST_CR3, cpu.cr3);
-        vmx.write(GUEST_CR4, cpu.cr4);
+    void saveGuestState(int reason) {
+        Vmcs v = vmx.vmcs;
+        int exitControls = (int) v.slot(Slots.EXIT_CONTROLS);
+        // every value is truncated to its field's width here (Vmcs.storeState asserts it)
+        v.storeState(Slots.GUEST_CR0, cpu.cr0);
+        v.storeState(Slots.GUEST_CR3, cpu.cr3);
+        v.storeState(Slots.GUEST_CR4, cpu.cr4);
         if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) {
-            vmx.write(GUEST_DR7, cpu.dr[7]);
-            vmx.write(GUEST_IA32_DEBUGCTL, cpu.debugCtl);
+            v.storeState(Slots.GUEST_DR7, cpu.dr[7]);
+            v.storeState(Slots.GUEST_DEBUGCTL, cpu.debugCtl);
         }
-        vmx.write(GUEST_SYSENTER_CS, cpu.sysenterCs);
-        vmx.write(GUEST_SYSENTER_ESP, cpu.sysenterEsp);
-        vmx.write(GUEST_SYSENTER_EIP, cpu.sysenterEip);
-        if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) vmx.write(GUEST_IA32_PAT, cpu.pat);
-        if (ExitControl.SAVE_IA32_EFER.isSet(exitControls)) vmx.write(GUEST_IA32_EFER, cpu.efer);
+        v.storeState(Slots.GUEST_SYSENTER_CS, cpu.sysenterCs & 0xFFFF_FFFFL);
+        v.storeState(Slots.GUEST_SYSENTER_ESP, cpu.sysenterEsp);
+        v.storeState(Slots.GUEST_SYSENTER_EIP, cpu.sysenterEip);
+        if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) v.storeState(Slots.GUEST_PAT, cpu.pat);
+        if (ExitControl.SAVE_IA32_EFER.isSet(exitControls)) v.storeState(Slots.GUEST_EFER, cpu.efer);
         if (vmx.caps.storesLmaOnExit()) {
             // IA32_VMX_MISC[5]: the exit stores EFER.LMA into the "IA-32e mode guest" entry control (SDM 28.2, A.6)
             long entry = vmx.read(VM_ENTRY_CONTROLS) & ~(long) EntryControl.IA32E_MODE_GUEST.mask();
             vmx.write(VM_ENTRY_CONTROLS, (cpu.efer & Cr.EFER_LMA) != 0 ? entry | EntryControl.IA32E_MODE_GUEST.mask() : entry);
         }
-        for (int s = 0; s < 6; s++) saveSegment(s, cpu.seg[s]);
-        saveSegment(6, cpu.ldtr);
-        saveSegment(7, cpu.tr);
-        vmx.write(GUEST_GDTR_BASE, cpu.gdtrBase);
-        vmx.write(GUEST_GDTR_LIMIT, cpu.gdtrLimit);
-        vmx.write(GUEST_IDTR_BASE, cpu.idtrBase);
-        vmx.write(GUEST_IDTR_LIMIT, cpu.idtrLimit);
-        vmx.write(GUEST_RIP, cpu.rip);
-        vmx.write(GUEST_RSP, cpu.gpr[Cpu.RSP]);
-        vmx.write(GUEST_RFLAGS, cpu.getRflags());
+        Segment[] seg = cpu.seg;
+        for (int s = 0; s < 6; s++) saveSegment(v, s, seg[s]);
+        saveSegment(v, 6, cpu.ldtr);
+        saveSegment(v, 7, cpu.tr);
+        v.storeState(Slots.GUEST_GDTR_BASE, cpu.gdtrBase);
+        v.storeState(Slots.GUEST_GDTR_LIMIT, cpu.gdtrLimit & 0xFFFF_FFFFL);
+        v.storeState(Slots.GUEST_IDTR_BASE, cpu.idtrBase);
+        v.storeState(Slots.GUEST_IDTR_LIMIT, cpu.idtrLimit & 0xFFFF_FFFFL);
+        v.storeState(Slots.GUEST_RIP, cpu.rip);
+        v.storeState(Slots.GUEST_RSP, cpu.gpr[Cpu.RSP]);
+        v.storeState(Slots.GUEST_RFLAGS, cpu.getRflags());
         // SDM 28.3.4: interruptibility (STI/MOV SS blocking, NMI or virtual-NMI blocking) and activity
         int interruptibility = cpu.interruptShadow & 3;
         if (vmx.intercepts.nmiBlockedForSave()) interruptibility |= 1 << 3;
-        vmx.write(GUEST_INTERRUPTIBILITY_INFO, interruptibility);
-        vmx.write(GUEST_ACTIVITY_STATE, cpu.activityState);
-        vmx.write(GUEST_PENDING_DBG_EXCEPTIONS, pendingDebugExceptions(reason));
+        v.storeState(Slots.GUEST_INTERRUPTIBILITY, interruptibility);
+        v.storeState(Slots.GUEST_ACTIVITY, cpu.activityState & 0xFFFF_FFFFL);
+        v.storeState(Slots.GUEST_PENDING_DBG, pendingDebugExceptions(reason));
         if (ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.isSet(exitControls)
                 && PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.isSet(vmx.read32(PIN_BASED_VM_EXEC_CONTROL))) {
             vmx.write(VMX_PREEMPTION_TIMER_VALUE, reason == ExitReason.PREEMPTION_TIMER.number ? 0 : vmx.intercepts.preemptionTimerRemaining());
@@ -220,7 +223,7 @@ public final class VmExit {
      * delivered (they have priority, SDM 6.9), so there is nothing to lose. Either way the guest's
      * pending traps do not survive into the host.
      */
-    private long pendingDebugExceptions(int reason) {
+    long pendingDebugExceptions(int reason) {
         long pending = cpu.pendingDebugExceptions;
         cpu.pendingDebugExceptions = 0;
         boolean saves = reason == ExitReason.MONITOR_TRAP_FLAG.number || reason == ExitReason.TPR_BELOW_THRESHOLD.number
@@ -233,11 +236,11 @@ public final class VmExit {
         return (pending | matchedEnabled) & PENDING_DEBUG_BITS;
     }
 
-    private void saveSegment(int s, Segment seg) {
-        vmx.write(GUEST_SELECTOR[s], seg.selector);
-        vmx.write(GUEST_BASE[s], seg.base);
-        vmx.write(GUEST_LIMIT[s], seg.limit & 0xFFFF_FFFFL);
-        vmx.write(GUEST_AR[s], seg.attributes & 0x1F0FF);
+    private static void saveSegment(Vmcs v, int s, Segment seg) {
+        v.storeState(Slots.GUEST_SELECTOR + s, seg.selector & 0xFFFF);
+        v.storeState(Slots.GUEST_BASE + s, seg.base);
+        v.storeState(Slots.GUEST_LIMIT + s, seg.limit & 0xFFFF_FFFFL);
+        v.storeState(Slots.GUEST_AR + s, seg.attributes & 0x1F0FF);
     }
 
     // ---- SDM 28.5: loading host state ----
@@ -245,23 +248,24 @@ public final class VmExit {
     /** CR0 bits a VM exit or entry does not modify: ET, NW, CD, reserved 15:6, 17, 28:19, 63:32 (SDM 28.5.1, 27.3.2.1). */
     static final long CR0_UNMODIFIED = Cr.CR0_ET | Cr.CR0_NW | Cr.CR0_CD | 0xFFC0L | 1L << 17 | 0x1FF80000L | 0xFFFF_FFFF_0000_0000L;
 
-    private void loadHostState(boolean nmiExit) {
-        int exitControls = vmx.read32(VM_EXIT_CONTROLS);
+    void loadHostState(boolean nmiExit) {
+        Vmcs v = vmx.vmcs;
+        int exitControls = (int) v.slot(Slots.EXIT_CONTROLS);
         boolean host64 = ExitControl.HOST_ADDRESS_SPACE_SIZE.isSet(exitControls);
         // control registers: fixed bits stay as VMX operation requires
         long cr0Fixed = vmx.caps.cr0Fixed0 | ~vmx.caps.cr0Fixed1;
         long keep0 = CR0_UNMODIFIED | cr0Fixed;
-        cpu.cr0 = (cpu.cr0 & keep0) | (vmx.read(HOST_CR0) & ~keep0);
-        cpu.cr3 = vmx.read(HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1);
+        cpu.cr0 = (cpu.cr0 & keep0) | (v.slot(Slots.HOST_CR0) & ~keep0);
+        cpu.cr3 = v.slot(Slots.HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1);
         long cr4Fixed = vmx.caps.cr4Fixed0 | ~vmx.caps.cr4Fixed1;
-        long cr4 = (cpu.cr4 & cr4Fixed) | (vmx.read(HOST_CR4) & ~cr4Fixed);
+        long cr4 = (cpu.cr4 & cr4Fixed) | (v.slot(Slots.HOST_CR4) & ~cr4Fixed);
         if (host64) cr4 |= Cr.CR4_PAE; else cr4 &= ~Cr.CR4_PCIDE;
         cpu.cr4 = cr4;
         cpu.dr[7] = 0x400;
         cpu.debugCtl = 0;
-        cpu.sysenterCs = vmx.read(HOST_IA32_SYSENTER_CS);
-        cpu.sysenterEsp = vmx.read(HOST_IA32_SYSENTER_ESP);
-        cpu.sysenterEip = vmx.read(HOST_IA32_SYSENTER_EIP);
+        cpu.sysenterCs = v.slot(Slots.HOST_SYSENTER_CS);
+        cpu.sysenterEsp = v.slot(Slots.HOST_SYSENTER_ESP);
+        cpu.sysenterEip = v.slot(Slots.HOST_SYSENTER_EIP);
         if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.pat = vmx.read(HOST_IA32_PAT);
         if (ExitControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(exitControls)) vmx.perfGlobalCtrl = vmx.read(HOST_IA32_PERF_GLOBAL_CTRL);
         if (ExitControl.LOAD_IA32_EFER.isSet(exitControls)) {
@@ -271,22 +275,23 @@ public final class VmExit {
             cpu.efer = host64 ? cpu.efer | lm : cpu.efer & ~lm;
         }
         // SDM 28.5.2: segment registers with the fixed attributes of host segments
+        Segment[] seg = cpu.seg;
         int codeAr = 0xB | Segment.AR_S | Segment.AR_P | Segment.AR_G | (host64 ? Segment.AR_L : Segment.AR_DB);
-        cpu.seg[Segment.CS].set((int) vmx.read(HOST_CS_SELECTOR), 0, -1, codeAr);
-        loadHostData(Segment.SS, HOST_SS_SELECTOR, 0);
-        loadHostData(Segment.DS, HOST_DS_SELECTOR, 0);
-        loadHostData(Segment.ES, HOST_ES_SELECTOR, 0);
-        loadHostData(Segment.FS, HOST_FS_SELECTOR, vmx.read(HOST_FS_BASE));
-        loadHostData(Segment.GS, HOST_GS_SELECTOR, vmx.read(HOST_GS_BASE));
-        cpu.tr.set((int) vmx.read(HOST_TR_SELECTOR), vmx.read(HOST_TR_BASE), 0x67, 0xB | Segment.AR_P);
+        seg[Segment.CS].set((int) v.slot(Slots.HOST_CS), 0, -1, codeAr);
+        loadHostData(seg[Segment.SS], (int) v.slot(Slots.HOST_SS), 0);
+        loadHostData(seg[Segment.DS], (int) v.slot(Slots.HOST_DS), 0);
+        loadHostData(seg[Segment.ES], (int) v.slot(Slots.HOST_ES), 0);
+        loadHostData(seg[Segment.FS], (int) v.slot(Slots.HOST_FS), v.slot(Slots.HOST_FS_BASE));
+        loadHostData(seg[Segment.GS], (int) v.slot(Slots.HOST_GS), v.slot(Slots.HOST_GS_BASE));
+        cpu.tr.set((int) v.slot(Slots.HOST_TR), v.slot(Slots.HOST_TR_BASE), 0x67, 0xB | Segment.AR_P);
         cpu.ldtr.set(0, 0, 0, Segment.AR_UNUSABLE);
-        cpu.gdtrBase = vmx.read(HOST_GDTR_BASE);
+        cpu.gdtrBase = v.slot(Slots.HOST_GDTR_BASE);
         cpu.gdtrLimit = 0xFFFF;
-        cpu.idtrBase = vmx.read(HOST_IDTR_BASE);
+        cpu.idtrBase = v.slot(Slots.HOST_IDTR_BASE);
         cpu.idtrLimit = 0xFFFF;
         // SDM 28.5.3: RIP, RSP, RFLAGS (all flags cleared but bit 1)
-        cpu.rip = vmx.read(HOST_RIP);
-        cpu.gpr[Cpu.RSP] = vmx.read(HOST_RSP);
+        cpu.rip = v.slot(Slots.HOST_RIP);
+        cpu.gpr[Cpu.RSP] = v.slot(Slots.HOST_RSP);
         cpu.setRflags(Rflags.FIXED1);
         cpu.cpl = 0;
         cpu.interruptShadow = 0;
@@ -304,15 +309,14 @@ public final class VmExit {
     }
 
     /** SS, DS, ES, FS, GS: unusable with a null selector, otherwise read/write accessed data, 4 GiB, DPL 0. */
-    private void loadHostData(int s, VmcsField selectorField, long base) {
-        int selector = (int) vmx.read(selectorField);
+    private static void loadHostData(Segment segment, int selector, long base) {
         int ar = selector == 0 ? Segment.AR_UNUSABLE : 3 | Segment.AR_S | Segment.AR_P | Segment.AR_DB | Segment.AR_G;
-        cpu.seg[s].set(selector, base, -1, ar);
+        segment.set(selector, base, -1, ar);
     }
 
     // ---- SDM 28.7: VMX abort ----
 
-    private void abort(int indicator) {
+    void abort(int indicator) {
         abortIndicator = indicator;
         Vmcs.writeAbortIndicator(cpu.mem, vmx.vmcs.pointer(), indicator);
         cpu.nonRoot = false;

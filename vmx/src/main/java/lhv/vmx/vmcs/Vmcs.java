@@ -85,6 +85,28 @@ public final class Vmcs {
         }
     }
 
+    /**
+     * The value in slot {@code ordinal} ({@link VmcsField#ordinal()}): {@link #read} for VM entry and
+     * exit, which index the fields by precomputed ordinals instead of loading them from the enum.
+     */
+    public long slot(int ordinal) {
+        return values[ordinal];
+    }
+
+    /**
+     * {@link #write} for a VM exit saving guest state: the field is not a control field and the caller
+     * has already truncated the value to its width (both asserted, so every test run checks them),
+     * which leaves the compare and the written-field mark.
+     */
+    public void storeState(int ordinal, long value) {
+        assert !IS_CONTROL[ordinal] && (value & ~VmcsField.ofOrdinal(ordinal).mask()) == 0
+                : VmcsField.ofOrdinal(ordinal) + " " + Long.toHexString(value);
+        if (values[ordinal] != value) { // a VM exit stores every guest field, most of them unchanged
+            values[ordinal] = value;
+            written[ordinal >>> 6] |= 1L << ordinal;
+        }
+    }
+
     /** See {@link #controlStores}: compare two values, never interpret one. */
     public long controlStores() {
         return controlStores;
