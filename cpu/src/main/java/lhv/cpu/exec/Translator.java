@@ -26,13 +26,25 @@ import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
 
 /**
- * Translates the hot 64-bit decoded blocks of one code page into JVM bytecode: one hidden class
- * ({@link Region}) per region, built with {@code java.lang.classfile}.
+ * Translates the hot 64-bit and 32-bit decoded blocks of one code page into JVM bytecode: one
+ * hidden class ({@link Region}) per region, built with {@code java.lang.classfile}.
  *
  * <p>Context: guest execution; called by the {@link Interpreter}'s run loop when a block became hot.
  *
+ * <p>32-bit code (protected mode with or without paging, compatibility mode): a region is
+ * specialised for the CS base and limit it was translated with ({@link Code}; the run loop enters
+ * it only while CS has them), so its EIP values are constants (linear address minus CS base,
+ * modulo 2^32), a member block lies within the limit (the check lookup makes on entry), and a
+ * relative branch's target, truncated to its operand size, is known at translation to be within
+ * the limit (a JVM jump or RIP store) or not (left to execute, which raises #GP(0) at the branch,
+ * SDM Vol. 2 Jcc/JMP). Jcc ends a block outside 64-bit code; a region continues through it as
+ * through a 64-bit Jcc at a block's end: both paths are branches that check the run loop's
+ * boundary conditions, so the instruction boundaries the run loop would see are the same.
+ * Memory operands go through the same Mmu calls as the interpreter (segment checks, TLB). 16-bit
+ * code stays interpreted (its IP wrap, {@code Interpreter.wrapIp16}).
+ *
  * <p>Shape of a region's {@code run} method: a switch on the entry block, then each block's
- * instructions in order. A branch (64-bit Jcc, JMP rel, the fall-through at a block's end) to a
+ * instructions in order. A branch (Jcc, JMP rel, the fall-through at a block's end) to a
  * block of the region is a JVM jump once the run loop's boundary conditions are checked (stop
  * request, VMX boundary work, written code page, budget for the whole next block); any other branch
  * stores RIP and returns. The hottest instructions are emitted as calls of the interpreter's tiny
@@ -121,12 +133,57 @@ final class Translator {
     private record Member(Interpreter.Block block, int offset, int entry) { }
 
     /**
+     * What a region is specialised for: its linear code page and code size, and outside 64-bit
+     * mode the CS base and limit its instruction pointers and limit checks were computed with
+     * (the run loop enters it only while CS still has them, see {@link Region#fits}).
+     */
+    record Code(long linearPage, int codeSize, long csBase, long csLimit) {
+        /** The instruction pointer of page offset {@code off}: the linear address, or its offset in CS (modulo 2^32). */
+        long ripOf(int off) {
+            long lin = (linearPage << 12) + off;
+            return codeSize == 8 ? lin : (lin - csBase) & M32;
+        }
+
+        /** The linear address of instruction pointer {@code rip}. */
+        long linearOf(long rip) {
+            return codeSize == 8 ? rip : (csBase + rip) & M32;
+        }
+
+        /** True when the block at offset {@code off} lies within the CS limit (the interpreter's withinLimit on entry). */
+        boolean withinLimit(int off, Interpreter.Block b) {
+            return codeSize == 8 || ripOf(off) + b.bytes - 1 <= csLimit;
+        }
+
+        /**
+         * The target of a relative JMP or Jcc ending at {@code next} when it can be taken without a
+         * fault, else -1: truncated to the operand size and within the CS limit outside 64-bit mode
+         * (Operands.branchTarget: #GP(0) otherwise, SDM Vol. 2 Jcc, JMP), canonical in 64-bit mode.
+         */
+        long target(Insn i, long next) {
+            long t = next + i.imm;
+            if (codeSize == 8) return canonical(t) ? t : -1;
+            t &= i.opSize == 2 ? 0xFFFF : M32;
+            return t <= csLimit ? t : -1;
+        }
+    }
+
+    /** The conditional and unconditional relative jumps a region runs inline (Jcc ends a block outside 64-bit code). */
+    private static boolean isJcc(int op) {
+        return op == Op.JCC64 || op == Op.JCC;
+    }
+
+    private static boolean isJmpRel(int op) {
+        return op == Op.JMP_REL64 || op == Op.JMP_REL;
+    }
+
+    /**
      * Translates the region grown from {@code root} (at page offset {@code rootOffset}): the
      * already decoded 64-bit blocks of {@code page} reachable from it by direct branches within
      * the page, breadth first, up to {@link #MAX_INSNS}. Returns null when nothing can be
      * translated; marks every member block that has no region yet with the new one.
      */
-    static Region translate(Interpreter.Block[] page, long linearPage, Interpreter.Block root, int rootOffset) {
+    static Region translate(Interpreter.Block[] page, Code code, Interpreter.Block root, int rootOffset) {
+        long linearPage = code.linearPage();
         List<Member> members = new ArrayList<>();
         Map<Integer, Member> byOffset = new HashMap<>();
         List<Integer> queue = new ArrayList<>();
@@ -136,17 +193,19 @@ final class Translator {
             int off = queue.get(q);
             if (byOffset.containsKey(off)) continue;
             Interpreter.Block b = off == rootOffset ? root : page[off];
-            if (b == null || b.codeSize != 8 || total + b.count > MAX_INSNS) continue;
+            if (b == null || b.codeSize != code.codeSize() || !code.withinLimit(off, b) || total + b.count > MAX_INSNS) continue;
             Member m = new Member(b, off, members.size());
             members.add(m);
             byOffset.put(off, m);
             total += b.count;
-            long base = (linearPage << 12) + off;
+            long base = code.ripOf(off);
             for (int k = 0; k < b.count; k++) {
                 Insn i = b.insns[k];
-                if (i.op == Op.JCC64 || (i.op == Op.JMP_REL64 && k == b.count - 1)) {
-                    long t = base + b.end[k] + i.imm;
-                    if ((t >>> 12) == linearPage) queue.add((int) (t & 0xFFF));
+                if (isJcc(i.op) || (isJmpRel(i.op) && k == b.count - 1)) {
+                    long t = code.target(i, base + b.end[k]);
+                    if (t < 0) continue;
+                    long lin = code.linearOf(t);
+                    if ((lin >>> 12) == linearPage) queue.add((int) (lin & 0xFFF));
                 }
             }
             if (fallsThrough(b) && off + b.bytes < 4096) queue.add(off + b.bytes);
@@ -154,9 +213,9 @@ final class Translator {
         if (members.isEmpty()) return null;
         for (int limit = members.size(); limit > 0; limit = limit / 2) {
             List<Member> chosen = members.subList(0, limit);
-            byte[] bytes = generate(chosen, linearPage);
+            byte[] bytes = generate(chosen, code);
             if (bytes == null) continue;
-            Region r = define(bytes, chosen, linearPage);
+            Region r = define(bytes, chosen, code);
             for (Member m : chosen) {
                 if (m.block.region == null) {
                     m.block.region = r;
@@ -171,7 +230,7 @@ final class Translator {
     /** True when a block's last instruction lets execution continue at the next byte (no transfer). */
     private static boolean fallsThrough(Interpreter.Block b) {
         Insn last = b.insns[b.count - 1];
-        if (last.op == Op.JCC64) return true;
+        if (isJcc(last.op)) return true;
         if (Interpreter.endsBlock(last.op)) return false;
         return !repString(last);
     }
@@ -184,9 +243,9 @@ final class Translator {
         return (a << 16 >> 16) == a;
     }
 
-    private static Region define(byte[] bytes, List<Member> chosen, long linearPage) {
+    private static Region define(byte[] bytes, List<Member> chosen, Code code) {
         List<Object> data = new ArrayList<>();
-        data.add(fixOf(chosen, linearPage));
+        data.add(fixOf(chosen, code));
         for (Member m : chosen) {
             for (int k = 0; k < m.block.count; k++) data.add(m.block.insns[k]);
         }
@@ -194,28 +253,31 @@ final class Translator {
             // Not STRONG: the class unloads once its blocks (the only references) are dropped.
             MethodHandles.Lookup l = MethodHandles.lookup().defineHiddenClassWithClassData(bytes, List.copyOf(data), true);
             Region r = (Region) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
-            r.linearPage = linearPage;
+            r.linearPage = code.linearPage();
+            r.codeSize = code.codeSize();
+            r.csBase = code.csBase();
+            r.csLimit = code.csLimit();
             return r;
         } catch (Throwable t) {
             throw new IllegalStateException("translated region failed to load", t);
         }
     }
 
-    private static Fix fixOf(List<Member> chosen, long linearPage) {
+    private static Fix fixOf(List<Member> chosen, Code code) {
         int n = 0;
         for (Member m : chosen) n += m.block.count;
         Fix f = new Fix(n);
         int j = 0;
         for (Member m : chosen) {
             Interpreter.Block b = m.block;
-            long base = (linearPage << 12) + m.offset;
+            long base = code.ripOf(m.offset);
             int pr = 0;
             for (int k = 0; k < b.count; k++, j++) {
                 Insn i = b.insns[k];
                 f.next[j] = base + b.end[k];
                 f.length[j] = i.length;
                 f.started[j] = k + 1;
-                if (b.plain[k] || inlineJcc(i, f.next[j])) {
+                if (b.plain[k] || inlineJcc(i, f.next[j], code)) {
                     f.pending[j] = pr;
                     pr++;
                 } else {
@@ -227,9 +289,12 @@ final class Translator {
         return f;
     }
 
-    /** A 64-bit Jcc whose target is canonical runs inline; one with a non-canonical target goes to execute (#GP when taken). */
-    private static boolean inlineJcc(Insn i, long next) {
-        return i.op == Op.JCC64 && canonical(next + i.imm);
+    /**
+     * A Jcc whose target can be taken without a fault runs inline; one whose target is non-canonical
+     * (64-bit) or beyond the CS limit goes to execute (#GP(0) when taken).
+     */
+    private static boolean inlineJcc(Insn i, long next, Code code) {
+        return isJcc(i.op) && code.target(i, next) >= 0;
     }
 
     // ---- status-flag liveness ----
@@ -295,15 +360,15 @@ final class Translator {
     // ---- code generation ----
 
     /** Returns the class bytes, or null when the method would be too large for the JIT. */
-    private static byte[] generate(List<Member> chosen, long linearPage) {
+    private static byte[] generate(List<Member> chosen, Code code) {
         Map<Integer, Member> byOffset = new HashMap<>();
         for (Member m : chosen) byOffset.put(m.offset, m);
         byte[] bytes = CLASS_FILE.build(CD_THIS, cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
             cb.withSuperclass(CD_REGION);
             cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
-                    code -> code.aload(0).invokespecial(CD_REGION, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
-            cb.withMethodBody("run", RUN, 0, code -> new Emitter(code, chosen, byOffset, linearPage).emit());
+                    c -> c.aload(0).invokespecial(CD_REGION, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
+            cb.withMethodBody("run", RUN, 0, c -> new Emitter(c, chosen, byOffset, code).emit());
         });
         int size = CLASS_FILE.parse(bytes).methods().stream().filter(m -> m.methodName().equalsString("run"))
                 .findFirst().flatMap(m -> m.findAttribute(java.lang.classfile.Attributes.code()))
@@ -316,7 +381,7 @@ final class Translator {
         private final CodeBuilder code;
         private final List<Member> chosen;
         private final Map<Integer, Member> byOffset;
-        private final long linearPage;
+        private final Code where;
         private final Label[] entries;
         private final List<Runnable> stubs = new ArrayList<>();
         private final List<Label> handlers = new ArrayList<>();
@@ -325,11 +390,11 @@ final class Translator {
         /** Region-wide index of the instruction being emitted (its Insn is class data 1 + current). */
         private int current;
 
-        Emitter(CodeBuilder code, List<Member> chosen, Map<Integer, Member> byOffset, long linearPage) {
+        Emitter(CodeBuilder code, List<Member> chosen, Map<Integer, Member> byOffset, Code where) {
             this.code = code;
             this.chosen = chosen;
             this.byOffset = byOffset;
-            this.linearPage = linearPage;
+            this.where = where;
             this.entries = new Label[chosen.size()];
             for (int e = 0; e < entries.length; e++) entries[e] = code.newLabel();
         }
@@ -362,7 +427,7 @@ final class Translator {
 
         private void block(Member m) {
             Interpreter.Block b = m.block;
-            long base = (linearPage << 12) + m.offset;
+            long base = where.ripOf(m.offset);
             code.labelBinding(entries[m.entry]);
             // The budget counts instructions started: each way out of the block charges its own
             // count; the check before entering guaranteed room for the whole block.
@@ -383,7 +448,7 @@ final class Translator {
                         code.exceptionCatchAll(s, e, h);
                     }
                     pending++;
-                } else if (inlineJcc(i, next)) {
+                } else if (inlineJcc(i, next, where)) {
                     Label taken = code.newLabel();
                     code.labelBinding(s);
                     code.aload(C).loadConstant(i.sub).invokestatic(CD_FLAGS, "cond", COND);
@@ -392,18 +457,19 @@ final class Translator {
                     code.ifne(taken);
                     pending++;
                     int retired = pending, started = k + 1;
-                    long target = next + i.imm;
+                    long target = where.target(i, next);
                     stubs.add(() -> {
                         code.labelBinding(taken);
                         addRetired(retired);
                         charge(started);
                         branch(target, start);
                     });
-                } else if (i.op == Op.JMP_REL64 && canonical(next + i.imm)) {
-                    // The target is a constant and canonical: nothing can throw (its handler stays unused).
+                } else if (isJmpRel(i.op) && where.target(i, next) >= 0) {
+                    // The target is a constant that can be taken (canonical, or within the CS
+                    // limit): nothing can throw (its handler stays unused).
                     addRetired(pending + 1);
                     charge(k + 1);
-                    branch(next + i.imm, start);
+                    branch(where.target(i, next), start);
                     return;
                 } else {
                     code.labelBinding(s);
@@ -445,7 +511,11 @@ final class Translator {
         /** Sets RIP to {@code target} and jumps to its block if it is in the region and the run loop would run it now. */
         private void branch(long target, long lastStart) {
             code.aload(C).loadConstant(target).putfield(CD_CPU, "rip", CD_long);
-            Member t = (target >>> 12) == linearPage ? byOffset.get((int) (target & 0xFFF)) : null;
+            long lin = where.linearOf(target);
+            Member t = (lin >>> 12) == where.linearPage() ? byOffset.get((int) (lin & 0xFFF)) : null;
+            // Only a member run with the very instruction pointers it was translated for (an EIP
+            // past 2^32 - 1 reaches the same linear bytes with other values; the run loop decides).
+            if (t != null && where.ripOf(t.offset) != target) t = null;
             Label leave = code.newLabel();
             if (t != null) {
                 code.aload(C).getfield(CD_CPU, "stopRequest", CD_STOP).ifnonnull(leave);
