@@ -124,6 +124,35 @@ final class Translator {
         }
     }
 
+    // ---- 32-bit forms the regions call (the interpreter runs the same instructions through
+    // MulDiv.imul and Shift.shift; these are the same semantics with the operand size fixed) ----
+
+    /** IMUL r32, r/m32 (, imm): the product truncated to 32 bits; CF = OF = it did not fit; SF ZF PF of the product. */
+    static long imul32(Cpu c, long a, long b) {
+        long lo = (long) (int) a * (int) b;
+        Flags.setStatus(c, Flags.szp(lo, 4) | (lo != (int) lo ? Flags.CF | Flags.OF : 0));
+        return lo & M32;
+    }
+
+    /** ROL r32, imm (count n, 1..31): CF = bit 0 of the result, OF = its bit 31 XOR CF; the other flags kept. */
+    static long rol32(Cpu c, long a, int n) {
+        int r = Integer.rotateLeft((int) a, n);
+        carryOverflow(c, r & 1, ((r >>> 31) ^ r) & 1);
+        return r & M32;
+    }
+
+    /** ROR r32, imm (count n, 1..31): CF = bit 31 of the result, OF = bit 31 XOR bit 30. */
+    static long ror32(Cpu c, long a, int n) {
+        int r = Integer.rotateRight((int) a, n);
+        carryOverflow(c, (r >>> 31) & 1, ((r >>> 31) ^ (r >>> 30)) & 1);
+        return r & M32;
+    }
+
+    private static void carryOverflow(Cpu c, long cf, long of) {
+        Flags.materialize(c);
+        c.rflags = (c.rflags & ~(Flags.CF | Flags.OF)) | cf * Flags.CF | of * Flags.OF;
+    }
+
     /** The run loop passed an entry number the region does not have: an emulator defect. */
     static IllegalStateException badEntry(int entry) {
         return new IllegalStateException("translated region has no entry " + entry);
@@ -630,6 +659,37 @@ final class Translator {
                 }
                 case Op.NOP -> {
                     return false;                             // nothing to do, nothing to protect
+                }
+                case Op.IMUL_GEI, Op.IMUL_GE -> {
+                    if (i.opSize != 4) {
+                        execute(i);
+                        break;
+                    }
+                    code.aload(G).loadConstant(i.reg).aload(C);
+                    loadReg(i.rm);
+                    if (op == Op.IMUL_GEI) code.loadConstant(i.imm); else loadReg(i.reg);
+                    code.invokestatic(CD_TRANSLATOR, "imul32", BINARY).lastore();
+                }
+                case Op.SHIFT_I -> {
+                    int n = (int) i.imm & 31;
+                    if (i.opSize != 4 || (i.sub != 0 && i.sub != 1) || n == 0) {
+                        execute(i);
+                        break;
+                    }
+                    code.aload(G).loadConstant(i.rm).aload(C);
+                    loadReg(i.rm);
+                    code.loadConstant(n).invokestatic(CD_TRANSLATOR, i.sub == 0 ? "rol32" : "ror32", SHIFT).lastore();
+                }
+                case Op.LEA -> {
+                    // Data.lea: the address (at the address size), written at the operand size
+                    if ((i.opSize != 4 && i.opSize != 8) || i.addrSize == 2) {
+                        execute(i);
+                        break;
+                    }
+                    code.aload(G).loadConstant(i.reg);
+                    address(i, 0);
+                    if (i.opSize == 4) code.loadConstant(M32).land();
+                    code.lastore();
                 }
                 case Op.TEST_EI, Op.TEST_EG -> {
                     // Alu.testEI/testEG: a LOGIC record of the masked AND with zero operands
