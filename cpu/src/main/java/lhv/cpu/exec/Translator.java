@@ -415,6 +415,8 @@ final class Translator {
         private final List<Runnable> stubs = new ArrayList<>();
         private final List<Label> handlers = new ArrayList<>();
         private int pending;
+        /** An instruction of the current block that is neither plain nor an inline Jcc has been emitted. */
+        private boolean touched;
         private int insnIndex;
         /** Region-wide index of the instruction being emitted (its Insn is class data 1 + current). */
         private int current;
@@ -461,6 +463,7 @@ final class Translator {
             // The budget counts instructions started: each way out of the block charges its own
             // count; the check before entering guaranteed room for the whole block.
             pending = 0;
+            touched = false;
             boolean[] dead = deadFlags(b);
             for (int k = 0; k < b.count; k++) {
                 Insn i = b.insns[k];
@@ -487,18 +490,19 @@ final class Translator {
                     pending++;
                     int retired = pending, started = k + 1;
                     long target = where.target(i, next);
+                    boolean checks = touched;
                     stubs.add(() -> {
                         code.labelBinding(taken);
                         addRetired(retired);
                         charge(started);
-                        branch(target, start);
+                        branch(target, start, checks);
                     });
                 } else if (isJmpRel(i.op) && where.target(i, next) >= 0) {
                     // The target is a constant that can be taken (canonical, or within the CS
                     // limit): nothing can throw (its handler stays unused).
                     addRetired(pending + 1);
                     charge(k + 1);
-                    branch(where.target(i, next), start);
+                    branch(where.target(i, next), start, touched);
                     return;
                 } else {
                     code.labelBinding(s);
@@ -506,6 +510,7 @@ final class Translator {
                     code.aload(C).loadConstant(start).putfield(CD_CPU, "instructionStart", CD_long);
                     addRetired(pending);
                     synced(i, next);
+                    touched = true;
                     code.labelBinding(e);
                     code.exceptionCatchAll(s, e, h);
                     pending = 1;
@@ -534,11 +539,18 @@ final class Translator {
             addRetired(pending);
             charge(b.count);
             int lastK = b.count - 1;
-            branch(base + b.bytes, base + b.end[lastK] - b.insns[lastK].length);
+            branch(base + b.bytes, base + b.end[lastK] - b.insns[lastK].length, touched);
         }
 
-        /** Sets RIP to {@code target} and jumps to its block if it is in the region and the run loop would run it now. */
-        private void branch(long target, long lastStart) {
+        /**
+         * Sets RIP to {@code target} and jumps to its block if it is in the region and the run loop
+         * would run it now. {@code checks}: an instruction other than a plain one or an inline Jcc
+         * ran since the block was entered, so a stop request, VMX boundary work or a code write
+         * may have appeared; otherwise they are as the last check (the run loop's before entering
+         * the region, or the branch into this block) left them: absent (the fields are written only
+         * by this thread, by instructions that are not plain).
+         */
+        private void branch(long target, long lastStart, boolean checks) {
             code.aload(C).loadConstant(target).putfield(CD_CPU, "rip", CD_long);
             long lin = where.linearOf(target);
             Member t = (lin >>> 12) == where.linearPage() ? byOffset.get((int) (lin & 0xFFF)) : null;
@@ -547,9 +559,11 @@ final class Translator {
             if (t != null && where.ripOf(t.offset) != target) t = null;
             Label leave = code.newLabel();
             if (t != null) {
-                code.aload(C).getfield(CD_CPU, "stopRequest", CD_STOP).ifnonnull(leave);
-                code.aload(C).getfield(CD_CPU, "boundaryWork", CD_boolean).ifne(leave);
-                code.aload(IT).getfield(CD_INTERPRETER, "codeWritten", CD_boolean).ifne(leave);
+                if (checks) {
+                    code.aload(C).getfield(CD_CPU, "stopRequest", CD_STOP).ifnonnull(leave);
+                    code.aload(C).getfield(CD_CPU, "boundaryWork", CD_boolean).ifne(leave);
+                    code.aload(IT).getfield(CD_INTERPRETER, "codeWritten", CD_boolean).ifne(leave);
+                }
                 code.aload(IT).getfield(CD_INTERPRETER, "remaining", CD_long).loadConstant((long) t.block.count).lcmp().iflt(leave);
                 code.goto_(entries[t.entry]);
             }
