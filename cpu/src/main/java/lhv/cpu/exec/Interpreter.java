@@ -353,11 +353,6 @@ public final class Interpreter {
     private void runTranslated(Block b) {
         final Cpu c = cpu;
         int size = b.codeSize;
-        // 64-bit and 32-bit code are translated; 16-bit code (IP wrap, see wrapIp16) stays interpreted.
-        if (size == 2) {
-            runBlock(b);
-            return;
-        }
         long entry = size == 8 ? c.rip : (c.seg[Segment.CS].base + c.rip) & M32;
         Region r = b.region;
         if (r == null && b.hits >= translateThreshold && chainValid && chainCs == size && liveRegions < MAX_LIVE_REGIONS

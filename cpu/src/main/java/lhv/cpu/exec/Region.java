@@ -3,7 +3,7 @@ package lhv.cpu.exec;
 import lhv.cpu.Cpu;
 
 /**
- * The compiled form of a region: hot 64-bit or 32-bit decoded blocks of one 4 KiB code page, translated by
+ * The compiled form of a region: hot decoded blocks (64-, 32- or 16-bit code) of one 4 KiB code page, translated by
  * {@link Translator} into one JVM method in which a branch between blocks of the region is a JVM
  * jump, so a guest loop runs as a JVM loop. Each translated region is a hidden class extending
  * this one; it is reachable only from its blocks, so it unloads with them when the page is written.
@@ -14,7 +14,7 @@ import lhv.cpu.Cpu;
 abstract class Region {
     /** The linear page the region was translated for: its RIP values are constants. */
     long linearPage;
-    /** The code size (8 or 4) of its blocks. */
+    /** The code size (8, 4 or 2) of its blocks. */
     int codeSize;
     /**
      * Outside 64-bit code: the CS base and limit (both as unsigned 32-bit values) its instruction

@@ -26,7 +26,7 @@ import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
 
 /**
- * Translates the hot 64-bit and 32-bit decoded blocks of one code page into JVM bytecode: one
+ * Translates the hot decoded blocks (64-, 32- and 16-bit code) of one code page into JVM bytecode: one
  * hidden class ({@link Region}) per region, built with {@code java.lang.classfile}.
  *
  * <p>Context: guest execution; called by the {@link Interpreter}'s run loop when a block became hot.
@@ -40,8 +40,10 @@ import static java.lang.constant.ConstantDescs.CD_void;
  * SDM Vol. 2 Jcc/JMP). Jcc ends a block outside 64-bit code; a region continues through it as
  * through a 64-bit Jcc at a block's end: both paths are branches that check the run loop's
  * boundary conditions, so the instruction boundaries the run loop would see are the same.
- * Memory operands go through the same Mmu calls as the interpreter (segment checks, TLB). 16-bit
- * code stays interpreted (its IP wrap, {@code Interpreter.wrapIp16}).
+ * Memory operands go through the same Mmu calls as the interpreter (segment checks, TLB).
+ * 16-bit code (real, virtual-8086 and 16-bit protected mode) is translated the same way, except
+ * that a member block must end before offset 10000h, where IP wraps ({@code Interpreter.wrapIp16}):
+ * a block that reaches or crosses the wrap stays interpreted, so no region ever needs the wrap.
  *
  * <p>Shape of a region's {@code run} method: a switch on the entry block, then each block's
  * instructions in order. A branch (Jcc, JMP rel, the fall-through at a block's end) to a
@@ -178,9 +180,16 @@ final class Translator {
             return codeSize == 8 ? rip : (csBase + rip) & M32;
         }
 
-        /** True when the block at offset {@code off} lies within the CS limit (the interpreter's withinLimit on entry). */
+        /**
+         * True when the block at offset {@code off} lies within the CS limit (the interpreter's
+         * withinLimit on entry). In 16-bit code it must also end before offset 10000h: IP wraps
+         * there (Interpreter.wrapIp16), so no region member runs up to or across the wrap, and
+         * sequential flow inside a region never needs it.
+         */
         boolean withinLimit(int off, Interpreter.Block b) {
-            return codeSize == 8 || ripOf(off) + b.bytes - 1 <= csLimit;
+            if (codeSize == 8) return true;
+            long end = ripOf(off) + b.bytes;
+            return end - 1 <= csLimit && (codeSize == 4 || end <= 0xFFFF);
         }
 
         /**

@@ -89,6 +89,103 @@ class TranslatorDifferentialTest {
         compare(seed, false, true);
     }
 
+    /**
+     * 16-bit code in real mode: CS bases 0 and others, code placed so that IP runs across FFFFh
+     * and wraps to 0 (the bytes continue at CS:0000), instructions with and without the
+     * operand/address-size prefixes, 16-bit branches, faults delivered through the IVT.
+     */
+    @Property(tries = 100, seed = "1616")
+    void realModeProgramsRunTheSameTranslated(@ForAll long seed) {
+        Random r = new Random(seed);
+        byte[] code = program16(r);
+        int[][] places = {{0, 0x7C00}, {0x7C0, 0}, {0x1000, 0x10000 - code.length / 2}, {0x1000, 0xFF00}};
+        int[] place = places[r.nextInt(places.length)];
+        int cs = place[0], ip = place[1];
+        boolean nonRoot = r.nextInt(4) == 0;
+        Guest[] g = new Guest[2];
+        for (int k = 0; k < 2; k++) {
+            g[k] = Guest.real16();
+            Cpu c = g[k].cpu;
+            for (int v = 0; v < 256; v++) {
+                long h = 0x5000 + 4L * v;
+                g[k].ram.b(h, 0xB0);
+                g[k].ram.b(h + 1, v);
+                g[k].ram.b(h + 2, 0xF4);
+                g[k].ram.d(4L * v, (int) h);                 // IVT: offset h, segment 0
+            }
+            c.seg[lhv.cpu.Segment.CS].loadReal(cs);
+            long base = (long) cs << 4;
+            for (int i = 0; i < code.length; i++) g[k].ram.b(base + ((ip + i) & 0xFFFF), code[i]);
+            c.codeMap.writtenRange(0, 2 << 20);
+            c.rip = ip;
+            c.interpreter.setTranslation(k == 1);
+            c.interpreter.setTranslationThreshold(0);
+            if (nonRoot) {
+                c.vmx = new ExitOnCpuid();
+                c.nonRoot = true;
+            }
+        }
+        runBoth(g, r, "seed " + seed + " cs " + Integer.toHexString(cs) + " ip " + Integer.toHexString(ip)
+                + " non-root " + nonRoot + " code " + java.util.HexFormat.of().formatHex(code));
+    }
+
+    /**
+     * A 16-bit program: registers set with 32-bit moves, then a loop counted in EBP whose items
+     * are the 32-bit generator's instructions with operand- and address-size prefixes (so they
+     * keep their 32-bit meaning), 16-bit register ALU forms, 16-bit loads and stores through
+     * [BX+disp8], and short Jcc/JMP (16-bit targets); the code base for self-modifying stores is
+     * ESI = 7C00h (the first placement), the data base EDI = 8000h.
+     */
+    static byte[] program16(Random r) {
+        ProgramBuilder p = new ProgramBuilder(false);
+        for (int reg : FREE32) {
+            long v = switch (r.nextInt(4)) {
+                case 0 -> r.nextInt(16);
+                case 1 -> r.nextInt();
+                case 2 -> 0x8000 + r.nextInt(4000);
+                default -> r.nextInt(0x10000);
+            };
+            p.bytes(0x66, 0xB8 + reg).d(v);
+        }
+        p.bytes(0x66, 0xBF).d(0x8000);                          // mov edi, 8000h
+        p.bytes(0x66, 0xBE).d(0x7C00);                          // mov esi, 7C00h
+        p.bytes(0x66, 0xBD).d(2 + r.nextInt(40));              // mov ebp, n
+        int loop = p.size();
+        int n = 3 + r.nextInt(30);
+        List<byte[]> items = new ArrayList<>();
+        List<Integer> branches = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            int kind = r.nextInt(100);
+            ProgramBuilder m = new ProgramBuilder(false);
+            if (kind < 10) {
+                branches.add(items.size());
+                m.bytes(r.nextBoolean() ? 0x70 + r.nextInt(16) : 0xEB, 0);
+            } else if (kind < 25) {                             // ALU r16, r16 / INC r16 / DEC r16
+                switch (r.nextInt(3)) {
+                    case 0 -> m.bytes(0x01 + 8 * r.nextInt(8), 0xC0 | r.nextInt(4) << 3 | r.nextInt(4));
+                    case 1 -> m.bytes(0x40 + r.nextInt(4));
+                    default -> m.bytes(0x48 + r.nextInt(4));
+                }
+            } else if (kind < 35) {                             // MOV r16, [BX+disp8] / MOV [BX+disp8], r16
+                m.bytes(r.nextBoolean() ? 0x8B : 0x89, 0x47 | r.nextInt(4) << 3, r.nextInt(256));
+            } else {
+                m.bytes(0x66, 0x67);
+                byte[] x = instruction(r, false, FREE32);
+                for (byte b : x) m.bytes(b & 0xFF);
+            }
+            items.add(m.code());
+        }
+        for (int b : branches) {
+            items.get(b)[1] = (byte) (b + 1 < items.size() ? items.get(b + 1).length : 0);
+        }
+        for (byte[] it : items) for (byte x : it) p.bytes(x & 0xFF);
+        p.bytes(0x66, 0x4D);                                    // dec ebp
+        int jnz = p.size() + 4;
+        p.bytes(0x0F, 0x85, (loop - jnz) & 0xFF, ((loop - jnz) >> 8) & 0xFF);   // jnz loop (rel16)
+        p.bytes(0xF4);
+        return p.code();
+    }
+
     /** A 32-bit region is used only with the CS base it was translated for: the same code through another base is interpreted or translated again. */
     @Test
     void regionIsNotReusedWithAnotherCsBase() {
