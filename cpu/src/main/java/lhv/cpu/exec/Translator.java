@@ -87,6 +87,7 @@ final class Translator {
     private static final MethodTypeDesc COND = MethodTypeDesc.of(CD_boolean, CD_CPU, CD_int);
     private static final MethodTypeDesc RECORD = MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long, CD_long, CD_long);
     private static final MethodTypeDesc ROTATE = MethodTypeDesc.of(CD_long, CD_long, CD_int);
+    private static final MethodTypeDesc ROTATE32 = MethodTypeDesc.of(CD_int, CD_int, CD_int);
     private static final MethodTypeDesc EXECUTE = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc BAD_ENTRY = MethodTypeDesc.of(ClassDesc.of("java.lang.IllegalStateException"), CD_int);
     private static final MethodTypeDesc AFTER_THROW = MethodTypeDesc.of(CD_void, CD_CPU, CD_INTERPRETER, CD_FIX, CD_int);
@@ -350,6 +351,7 @@ final class Translator {
             // non-zero counts only (the decoder's rule for these forms): all six flags defined
             case Op.SHL_RI32, Op.SHL_RI64, Op.SHR_RI32, Op.SHR_RI64, Op.SAR_RI32, Op.SAR_RI64,
                  Op.IMUL_GE64, Op.IMUL_GEI64, Op.TEST_EI, Op.TEST_EG -> F_FULL;
+            case Op.IMUL_GE, Op.IMUL_GEI -> i.opSize == 4 ? F_FULL : F_OTHER;   // MulDiv.imul sets all six
             case Op.MOV_RR32_EG, Op.MOV_RR64_EG, Op.MOV_RR32_GE, Op.MOV_RR64_GE, Op.MOV_RI32, Op.MOV_RI64,
                  Op.LEA64, Op.LEA, Op.MOV_EG, Op.MOV_GE, Op.MOV_EI, Op.MOVZX_B, Op.MOVZX_W, Op.MOVSX_B,
                  Op.MOVSX_W, Op.MOVSXD, Op.BSWAP, Op.CBW, Op.CWD, Op.NOP -> F_NONE;
@@ -388,11 +390,18 @@ final class Translator {
             return alu != 2 && alu != 3;                          // ADC and SBB use CF for their result
         }
         if (op == Op.TEST_EI || op == Op.TEST_EG) return !i.mem;
+        if (op == Op.IMUL_GE || op == Op.IMUL_GEI) return i.opSize == 4;
+        if (op == Op.SHIFT_I) return rotate32(i);
         return switch (op) {
             case Op.SHL_RI32, Op.SHL_RI64, Op.SHR_RI32, Op.SHR_RI64, Op.SAR_RI32, Op.SAR_RI64,
                  Op.IMUL_GE64, Op.IMUL_GEI64, Op.ROL_RI64, Op.ROR_RI64, Op.INC32, Op.INC64, Op.DEC32, Op.DEC64 -> true;
             default -> false;
         };
+    }
+
+    /** ROL/ROR r32 by a non-zero immediate count: the forms {@link #rol32}/{@link #ror32} compute. */
+    private static boolean rotate32(Insn i) {
+        return i.op == Op.SHIFT_I && i.opSize == 4 && (i.sub == 0 || i.sub == 1) && ((int) i.imm & 31) != 0;
     }
 
     // ---- code generation ----
@@ -695,7 +704,7 @@ final class Translator {
                 }
                 case Op.SHIFT_I -> {
                     int n = (int) i.imm & 31;
-                    if (i.opSize != 4 || (i.sub != 0 && i.sub != 1) || n == 0) {
+                    if (!rotate32(i)) {
                         execute(i);
                         break;
                     }
@@ -768,7 +777,7 @@ final class Translator {
                 code.lastore();
                 return true;
             }
-            code.aload(G).loadConstant(op == Op.IMUL_GE64 || op == Op.IMUL_GEI64 ? i.reg : i.rm);
+            code.aload(G).loadConstant(op == Op.IMUL_GE64 || op == Op.IMUL_GEI64 || op == Op.IMUL_GE || op == Op.IMUL_GEI ? i.reg : i.rm);
             switch (op) {
                 case Op.SHL_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).lshl(); }
                 case Op.SHR_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).lushr(); }
@@ -780,6 +789,15 @@ final class Translator {
                 case Op.ROR_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).invokestatic(ConstantDescs.CD_Long, "rotateRight", ROTATE); }
                 case Op.IMUL_GEI64 -> { loadReg(i.rm); code.loadConstant(i.imm).lmul(); }
                 case Op.IMUL_GE64 -> { loadReg(i.rm); loadReg(i.reg); code.lmul(); }
+                // 32-bit IMUL: the low 32 bits of the product do not depend on sign extension
+                case Op.IMUL_GEI -> { loadReg(i.rm); code.loadConstant(i.imm).lmul().loadConstant(M32).land(); }
+                case Op.IMUL_GE -> { loadReg(i.rm); loadReg(i.reg); code.lmul().loadConstant(M32).land(); }
+                case Op.SHIFT_I -> {
+                    loadReg(i.rm);
+                    code.l2i().loadConstant((int) i.imm & 31)
+                            .invokestatic(ConstantDescs.CD_Integer, i.sub == 0 ? "rotateLeft" : "rotateRight", ROTATE32)
+                            .i2l().loadConstant(M32).land();
+                }
                 case Op.INC64 -> { loadReg(i.rm); code.lconst_1().ladd(); }
                 case Op.DEC64 -> { loadReg(i.rm); code.lconst_1().lsub(); }
                 case Op.INC32 -> { loadReg(i.rm); code.lconst_1().ladd().loadConstant(M32).land(); }
