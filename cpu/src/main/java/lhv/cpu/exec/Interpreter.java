@@ -71,7 +71,7 @@ public final class Interpreter {
     /**
      * Translation of hot blocks to JVM bytecode ({@link Translator}): on unless the system property
      * {@code lhv.translate} is {@code false}; a block is translated after it ran this many times
-     * ({@code lhv.translate.threshold}; 0 translates every 64-bit block before its first run).
+     * ({@code lhv.translate.threshold}; 0 translates every block before its first run).
      */
     private boolean translating = !"false".equals(System.getProperty("lhv.translate"));
     private int translateThreshold = Math.max(0, Integer.getInteger("lhv.translate.threshold", 64));

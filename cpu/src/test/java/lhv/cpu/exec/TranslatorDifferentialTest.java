@@ -27,6 +27,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * its first run. The run is cut into chunks by random instruction budgets (so budgets run out in
  * the middle of regions), and after every chunk the stop reason, RIP, all general registers,
  * RFLAGS, the retired count and the touched memory must be equal; at the end all low memory too.
+ * Programs run as 64-bit code, 32-bit protected-mode code (flat; with other CS bases, CS limits
+ * that cut the program, paging on and off) and real-mode 16-bit code (IP across FFFFh), each also
+ * in VMX non-root operation with VM exits.
  *
  * <p>Context: unit tests only.
  */
