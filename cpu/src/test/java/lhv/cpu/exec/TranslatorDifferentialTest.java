@@ -87,6 +87,31 @@ class TranslatorDifferentialTest {
                 + " paging " + paging + " non-root " + nonRoot + " code " + java.util.HexFormat.of().formatHex(code));
     }
 
+    /** 32-bit code in compatibility mode (IA-32e paging, faults through the 64-bit IDT). */
+    @Property(tries = 60, seed = "6432")
+    void compatibilityModeProgramsRunTheSameTranslated(@ForAll long seed) {
+        Random r = new Random(seed);
+        byte[] code = program(r, false);
+        boolean nonRoot = r.nextInt(3) == 0;
+        Guest[] g = new Guest[2];
+        for (int k = 0; k < 2; k++) {
+            g[k] = Guest.long64WithIdt();
+            Cpu c = g[k].cpu;
+            c.seg[lhv.cpu.Segment.CS].set(0x18, 0, 0xFFFFFFFF, 0xC09B);     // L = 0, D = 1
+            c.stateChanged();
+            assertEquals(lhv.cpu.Mode.COMPATIBILITY, c.mode);
+            for (int i = 0; i < code.length; i++) g[k].ram.b(Guest.CODE + i, code[i]);
+            c.codeMap.writtenRange(Guest.CODE, code.length);
+            c.interpreter.setTranslation(k == 1);
+            c.interpreter.setTranslationThreshold(0);
+            if (nonRoot) {
+                c.vmx = new ExitOnCpuid();
+                c.nonRoot = true;
+            }
+        }
+        runBoth(g, r, "seed " + seed + " non-root " + nonRoot + " code " + java.util.HexFormat.of().formatHex(code));
+    }
+
     @Property(tries = 40, seed = "3264")
     void nonRootProtectedModeProgramsWithVmExitsRunTheSameTranslated(@ForAll long seed) {
         compare(seed, false, true);
