@@ -35,6 +35,38 @@ class HelloBootTest {
         }
     }
 
+    /**
+     * hello.elf is 32-bit protected-mode code only: with every block translated before its first
+     * run, it goes through translated 32-bit regions and ends exactly as interpreted (same output,
+     * instruction count and registers).
+     */
+    @Test
+    void helloRunsTheSameThroughTranslated32BitCode() throws LoadException {
+        String[] out = new String[2];
+        long[] insns = new long[2];
+        long[][] regs = new long[2][];
+        for (int k = 0; k < 2; k++) {
+            ByteArrayOutputStream console = new ByteArrayOutputStream();
+            try (Machine m = Machine.builder().console(console).build()) {
+                m.cpu().interpreter.setTranslation(k == 1);
+                m.cpu().interpreter.setTranslationThreshold(0);
+                m.boot(new BootImage(HELLO, "hello.elf", "hi there", List.of(), OptionalLong.empty()));
+                RunResult r = m.run(new RunLimits(10_000_000, null));
+                assertEquals(Outcome.DEBUG_EXIT, r.outcome(), r.summary());
+                out[k] = console.toString();
+                insns[k] = r.instructions();
+                regs[k] = m.cpu().gpr.clone();
+                if (k == 1) {
+                    assertTrue(m.cpu().interpreter.regionsTranslated() > 0, "32-bit regions translated");
+                    assertEquals(0, m.cpu().interpreter.translationFailures());
+                }
+            }
+        }
+        assertEquals(out[0], out[1]);
+        assertEquals(insns[0], insns[1]);
+        assertArrayEquals(regs[0], regs[1]);
+    }
+
     @Test
     void modulesAreListedAsQemuListsThem(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path m1 = dir.resolve("m1.txt"), m2 = dir.resolve("m2.bin");

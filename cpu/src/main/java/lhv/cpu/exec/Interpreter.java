@@ -73,7 +73,7 @@ public final class Interpreter {
     /**
      * Translation of hot blocks to JVM bytecode ({@link Translator}): on unless the system property
      * {@code lhv.translate} is {@code false}; a block is translated after it ran this many times
-     * ({@code lhv.translate.threshold}; 0 translates every 64-bit block before its first run).
+     * ({@code lhv.translate.threshold}; 0 translates every block before its first run).
      * The default, 1,000 runs, pays off: a new region's bytecode runs in the JVM's own interpreter
      * until the JIT compiles it, slower than this interpreter, so translating code that runs only a
      * few hundred times lengthens short runs (the demo of {@code hv run}: 0.1 s more CPU at 64).
@@ -374,14 +374,18 @@ public final class Interpreter {
     /** Runs {@code b} through its translated region (translating it once it is hot), else interprets it. */
     private void runTranslated(Block b) {
         final Cpu c = cpu;
-        long entry = c.rip;
+        int size = b.codeSize;
+        long entry = size == 8 ? c.rip : (c.seg[Segment.CS].base + c.rip) & M32;
         Region r = b.region;
-        if (r == null && b.hits >= translateThreshold && b.codeSize == 8 && chainValid && liveRegions < MAX_LIVE_REGIONS
+        if (r == null && b.hits >= translateThreshold && chainValid && chainCs == size && liveRegions < MAX_LIVE_REGIONS
                 && chainPage[(int) (entry & 0xFFF)] == b) {
             // Just looked up, so chainPage is the current block array of the code page.
             Region made;
             try {
-                made = Translator.translate(chainPage, entry >>> 12, b, (int) (entry & 0xFFF));
+                Segment cs = c.seg[Segment.CS];
+                Translator.Code where = new Translator.Code(entry >>> 12, size, size == 8 ? 0 : cs.base & M32,
+                        size == 8 ? 0 : cs.limit & M32);
+                made = Translator.translate(chainPage, where, b, (int) (entry & 0xFFF));
             } catch (RuntimeException | LinkageError e) {
                 // A translator defect must not change what the guest sees: the block stays
                 // interpreted (the test builds set lhv.translate.strict to see the defect).
@@ -397,9 +401,9 @@ public final class Interpreter {
             }
             r = b.region;
         }
-        // The region's RIPs are constants of the linear page it was translated for, and it needs
-        // budget for the whole entry block.
-        if (r != null && r.linearPage == (entry >>> 12) && remaining >= b.count) {
+        // The region's RIPs are constants of the linear page (and CS base and limit) it was
+        // translated for, and it needs budget for the whole entry block.
+        if (r != null && r.fits(c, entry) && remaining >= b.count) {
             if (r.run(c, this, b.regionEntry) != 0) chainValid = false;
             return;
         }

@@ -26,13 +26,27 @@ import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
 
 /**
- * Translates the hot 64-bit decoded blocks of one code page into JVM bytecode: one hidden class
- * ({@link Region}) per region, built with {@code java.lang.classfile}.
+ * Translates the hot decoded blocks (64-, 32- and 16-bit code) of one code page into JVM bytecode: one
+ * hidden class ({@link Region}) per region, built with {@code java.lang.classfile}.
  *
  * <p>Context: guest execution; called by the {@link Interpreter}'s run loop when a block became hot.
  *
+ * <p>32-bit code (protected mode with or without paging, compatibility mode): a region is
+ * specialised for the CS base and limit it was translated with ({@link Code}; the run loop enters
+ * it only while CS has them), so its EIP values are constants (linear address minus CS base,
+ * modulo 2^32), a member block lies within the limit (the check lookup makes on entry), and a
+ * relative branch's target, truncated to its operand size, is known at translation to be within
+ * the limit (a JVM jump or RIP store) or not (left to execute, which raises #GP(0) at the branch,
+ * SDM Vol. 2 Jcc/JMP). Jcc ends a block outside 64-bit code; a region continues through it as
+ * through a 64-bit Jcc at a block's end: both paths are branches that check the run loop's
+ * boundary conditions, so the instruction boundaries the run loop would see are the same.
+ * Memory operands go through the same Mmu calls as the interpreter (segment checks, TLB).
+ * 16-bit code (real, virtual-8086 and 16-bit protected mode) is translated the same way, except
+ * that a member block must end before offset 10000h, where IP wraps ({@code Interpreter.wrapIp16}):
+ * a block that reaches or crosses the wrap stays interpreted, so no region ever needs the wrap.
+ *
  * <p>Shape of a region's {@code run} method: a switch on the entry block, then each block's
- * instructions in order. A branch (64-bit Jcc, JMP rel, the fall-through at a block's end) to a
+ * instructions in order. A branch (Jcc, JMP rel, the fall-through at a block's end) to a
  * block of the region is a JVM jump once the run loop's boundary conditions are checked (stop
  * request, VMX boundary work, written code page, budget for the whole next block); any other branch
  * stores RIP and returns. The hottest instructions are emitted as calls of the interpreter's tiny
@@ -73,6 +87,7 @@ final class Translator {
     private static final MethodTypeDesc COND = MethodTypeDesc.of(CD_boolean, CD_CPU, CD_int);
     private static final MethodTypeDesc RECORD = MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_int, CD_long, CD_long, CD_long);
     private static final MethodTypeDesc ROTATE = MethodTypeDesc.of(CD_long, CD_long, CD_int);
+    private static final MethodTypeDesc ROTATE32 = MethodTypeDesc.of(CD_int, CD_int, CD_int);
     private static final MethodTypeDesc EXECUTE = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc BAD_ENTRY = MethodTypeDesc.of(ClassDesc.of("java.lang.IllegalStateException"), CD_int);
     private static final MethodTypeDesc AFTER_THROW = MethodTypeDesc.of(CD_void, CD_CPU, CD_INTERPRETER, CD_FIX, CD_int);
@@ -121,6 +136,35 @@ final class Translator {
         }
     }
 
+    // ---- 32-bit forms the regions call (the interpreter runs the same instructions through
+    // MulDiv.imul and Shift.shift; these are the same semantics with the operand size fixed) ----
+
+    /** IMUL r32, r/m32 (, imm): the product truncated to 32 bits; CF = OF = it did not fit; SF ZF PF of the product. */
+    static long imul32(Cpu c, long a, long b) {
+        long lo = (long) (int) a * (int) b;
+        Flags.setStatus(c, Flags.szp(lo, 4) | (lo != (int) lo ? Flags.CF | Flags.OF : 0));
+        return lo & M32;
+    }
+
+    /** ROL r32, imm (count n, 1..31): CF = bit 0 of the result, OF = its bit 31 XOR CF; the other flags kept. */
+    static long rol32(Cpu c, long a, int n) {
+        int r = Integer.rotateLeft((int) a, n);
+        carryOverflow(c, r & 1, ((r >>> 31) ^ r) & 1);
+        return r & M32;
+    }
+
+    /** ROR r32, imm (count n, 1..31): CF = bit 31 of the result, OF = bit 31 XOR bit 30. */
+    static long ror32(Cpu c, long a, int n) {
+        int r = Integer.rotateRight((int) a, n);
+        carryOverflow(c, (r >>> 31) & 1, ((r >>> 31) ^ (r >>> 30)) & 1);
+        return r & M32;
+    }
+
+    private static void carryOverflow(Cpu c, long cf, long of) {
+        Flags.materialize(c);
+        c.rflags = (c.rflags & ~(Flags.CF | Flags.OF)) | cf * Flags.CF | of * Flags.OF;
+    }
+
     /** The run loop passed an entry number the region does not have: an emulator defect. */
     static IllegalStateException badEntry(int entry) {
         return new IllegalStateException("translated region has no entry " + entry);
@@ -130,12 +174,64 @@ final class Translator {
     private record Member(Interpreter.Block block, int offset, int entry) { }
 
     /**
+     * What a region is specialised for: its linear code page and code size, and outside 64-bit
+     * mode the CS base and limit its instruction pointers and limit checks were computed with
+     * (the run loop enters it only while CS still has them, see {@link Region#fits}).
+     */
+    record Code(long linearPage, int codeSize, long csBase, long csLimit) {
+        /** The instruction pointer of page offset {@code off}: the linear address, or its offset in CS (modulo 2^32). */
+        long ripOf(int off) {
+            long lin = (linearPage << 12) + off;
+            return codeSize == 8 ? lin : (lin - csBase) & M32;
+        }
+
+        /** The linear address of instruction pointer {@code rip}. */
+        long linearOf(long rip) {
+            return codeSize == 8 ? rip : (csBase + rip) & M32;
+        }
+
+        /**
+         * True when the block at offset {@code off} lies within the CS limit (the interpreter's
+         * withinLimit on entry). In 16-bit code it must also end before offset 10000h: IP wraps
+         * there (Interpreter.wrapIp16), so no region member runs up to or across the wrap, and
+         * sequential flow inside a region never needs it.
+         */
+        boolean withinLimit(int off, Interpreter.Block b) {
+            if (codeSize == 8) return true;
+            long end = ripOf(off) + b.bytes;
+            return end - 1 <= csLimit && (codeSize == 4 || end <= 0xFFFF);
+        }
+
+        /**
+         * The target of a relative JMP or Jcc ending at {@code next} when it can be taken without a
+         * fault, else -1: truncated to the operand size and within the CS limit outside 64-bit mode
+         * (Operands.branchTarget: #GP(0) otherwise, SDM Vol. 2 Jcc, JMP), canonical in 64-bit mode.
+         */
+        long target(Insn i, long next) {
+            long t = next + i.imm;
+            if (codeSize == 8) return canonical(t) ? t : -1;
+            t &= i.opSize == 2 ? 0xFFFF : M32;
+            return t <= csLimit ? t : -1;
+        }
+    }
+
+    /** The conditional and unconditional relative jumps a region runs inline (Jcc ends a block outside 64-bit code). */
+    private static boolean isJcc(int op) {
+        return op == Op.JCC64 || op == Op.JCC;
+    }
+
+    private static boolean isJmpRel(int op) {
+        return op == Op.JMP_REL64 || op == Op.JMP_REL;
+    }
+
+    /**
      * Translates the region grown from {@code root} (at page offset {@code rootOffset}): the
      * already decoded 64-bit blocks of {@code page} reachable from it by direct branches within
      * the page, breadth first, up to {@link #MAX_INSNS}. Returns null when nothing can be
      * translated; marks every member block that has no region yet with the new one.
      */
-    static Region translate(Interpreter.Block[] page, long linearPage, Interpreter.Block root, int rootOffset) {
+    static Region translate(Interpreter.Block[] page, Code code, Interpreter.Block root, int rootOffset) {
+        long linearPage = code.linearPage();
         List<Member> members = new ArrayList<>();
         Map<Integer, Member> byOffset = new HashMap<>();
         List<Integer> queue = new ArrayList<>();
@@ -145,17 +241,19 @@ final class Translator {
             int off = queue.get(q);
             if (byOffset.containsKey(off)) continue;
             Interpreter.Block b = off == rootOffset ? root : page[off];
-            if (b == null || b.codeSize != 8 || total + b.count > MAX_INSNS) continue;
+            if (b == null || b.codeSize != code.codeSize() || !code.withinLimit(off, b) || total + b.count > MAX_INSNS) continue;
             Member m = new Member(b, off, members.size());
             members.add(m);
             byOffset.put(off, m);
             total += b.count;
-            long base = (linearPage << 12) + off;
+            long base = code.ripOf(off);
             for (int k = 0; k < b.count; k++) {
                 Insn i = b.insns[k];
-                if (i.op == Op.JCC64 || (i.op == Op.JMP_REL64 && k == b.count - 1)) {
-                    long t = base + b.end[k] + i.imm;
-                    if ((t >>> 12) == linearPage) queue.add((int) (t & 0xFFF));
+                if (isJcc(i.op) || (isJmpRel(i.op) && k == b.count - 1)) {
+                    long t = code.target(i, base + b.end[k]);
+                    if (t < 0) continue;
+                    long lin = code.linearOf(t);
+                    if ((lin >>> 12) == linearPage) queue.add((int) (lin & 0xFFF));
                 }
             }
             if (fallsThrough(b) && off + b.bytes < 4096) queue.add(off + b.bytes);
@@ -163,9 +261,9 @@ final class Translator {
         if (members.isEmpty()) return null;
         for (int limit = members.size(); limit > 0; limit = limit / 2) {
             List<Member> chosen = members.subList(0, limit);
-            byte[] bytes = generate(chosen, linearPage);
+            byte[] bytes = generate(chosen, code);
             if (bytes == null) continue;
-            Region r = define(bytes, chosen, linearPage);
+            Region r = define(bytes, chosen, code);
             for (Member m : chosen) {
                 if (m.block.region == null) {
                     m.block.region = r;
@@ -180,7 +278,7 @@ final class Translator {
     /** True when a block's last instruction lets execution continue at the next byte (no transfer). */
     private static boolean fallsThrough(Interpreter.Block b) {
         Insn last = b.insns[b.count - 1];
-        if (last.op == Op.JCC64) return true;
+        if (isJcc(last.op)) return true;
         if (Interpreter.endsBlock(last.op)) return false;
         return !repString(last);
     }
@@ -193,9 +291,9 @@ final class Translator {
         return (a << 16 >> 16) == a;
     }
 
-    private static Region define(byte[] bytes, List<Member> chosen, long linearPage) {
+    private static Region define(byte[] bytes, List<Member> chosen, Code code) {
         List<Object> data = new ArrayList<>();
-        data.add(fixOf(chosen, linearPage));
+        data.add(fixOf(chosen, code));
         for (Member m : chosen) {
             for (int k = 0; k < m.block.count; k++) data.add(m.block.insns[k]);
         }
@@ -203,28 +301,31 @@ final class Translator {
             // Not STRONG: the class unloads once its blocks (the only references) are dropped.
             MethodHandles.Lookup l = MethodHandles.lookup().defineHiddenClassWithClassData(bytes, List.copyOf(data), true);
             Region r = (Region) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
-            r.linearPage = linearPage;
+            r.linearPage = code.linearPage();
+            r.codeSize = code.codeSize();
+            r.csBase = code.csBase();
+            r.csLimit = code.csLimit();
             return r;
         } catch (Throwable t) {
             throw new IllegalStateException("translated region failed to load", t);
         }
     }
 
-    private static Fix fixOf(List<Member> chosen, long linearPage) {
+    private static Fix fixOf(List<Member> chosen, Code code) {
         int n = 0;
         for (Member m : chosen) n += m.block.count;
         Fix f = new Fix(n);
         int j = 0;
         for (Member m : chosen) {
             Interpreter.Block b = m.block;
-            long base = (linearPage << 12) + m.offset;
+            long base = code.ripOf(m.offset);
             int pr = 0;
             for (int k = 0; k < b.count; k++, j++) {
                 Insn i = b.insns[k];
                 f.next[j] = base + b.end[k];
                 f.length[j] = i.length;
                 f.started[j] = k + 1;
-                if (b.plain[k] || inlineJcc(i, f.next[j])) {
+                if (b.plain[k] || inlineJcc(i, f.next[j], code)) {
                     f.pending[j] = pr;
                     pr++;
                 } else {
@@ -236,9 +337,12 @@ final class Translator {
         return f;
     }
 
-    /** A 64-bit Jcc whose target is canonical runs inline; one with a non-canonical target goes to execute (#GP when taken). */
-    private static boolean inlineJcc(Insn i, long next) {
-        return i.op == Op.JCC64 && canonical(next + i.imm);
+    /**
+     * A Jcc whose target can be taken without a fault runs inline; one whose target is non-canonical
+     * (64-bit) or beyond the CS limit goes to execute (#GP(0) when taken).
+     */
+    private static boolean inlineJcc(Insn i, long next, Code code) {
+        return isJcc(i.op) && code.target(i, next) >= 0;
     }
 
     // ---- status-flag liveness ----
@@ -256,6 +360,7 @@ final class Translator {
             // non-zero counts only (the decoder's rule for these forms): all six flags defined
             case Op.SHL_RI32, Op.SHL_RI64, Op.SHR_RI32, Op.SHR_RI64, Op.SAR_RI32, Op.SAR_RI64,
                  Op.IMUL_GE64, Op.IMUL_GEI64, Op.TEST_EI, Op.TEST_EG -> F_FULL;
+            case Op.IMUL_GE, Op.IMUL_GEI -> i.opSize == 4 ? F_FULL : F_OTHER;   // MulDiv.imul sets all six
             case Op.MOV_RR32_EG, Op.MOV_RR64_EG, Op.MOV_RR32_GE, Op.MOV_RR64_GE, Op.MOV_RI32, Op.MOV_RI64,
                  Op.LEA64, Op.LEA, Op.MOV_EG, Op.MOV_GE, Op.MOV_EI, Op.MOVZX_B, Op.MOVZX_W, Op.MOVSX_B,
                  Op.MOVSX_W, Op.MOVSXD, Op.BSWAP, Op.CBW, Op.CWD, Op.NOP -> F_NONE;
@@ -294,6 +399,8 @@ final class Translator {
             return alu != 2 && alu != 3;                          // ADC and SBB use CF for their result
         }
         if (op == Op.TEST_EI || op == Op.TEST_EG) return !i.mem;
+        if (op == Op.IMUL_GE || op == Op.IMUL_GEI) return i.opSize == 4;
+        if (op == Op.SHIFT_I) return rotate32(i);
         return switch (op) {
             case Op.SHL_RI32, Op.SHL_RI64, Op.SHR_RI32, Op.SHR_RI64, Op.SAR_RI32, Op.SAR_RI64,
                  Op.IMUL_GE64, Op.IMUL_GEI64, Op.ROL_RI64, Op.ROR_RI64, Op.INC32, Op.INC64, Op.DEC32, Op.DEC64 -> true;
@@ -301,18 +408,23 @@ final class Translator {
         };
     }
 
+    /** ROL/ROR r32 by a non-zero immediate count: the forms {@link #rol32}/{@link #ror32} compute. */
+    private static boolean rotate32(Insn i) {
+        return i.op == Op.SHIFT_I && i.opSize == 4 && (i.sub == 0 || i.sub == 1) && ((int) i.imm & 31) != 0;
+    }
+
     // ---- code generation ----
 
     /** Returns the class bytes, or null when the method would be too large for the JIT. */
-    private static byte[] generate(List<Member> chosen, long linearPage) {
+    private static byte[] generate(List<Member> chosen, Code code) {
         Map<Integer, Member> byOffset = new HashMap<>();
         for (Member m : chosen) byOffset.put(m.offset, m);
         byte[] bytes = CLASS_FILE.build(CD_THIS, cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
             cb.withSuperclass(CD_REGION);
             cb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC,
-                    code -> code.aload(0).invokespecial(CD_REGION, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
-            cb.withMethodBody("run", RUN, 0, code -> new Emitter(code, chosen, byOffset, linearPage).emit());
+                    c -> c.aload(0).invokespecial(CD_REGION, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
+            cb.withMethodBody("run", RUN, 0, c -> new Emitter(c, chosen, byOffset, code).emit());
         });
         int size = CLASS_FILE.parse(bytes).methods().stream().filter(m -> m.methodName().equalsString("run"))
                 .findFirst().flatMap(m -> m.findAttribute(java.lang.classfile.Attributes.code()))
@@ -325,20 +437,22 @@ final class Translator {
         private final CodeBuilder code;
         private final List<Member> chosen;
         private final Map<Integer, Member> byOffset;
-        private final long linearPage;
+        private final Code where;
         private final Label[] entries;
         private final List<Runnable> stubs = new ArrayList<>();
         private final List<Label> handlers = new ArrayList<>();
         private int pending;
+        /** An instruction of the current block that is neither plain nor an inline Jcc has been emitted. */
+        private boolean touched;
         private int insnIndex;
         /** Region-wide index of the instruction being emitted (its Insn is class data 1 + current). */
         private int current;
 
-        Emitter(CodeBuilder code, List<Member> chosen, Map<Integer, Member> byOffset, long linearPage) {
+        Emitter(CodeBuilder code, List<Member> chosen, Map<Integer, Member> byOffset, Code where) {
             this.code = code;
             this.chosen = chosen;
             this.byOffset = byOffset;
-            this.linearPage = linearPage;
+            this.where = where;
             this.entries = new Label[chosen.size()];
             for (int e = 0; e < entries.length; e++) entries[e] = code.newLabel();
         }
@@ -371,11 +485,12 @@ final class Translator {
 
         private void block(Member m) {
             Interpreter.Block b = m.block;
-            long base = (linearPage << 12) + m.offset;
+            long base = where.ripOf(m.offset);
             code.labelBinding(entries[m.entry]);
             // The budget counts instructions started: each way out of the block charges its own
             // count; the check before entering guaranteed room for the whole block.
             pending = 0;
+            touched = false;
             boolean[] dead = deadFlags(b);
             for (int k = 0; k < b.count; k++) {
                 Insn i = b.insns[k];
@@ -392,7 +507,7 @@ final class Translator {
                         code.exceptionCatchAll(s, e, h);
                     }
                     pending++;
-                } else if (inlineJcc(i, next)) {
+                } else if (inlineJcc(i, next, where)) {
                     Label taken = code.newLabel();
                     code.labelBinding(s);
                     code.aload(C).loadConstant(i.sub).invokestatic(CD_FLAGS, "cond", COND);
@@ -401,18 +516,20 @@ final class Translator {
                     code.ifne(taken);
                     pending++;
                     int retired = pending, started = k + 1;
-                    long target = next + i.imm;
+                    long target = where.target(i, next);
+                    boolean checks = touched;
                     stubs.add(() -> {
                         code.labelBinding(taken);
                         addRetired(retired);
                         charge(started);
-                        branch(target, start);
+                        branch(target, start, checks);
                     });
-                } else if (i.op == Op.JMP_REL64 && canonical(next + i.imm)) {
-                    // The target is a constant and canonical: nothing can throw (its handler stays unused).
+                } else if (isJmpRel(i.op) && where.target(i, next) >= 0) {
+                    // The target is a constant that can be taken (canonical, or within the CS
+                    // limit): nothing can throw (its handler stays unused).
                     addRetired(pending + 1);
                     charge(k + 1);
-                    branch(next + i.imm, start);
+                    branch(where.target(i, next), start, touched);
                     return;
                 } else {
                     code.labelBinding(s);
@@ -420,6 +537,7 @@ final class Translator {
                     code.aload(C).loadConstant(start).putfield(CD_CPU, "instructionStart", CD_long);
                     addRetired(pending);
                     synced(i, next);
+                    touched = true;
                     code.labelBinding(e);
                     code.exceptionCatchAll(s, e, h);
                     pending = 1;
@@ -450,18 +568,31 @@ final class Translator {
             addRetired(pending);
             charge(b.count);
             int lastK = b.count - 1;
-            branch(base + b.bytes, base + b.end[lastK] - b.insns[lastK].length);
+            branch(base + b.bytes, base + b.end[lastK] - b.insns[lastK].length, touched);
         }
 
-        /** Sets RIP to {@code target} and jumps to its block if it is in the region and the run loop would run it now. */
-        private void branch(long target, long lastStart) {
+        /**
+         * Sets RIP to {@code target} and jumps to its block if it is in the region and the run loop
+         * would run it now. {@code checks}: an instruction other than a plain one or an inline Jcc
+         * ran since the block was entered, so a stop request, VMX boundary work or a code write
+         * may have appeared; otherwise they are as the last check (the run loop's before entering
+         * the region, or the branch into this block) left them: absent (the fields are written only
+         * by this thread, by instructions that are not plain).
+         */
+        private void branch(long target, long lastStart, boolean checks) {
             code.aload(C).loadConstant(target).putfield(CD_CPU, "rip", CD_long);
-            Member t = (target >>> 12) == linearPage ? byOffset.get((int) (target & 0xFFF)) : null;
+            long lin = where.linearOf(target);
+            Member t = (lin >>> 12) == where.linearPage() ? byOffset.get((int) (lin & 0xFFF)) : null;
+            // Only a member run with the very instruction pointers it was translated for (an EIP
+            // past 2^32 - 1 reaches the same linear bytes with other values; the run loop decides).
+            if (t != null && where.ripOf(t.offset) != target) t = null;
             Label leave = code.newLabel();
             if (t != null) {
-                code.aload(C).getfield(CD_CPU, "stopRequest", CD_STOP).ifnonnull(leave);
-                code.aload(C).getfield(CD_CPU, "boundaryWork", CD_boolean).ifne(leave);
-                code.aload(IT).getfield(CD_INTERPRETER, "codeWritten", CD_boolean).ifne(leave);
+                if (checks) {
+                    code.aload(C).getfield(CD_CPU, "stopRequest", CD_STOP).ifnonnull(leave);
+                    code.aload(C).getfield(CD_CPU, "boundaryWork", CD_boolean).ifne(leave);
+                    code.aload(IT).getfield(CD_INTERPRETER, "codeWritten", CD_boolean).ifne(leave);
+                }
                 code.aload(IT).getfield(CD_INTERPRETER, "remaining", CD_long).loadConstant((long) t.block.count).lcmp().iflt(leave);
                 code.goto_(entries[t.entry]);
             }
@@ -585,6 +716,37 @@ final class Translator {
                 case Op.NOP -> {
                     return false;                             // nothing to do, nothing to protect
                 }
+                case Op.IMUL_GEI, Op.IMUL_GE -> {
+                    if (i.opSize != 4) {
+                        execute(i);
+                        break;
+                    }
+                    code.aload(G).loadConstant(i.reg).aload(C);
+                    loadReg(i.rm);
+                    if (op == Op.IMUL_GEI) code.loadConstant(i.imm); else loadReg(i.reg);
+                    code.invokestatic(CD_TRANSLATOR, "imul32", BINARY).lastore();
+                }
+                case Op.SHIFT_I -> {
+                    int n = (int) i.imm & 31;
+                    if (!rotate32(i)) {
+                        execute(i);
+                        break;
+                    }
+                    code.aload(G).loadConstant(i.rm).aload(C);
+                    loadReg(i.rm);
+                    code.loadConstant(n).invokestatic(CD_TRANSLATOR, i.sub == 0 ? "rol32" : "ror32", SHIFT).lastore();
+                }
+                case Op.LEA -> {
+                    // Data.lea: the address (at the address size), written at the operand size
+                    if ((i.opSize != 4 && i.opSize != 8) || i.addrSize == 2) {
+                        execute(i);
+                        break;
+                    }
+                    code.aload(G).loadConstant(i.reg);
+                    address(i, 0);
+                    if (i.opSize == 4) code.loadConstant(M32).land();
+                    code.lastore();
+                }
                 case Op.TEST_EI, Op.TEST_EG -> {
                     // Alu.testEI/testEG: a LOGIC record of the masked AND with zero operands
                     code.aload(C).loadConstant(Flags.LOGIC).loadConstant(i.opSize);
@@ -639,7 +801,7 @@ final class Translator {
                 code.lastore();
                 return true;
             }
-            code.aload(G).loadConstant(op == Op.IMUL_GE64 || op == Op.IMUL_GEI64 ? i.reg : i.rm);
+            code.aload(G).loadConstant(op == Op.IMUL_GE64 || op == Op.IMUL_GEI64 || op == Op.IMUL_GE || op == Op.IMUL_GEI ? i.reg : i.rm);
             switch (op) {
                 case Op.SHL_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).lshl(); }
                 case Op.SHR_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).lushr(); }
@@ -651,6 +813,15 @@ final class Translator {
                 case Op.ROR_RI64 -> { loadReg(i.rm); code.loadConstant((int) i.imm & 63).invokestatic(ConstantDescs.CD_Long, "rotateRight", ROTATE); }
                 case Op.IMUL_GEI64 -> { loadReg(i.rm); code.loadConstant(i.imm).lmul(); }
                 case Op.IMUL_GE64 -> { loadReg(i.rm); loadReg(i.reg); code.lmul(); }
+                // 32-bit IMUL: the low 32 bits of the product do not depend on sign extension
+                case Op.IMUL_GEI -> { loadReg(i.rm); code.loadConstant(i.imm).lmul().loadConstant(M32).land(); }
+                case Op.IMUL_GE -> { loadReg(i.rm); loadReg(i.reg); code.lmul().loadConstant(M32).land(); }
+                case Op.SHIFT_I -> {
+                    loadReg(i.rm);
+                    code.l2i().loadConstant((int) i.imm & 31)
+                            .invokestatic(ConstantDescs.CD_Integer, i.sub == 0 ? "rotateLeft" : "rotateRight", ROTATE32)
+                            .i2l().loadConstant(M32).land();
+                }
                 case Op.INC64 -> { loadReg(i.rm); code.lconst_1().ladd(); }
                 case Op.DEC64 -> { loadReg(i.rm); code.lconst_1().lsub(); }
                 case Op.INC32 -> { loadReg(i.rm); code.lconst_1().ladd().loadConstant(M32).land(); }

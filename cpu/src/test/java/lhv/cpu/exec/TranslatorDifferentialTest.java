@@ -27,6 +27,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * its first run. The run is cut into chunks by random instruction budgets (so budgets run out in
  * the middle of regions), and after every chunk the stop reason, RIP, all general registers,
  * RFLAGS, the retired count and the touched memory must be equal; at the end all low memory too.
+ * Programs run as 64-bit code, 32-bit protected-mode code (flat; with other CS bases, CS limits
+ * that cut the program, paging on and off) and real-mode 16-bit code (IP across FFFFh), each also
+ * in VMX non-root operation with VM exits.
  *
  * <p>Context: unit tests only.
  */
@@ -49,6 +52,205 @@ class TranslatorDifferentialTest {
     @Property(tries = 60, seed = "777")
     void nonRootProgramsWithVmExitsRunTheSameTranslated(@ForAll long seed) {
         compare(seed, true, true);
+    }
+
+    /**
+     * 32-bit code with a CS base other than 0 (one that wraps linear addresses past 4 GiB too), CS
+     * limits that cut the program (blocks and branch targets beyond them: #GP(0) at the fetch or
+     * at the branch), 16-bit-operand branches (targets truncated to 16 bits), paging on and off,
+     * and an IDT that delivers the faults.
+     */
+    @Property(tries = 120, seed = "32032")
+    void segmentedProtectedModeProgramsRunTheSameTranslated(@ForAll long seed) {
+        Random r = new Random(seed);
+        byte[] code = program(r, false);
+        Guest[] g = new Guest[2];
+        long[] bases = {0, 0x1000, 0xFFFFF000L, 0x80000};
+        long csBase = bases[r.nextInt(bases.length)];
+        long rip = (Guest.CODE - csBase) & 0xFFFFFFFFL;
+        // The limit: flat, or cutting the loop somewhere (also through an instruction).
+        long limit = r.nextInt(3) == 0 ? rip + 40 + r.nextInt(code.length) : 0xFFFFFFFFL;
+        boolean paging = r.nextBoolean(), nonRoot = r.nextInt(3) == 0;
+        for (int k = 0; k < 2; k++) {
+            g[k] = protected32(csBase, (int) limit, paging);
+            g[k].cpu.rip = rip;
+            for (int i = 0; i < code.length; i++) g[k].ram.b(Guest.CODE + i, code[i]);
+            g[k].cpu.codeMap.writtenRange(Guest.CODE, code.length);
+            g[k].cpu.interpreter.setTranslation(k == 1);
+            g[k].cpu.interpreter.setTranslationThreshold(0);
+            if (nonRoot) {
+                g[k].cpu.vmx = new ExitOnCpuid();
+                g[k].cpu.nonRoot = true;
+            }
+        }
+        runBoth(g, r, "seed " + seed + " cs base " + Long.toHexString(csBase) + " limit " + Long.toHexString(limit)
+                + " paging " + paging + " non-root " + nonRoot + " code " + java.util.HexFormat.of().formatHex(code));
+    }
+
+    /** 32-bit code in compatibility mode (IA-32e paging, faults through the 64-bit IDT). */
+    @Property(tries = 60, seed = "6432")
+    void compatibilityModeProgramsRunTheSameTranslated(@ForAll long seed) {
+        Random r = new Random(seed);
+        byte[] code = program(r, false);
+        boolean nonRoot = r.nextInt(3) == 0;
+        Guest[] g = new Guest[2];
+        for (int k = 0; k < 2; k++) {
+            g[k] = Guest.long64WithIdt();
+            Cpu c = g[k].cpu;
+            c.seg[lhv.cpu.Segment.CS].set(0x18, 0, 0xFFFFFFFF, 0xC09B);     // L = 0, D = 1
+            c.stateChanged();
+            assertEquals(lhv.cpu.Mode.COMPATIBILITY, c.mode);
+            for (int i = 0; i < code.length; i++) g[k].ram.b(Guest.CODE + i, code[i]);
+            c.codeMap.writtenRange(Guest.CODE, code.length);
+            c.interpreter.setTranslation(k == 1);
+            c.interpreter.setTranslationThreshold(0);
+            if (nonRoot) {
+                c.vmx = new ExitOnCpuid();
+                c.nonRoot = true;
+            }
+        }
+        runBoth(g, r, "seed " + seed + " non-root " + nonRoot + " code " + java.util.HexFormat.of().formatHex(code));
+    }
+
+    @Property(tries = 40, seed = "3264")
+    void nonRootProtectedModeProgramsWithVmExitsRunTheSameTranslated(@ForAll long seed) {
+        compare(seed, false, true);
+    }
+
+    /**
+     * 16-bit code in real mode: CS bases 0 and others, code placed so that IP runs across FFFFh
+     * and wraps to 0 (the bytes continue at CS:0000), instructions with and without the
+     * operand/address-size prefixes, 16-bit branches, faults delivered through the IVT.
+     */
+    @Property(tries = 100, seed = "1616")
+    void realModeProgramsRunTheSameTranslated(@ForAll long seed) {
+        Random r = new Random(seed);
+        byte[] code = program16(r);
+        int[][] places = {{0, 0x7C00}, {0x7C0, 0}, {0x1000, 0x10000 - code.length / 2}, {0x1000, 0xFF00}};
+        int[] place = places[r.nextInt(places.length)];
+        int cs = place[0], ip = place[1];
+        boolean nonRoot = r.nextInt(4) == 0;
+        Guest[] g = new Guest[2];
+        for (int k = 0; k < 2; k++) {
+            g[k] = Guest.real16();
+            Cpu c = g[k].cpu;
+            for (int v = 0; v < 256; v++) {
+                long h = 0x5000 + 4L * v;
+                g[k].ram.b(h, 0xB0);
+                g[k].ram.b(h + 1, v);
+                g[k].ram.b(h + 2, 0xF4);
+                g[k].ram.d(4L * v, (int) h);                 // IVT: offset h, segment 0
+            }
+            c.seg[lhv.cpu.Segment.CS].loadReal(cs);
+            long base = (long) cs << 4;
+            for (int i = 0; i < code.length; i++) g[k].ram.b(base + ((ip + i) & 0xFFFF), code[i]);
+            c.codeMap.writtenRange(0, 2 << 20);
+            c.rip = ip;
+            c.interpreter.setTranslation(k == 1);
+            c.interpreter.setTranslationThreshold(0);
+            if (nonRoot) {
+                c.vmx = new ExitOnCpuid();
+                c.nonRoot = true;
+            }
+        }
+        runBoth(g, r, "seed " + seed + " cs " + Integer.toHexString(cs) + " ip " + Integer.toHexString(ip)
+                + " non-root " + nonRoot + " code " + java.util.HexFormat.of().formatHex(code));
+    }
+
+    /**
+     * A 16-bit program: registers set with 32-bit moves, then a loop counted in EBP whose items
+     * are the 32-bit generator's instructions with operand- and address-size prefixes (so they
+     * keep their 32-bit meaning), 16-bit register ALU forms, 16-bit loads and stores through
+     * [BX+disp8], and short Jcc/JMP (16-bit targets); the code base for self-modifying stores is
+     * ESI = 7C00h (the first placement), the data base EDI = 8000h.
+     */
+    static byte[] program16(Random r) {
+        ProgramBuilder p = new ProgramBuilder(false);
+        for (int reg : FREE32) {
+            long v = switch (r.nextInt(4)) {
+                case 0 -> r.nextInt(16);
+                case 1 -> r.nextInt();
+                case 2 -> 0x8000 + r.nextInt(4000);
+                default -> r.nextInt(0x10000);
+            };
+            p.bytes(0x66, 0xB8 + reg).d(v);
+        }
+        p.bytes(0x66, 0xBF).d(0x8000);                          // mov edi, 8000h
+        p.bytes(0x66, 0xBE).d(0x7C00);                          // mov esi, 7C00h
+        p.bytes(0x66, 0xBD).d(2 + r.nextInt(40));              // mov ebp, n
+        int loop = p.size();
+        int n = 3 + r.nextInt(30);
+        List<byte[]> items = new ArrayList<>();
+        List<Integer> branches = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            int kind = r.nextInt(100);
+            ProgramBuilder m = new ProgramBuilder(false);
+            if (kind < 10) {
+                branches.add(items.size());
+                m.bytes(r.nextBoolean() ? 0x70 + r.nextInt(16) : 0xEB, 0);
+            } else if (kind < 25) {                             // ALU r16, r16 / INC r16 / DEC r16
+                switch (r.nextInt(3)) {
+                    case 0 -> m.bytes(0x01 + 8 * r.nextInt(8), 0xC0 | r.nextInt(4) << 3 | r.nextInt(4));
+                    case 1 -> m.bytes(0x40 + r.nextInt(4));
+                    default -> m.bytes(0x48 + r.nextInt(4));
+                }
+            } else if (kind < 35) {                             // MOV r16, [BX+disp8] / MOV [BX+disp8], r16
+                m.bytes(r.nextBoolean() ? 0x8B : 0x89, 0x47 | r.nextInt(4) << 3, r.nextInt(256));
+            } else {
+                m.bytes(0x66, 0x67);
+                byte[] x = instruction(r, false, FREE32);
+                for (byte b : x) m.bytes(b & 0xFF);
+            }
+            items.add(m.code());
+        }
+        for (int b : branches) {
+            items.get(b)[1] = (byte) (b + 1 < items.size() ? items.get(b + 1).length : 0);
+        }
+        for (byte[] it : items) for (byte x : it) p.bytes(x & 0xFF);
+        p.bytes(0x66, 0x4D);                                    // dec ebp
+        int jnz = p.size() + 4;
+        p.bytes(0x0F, 0x85, (loop - jnz) & 0xFF, ((loop - jnz) >> 8) & 0xFF);   // jnz loop (rel16)
+        p.bytes(0xF4);
+        return p.code();
+    }
+
+    /** A 32-bit region is used only with the CS base it was translated for: the same code through another base is interpreted or translated again. */
+    @Test
+    void regionIsNotReusedWithAnotherCsBase() {
+        // mov ecx, 50; l: lea eax, [eax + ecx]; dec ecx; jnz l; hlt  (position-independent)
+        String loop = "b932000000" + "8d0408" + "49" + "75fa" + "f4";
+        Guest[] g = {protected32(0, -1, false).code(loop), protected32(0, -1, false).code(loop)};
+        g[0].cpu.interpreter.setTranslation(false);
+        g[1].cpu.interpreter.setTranslationThreshold(0);
+        for (long base : new long[] {0, 0x1000, 0, 0x1000}) {
+            for (Guest x : g) {
+                x.cpu.seg[lhv.cpu.Segment.CS].base = base;
+                x.cpu.rip = Guest.CODE - base;
+                x.cpu.gpr[Cpu.RAX] = 7;
+                x.cpu.activityState = 0;
+                assertEquals(StopReason.HALTED, x.cpu.run(10_000));
+            }
+            assertSameState(g[0], g[1], "cs base " + base);
+            assertEquals(Guest.CODE - base + loop.length() / 2, g[1].cpu.rip, "cs base " + base);
+        }
+        assertTrue(g[1].cpu.interpreter.regionsTranslated() > 0);
+        assertEquals(0, g[1].cpu.interpreter.translationFailures());
+    }
+
+    /** A translated Jcc whose target lies beyond the CS limit raises #GP(0) at the branch when taken, as interpreted. */
+    @Test
+    void branchBeyondCsLimitFaultsAtTheBranch() {
+        // mov ecx, 3; l: dec ecx; jnz l; jmp +0x40 (beyond the limit); hlt
+        String code = "b903000000" + "49" + "75fd" + "eb40" + "f4";
+        Guest[] g = {protected32(0, (int) (Guest.CODE + 0x20), false).code(code),
+                protected32(0, (int) (Guest.CODE + 0x20), false).code(code)};
+        g[0].cpu.interpreter.setTranslation(false);
+        g[1].cpu.interpreter.setTranslationThreshold(0);
+        for (Guest x : g) x.cpu.run(1000);
+        assertSameState(g[0], g[1], "jmp beyond the limit");
+        assertEquals(13, g[1].cpu.interpreter.lastFault.vector, "#GP");
+        assertEquals(13, g[1].cpu.gpr[Cpu.RAX] & 0xFF, "the #GP handler ran");
+        assertTrue(g[1].cpu.interpreter.regionsTranslated() > 0);
     }
 
     /** The benchmark's own loop, long enough for the JIT to compile the region, ends with the same state. */
@@ -267,7 +469,43 @@ class TranslatorDifferentialTest {
         assertSameMemory(g[0], g[1], 0, 3 << 20, what + " at the end");
         assertEquals(0, g[0].cpu.interpreter.regionsTranslated(), "the interpreting processor translates nothing");
         assertEquals(0, g[1].cpu.interpreter.translationFailures(), what + ": translator defect");
-        if (g[1].cpu.mode == lhv.cpu.Mode.LONG64) assertTrue(g[1].cpu.interpreter.regionsTranslated() > 0, what + ": nothing was translated");
+        assertTrue(g[1].cpu.interpreter.regionsTranslated() > 0, what + ": nothing was translated");
+    }
+
+    /**
+     * 32-bit protected mode (CPL 0) with CS base {@code csBase} and byte-granular limit {@code limit}
+     * in the CS register, flat data segments, an IDT of 32-bit interrupt gates to flat handlers
+     * "mov al, v; hlt" (at Guest.HANDLERS through the GDT's flat code selector), and with
+     * {@code paging} 32-bit paging identity-mapping 8 MiB (4 KiB pages below 4 MiB, a 4 MiB page above).
+     */
+    static Guest protected32(long csBase, int limit, boolean paging) {
+        Guest g = Guest.flat32();
+        Cpu c = g.cpu;
+        var ram = g.ram;
+        for (int v = 0; v < 256; v++) {
+            long h = Guest.HANDLERS + 4L * v;
+            ram.b(h, 0xB0);
+            ram.b(h + 1, v);
+            ram.b(h + 2, 0xF4);
+            ram.q(Guest.IDT + 8L * v, (h & 0xFFFF) | (0x08L << 16) | (0x8EL << 40) | ((h >>> 16) & 0xFFFF) << 48);
+        }
+        c.idtrBase = Guest.IDT;
+        c.idtrLimit = 256 * 8 - 1;
+        c.seg[lhv.cpu.Segment.CS].set(8, csBase, limit, 0xC09B);
+        if (paging) {
+            long pd = 0x7000, pt = 0x8000;
+            ram.q(pd, 0);
+            for (int i = 0; i < 1024; i++) ram.d(pt + 4L * i, (i << 12) | 3);
+            ram.d(pd, (int) pt | 3);
+            ram.d(pd + 4, 0x400000 | 0x83);
+            for (int i = 2; i < 1024; i++) ram.d(pd + 4L * i, 0);
+            c.cr3 = pd;
+            c.cr4 |= lhv.cpu.Cr.CR4_PSE;
+            c.cr0 |= lhv.cpu.Cr.CR0_PG;
+        }
+        c.stateChanged();
+        c.mmu.flush(true);
+        return g;
     }
 
     private static void assertSameState(Guest x, Guest y, String where) {
@@ -372,6 +610,9 @@ class TranslatorDifferentialTest {
             if (kind < 8) {
                 branches.add(items.size());
                 items.add(new byte[] {(byte) (r.nextBoolean() ? 0x70 + r.nextInt(16) : 0xEB), 0});
+            } else if (kind == 8 && !long64 && r.nextInt(3) == 0) {
+                // 16-bit operand size: the target is truncated to 16 bits (a jump far below the code)
+                items.add(new byte[] {0x66, (byte) (0x70 + r.nextInt(16)), 0});
             } else if (kind < 11 && !movImm.isEmpty()) {
                 patches.add(new int[] {items.size(), movImm.get(r.nextInt(movImm.size()))});
                 int src = free[r.nextInt(Math.min(free.length, 4))];
