@@ -74,14 +74,7 @@ class TranslatorDifferentialTest {
         for (int k = 0; k < 2; k++) {
             g[k] = protected32(csBase, (int) limit, paging);
             g[k].cpu.rip = rip;
-            for (int i = 0; i < code.length; i++) g[k].ram.b(Guest.CODE + i, code[i]);
-            g[k].cpu.codeMap.writtenRange(Guest.CODE, code.length);
-            g[k].cpu.interpreter.setTranslation(k == 1);
-            g[k].cpu.interpreter.setTranslationThreshold(0);
-            if (nonRoot) {
-                g[k].cpu.vmx = new ExitOnCpuid();
-                g[k].cpu.nonRoot = true;
-            }
+            prepare(g[k], code, k == 1, nonRoot);
         }
         runBoth(g, r, "seed " + seed + " cs base " + Long.toHexString(csBase) + " limit " + Long.toHexString(limit)
                 + " paging " + paging + " non-root " + nonRoot + " code " + java.util.HexFormat.of().formatHex(code));
@@ -100,14 +93,7 @@ class TranslatorDifferentialTest {
             c.seg[lhv.cpu.Segment.CS].set(0x18, 0, 0xFFFFFFFF, 0xC09B);     // L = 0, D = 1
             c.stateChanged();
             assertEquals(lhv.cpu.Mode.COMPATIBILITY, c.mode);
-            for (int i = 0; i < code.length; i++) g[k].ram.b(Guest.CODE + i, code[i]);
-            c.codeMap.writtenRange(Guest.CODE, code.length);
-            c.interpreter.setTranslation(k == 1);
-            c.interpreter.setTranslationThreshold(0);
-            if (nonRoot) {
-                c.vmx = new ExitOnCpuid();
-                c.nonRoot = true;
-            }
+            prepare(g[k], code, k == 1, nonRoot);
         }
         runBoth(g, r, "seed " + seed + " non-root " + nonRoot + " code " + java.util.HexFormat.of().formatHex(code));
     }
@@ -146,12 +132,7 @@ class TranslatorDifferentialTest {
             for (int i = 0; i < code.length; i++) g[k].ram.b(base + ((ip + i) & 0xFFFF), code[i]);
             c.codeMap.writtenRange(0, 2 << 20);
             c.rip = ip;
-            c.interpreter.setTranslation(k == 1);
-            c.interpreter.setTranslationThreshold(0);
-            if (nonRoot) {
-                c.vmx = new ExitOnCpuid();
-                c.nonRoot = true;
-            }
+            setUp(c, k == 1, nonRoot);
         }
         runBoth(g, r, "seed " + seed + " cs " + Integer.toHexString(cs) + " ip " + Integer.toHexString(ip)
                 + " non-root " + nonRoot + " code " + java.util.HexFormat.of().formatHex(code));
@@ -433,16 +414,25 @@ class TranslatorDifferentialTest {
         Guest[] g = new Guest[2];
         for (int k = 0; k < 2; k++) {
             g[k] = long64 ? Guest.long64WithIdt() : Guest.flat32();
-            for (int i = 0; i < code.length; i++) g[k].ram.b(Guest.CODE + i, code[i]);
-            g[k].cpu.codeMap.writtenRange(Guest.CODE, code.length);
-            g[k].cpu.interpreter.setTranslation(k == 1);
-            g[k].cpu.interpreter.setTranslationThreshold(0);
-            if (nonRoot) {
-                g[k].cpu.vmx = new ExitOnCpuid();
-                g[k].cpu.nonRoot = true;
-            }
+            prepare(g[k], code, k == 1, nonRoot);
         }
         return g;
+    }
+
+    /** Puts {@code code} at Guest.CODE and sets the tier (translated: every block before its first run) and VMX mode. */
+    private static void prepare(Guest g, byte[] code, boolean translated, boolean nonRoot) {
+        for (int i = 0; i < code.length; i++) g.ram.b(Guest.CODE + i, code[i]);
+        g.cpu.codeMap.writtenRange(Guest.CODE, code.length);
+        setUp(g.cpu, translated, nonRoot);
+    }
+
+    private static void setUp(Cpu c, boolean translated, boolean nonRoot) {
+        c.interpreter.setTranslation(translated);
+        c.interpreter.setTranslationThreshold(0);
+        if (nonRoot) {
+            c.vmx = new ExitOnCpuid();
+            c.nonRoot = true;
+        }
     }
 
     /** Runs both in the same random chunks until they stop for another reason than the budget. */
