@@ -24,13 +24,7 @@ class MmuTest {
         ram.q(PDPT, PD | P | RW | US);
         ram.q(PD + 2 * 8, PT | P | RW | US);
         for (int i = 0; i < 512; i++) ram.q(PT + i * 8L, (0x200000L + i * 0x1000L) | pteFlags);
-        cpu.cr3 = PML4;
-        cpu.cr4 = Cr.CR4_PAE;
-        cpu.efer = Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_NXE;
-        cpu.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_WP | Cr.CR0_ET;
-        cpu.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xA09B);
-        cpu.stateChanged();
-        cpu.mmu.flush(true);
+        TestRam.long64(cpu, PML4);
     }
 
     CpuFault fault(Runnable r) {

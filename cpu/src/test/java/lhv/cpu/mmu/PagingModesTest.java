@@ -96,12 +96,7 @@ class PagingModesTest {
     }
 
     void long64() {
-        cpu.cr4 = Cr.CR4_PAE;
-        cpu.efer = Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_NXE;
-        cpu.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_WP | Cr.CR0_ET;
-        cpu.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xA09B);
-        cpu.stateChanged();
-        cpu.mmu.flush(true);
+        TestRam.long64(cpu, cpu.cr3);
     }
 
     @Test

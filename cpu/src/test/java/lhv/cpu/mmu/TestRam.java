@@ -1,6 +1,8 @@
 package lhv.cpu.mmu;
 
 import lhv.cpu.Cpu;
+import lhv.cpu.Cr;
+import lhv.cpu.Segment;
 import lhv.cpu.bus.PhysicalMemory;
 import lhv.cpu.model.CpuModel;
 
@@ -52,6 +54,20 @@ public final class TestRam implements PhysicalMemory {
     public void d(long pa, int v) { ram.set(ValueLayout.JAVA_INT_UNALIGNED, pa, v); }
     public void b(long pa, int v) { ram.set(ValueLayout.JAVA_BYTE, pa, (byte) v); }
     public int b(long pa) { return ram.get(ValueLayout.JAVA_BYTE, pa) & 0xFF; }
+
+    /**
+     * Puts {@code cpu} in 64-bit mode with 4-level paging rooted at {@code cr3} (CR4.PAE, EFER.LME,
+     * LMA and NXE, CR0.PG and WP, a 64-bit code segment) and flushes its TLB.
+     */
+    public static void long64(Cpu cpu, long cr3) {
+        cpu.cr3 = cr3;
+        cpu.cr4 = Cr.CR4_PAE;
+        cpu.efer = Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_NXE;
+        cpu.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_WP | Cr.CR0_ET;
+        cpu.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xA09B);
+        cpu.stateChanged();
+        cpu.mmu.flush(true);
+    }
 
     /** A processor on a fresh 4 MiB RAM. */
     public static Cpu cpu() {
