@@ -26,42 +26,25 @@ final class MsrFile {
     }
 
     private MsrProvider provider(int index) {
-        // indexed: no iterator on the VM-entry/exit MSR-area path, which asks for every entry
-        java.util.List<MsrProvider> providers = cpu.msrProviders;
-        for (int i = 0, n = providers.size(); i < n; i++) {
-            MsrProvider p = providers.get(i);
-            if (p.handles(index)) return p;
-        }
+        for (MsrProvider p : cpu.msrProviders) if (p.handles(index)) return p;
         return null;
     }
 
-    /**
-     * The MSRs VMMs put in the VM-entry/exit MSR areas (SDM 25.7.2, 25.8.2): SYSENTER, PAT, the
-     * IA-32e system-call MSRs, FS/GS/kernel-GS base and TSC_AUX. Their reads and writes are
-     * {@link #readCommon}/{@link #writeCommon}, small enough to inline into the area loops; {@link
-     * #read}/{@link #write} use the same methods, so both paths apply the same rules.
-     */
-    static boolean isCommon(int index) {
+    long read(int index) {
+        MsrProvider p = provider(index);
+        if (p != null) return p.read(cpu, index);
         return switch (index) {
-            case Msr.IA32_SYSENTER_CS, Msr.IA32_SYSENTER_ESP, Msr.IA32_SYSENTER_EIP, Msr.IA32_PAT,
-                 Msr.IA32_EFER, Msr.IA32_STAR, Msr.IA32_LSTAR, Msr.IA32_CSTAR, Msr.IA32_FMASK,
-                 Msr.IA32_FS_BASE, Msr.IA32_GS_BASE, Msr.IA32_KERNEL_GS_BASE, Msr.IA32_TSC_AUX -> true;
-            default -> false;
-        };
-    }
-
-    /** True when {@code index} is {@link #isCommon common} and no {@link MsrProvider} claims it: then read/write are readCommon/writeCommon. */
-    boolean ownCommon(int index) {
-        return isCommon(index) && provider(index) == null;
-    }
-
-    /** RDMSR of a {@link #isCommon common} MSR the core owns. */
-    long readCommon(int index) {
-        return switch (index) {
+            case Msr.IA32_TIME_STAMP_COUNTER -> cpu.tsc();
+            case Msr.IA32_APIC_BASE -> cpu.apicBase;
             case Msr.IA32_SYSENTER_CS -> cpu.sysenterCs;
             case Msr.IA32_SYSENTER_ESP -> cpu.sysenterEsp;
             case Msr.IA32_SYSENTER_EIP -> cpu.sysenterEip;
+            case Msr.IA32_DEBUGCTL -> cpu.debugCtl;
             case Msr.IA32_PAT -> cpu.pat;
+            case Msr.IA32_MISC_ENABLE -> cpu.miscEnable;
+            // No variable or fixed ranges; write-combining supported (SDM 12.11.2.1).
+            case IA32_MTRRCAP -> 1L << 10;
+            case IA32_MTRR_DEF_TYPE -> cpu.mtrrDefType;
             case Msr.IA32_EFER -> cpu.efer;
             case Msr.IA32_STAR -> cpu.star;
             case Msr.IA32_LSTAR -> cpu.lstar;
@@ -71,19 +54,43 @@ final class MsrFile {
             case Msr.IA32_GS_BASE -> cpu.seg[Segment.GS].base;
             case Msr.IA32_KERNEL_GS_BASE -> cpu.kernelGsBase;
             case Msr.IA32_TSC_AUX -> cpu.tscAux;
-            default -> throw new IllegalArgumentException("not a common MSR: 0x" + Integer.toHexString(index));
+            default -> throw CpuFault.gp0();
         };
     }
 
-    /** WRMSR of a {@link #isCommon common} MSR the core owns, with its architectural rules (#GP(0) on a violation). */
-    void writeCommon(int index, long value) {
+    void write(int index, long value) {
+        MsrProvider p = provider(index);
+        if (p != null) {
+            p.write(cpu, index, value);
+            return;
+        }
         switch (index) {
+            case Msr.IA32_TIME_STAMP_COUNTER -> cpu.tscBase = value - cpu.instructionsRetired * cpu.tscPerInstruction;
+            case Msr.IA32_APIC_BASE -> {
+                // Bit 8 (BSP) is read-only; bit 11 global enable; bits M-1:12 the base. x2APIC
+                // (bit 10) is not supported, so it is reserved like the rest.
+                long writable = (1L << 11) | (((1L << cpu.model.physicalAddressBits()) - 1) & ~0xFFFL);
+                if ((value & ~(writable | 1L << 8)) != 0) throw CpuFault.gp0();
+                cpu.apicBase = (value & writable) | (cpu.apicBase & (1L << 8));
+            }
             case Msr.IA32_SYSENTER_CS -> cpu.sysenterCs = value & 0xFFFFFFFFL;
             case Msr.IA32_SYSENTER_ESP -> cpu.sysenterEsp = canonical(value);
             case Msr.IA32_SYSENTER_EIP -> cpu.sysenterEip = canonical(value);
+            case Msr.IA32_DEBUGCTL -> {
+                // LBR (bit 0) and BTF (bit 1) are accepted and stored; other bits are reserved here.
+                if ((value & ~3L) != 0) throw CpuFault.gp0();
+                cpu.debugCtl = value;
+            }
             case Msr.IA32_PAT -> {
                 if (!validPat(value)) throw CpuFault.gp0();
                 cpu.pat = value;
+            }
+            case Msr.IA32_MISC_ENABLE -> cpu.miscEnable = value;
+            case IA32_MTRRCAP -> throw CpuFault.gp0();
+            case IA32_MTRR_DEF_TYPE -> {
+                // Bits 7:0 type, 10 FE, 11 E; type must be UC, WC, WT, WP or WB (SDM 12.11.2.1).
+                if ((value & ~0xCFFL) != 0 || !validMemoryType((int) (value & 0xFF))) throw CpuFault.gp0();
+                cpu.mtrrDefType = value;
             }
             case Msr.IA32_EFER -> writeEfer(value);
             case Msr.IA32_STAR -> cpu.star = value;
@@ -96,57 +103,6 @@ final class MsrFile {
             case Msr.IA32_TSC_AUX -> {
                 if ((value >>> 32) != 0) throw CpuFault.gp0();
                 cpu.tscAux = value;
-            }
-            default -> throw new IllegalArgumentException("not a common MSR: 0x" + Integer.toHexString(index));
-        }
-    }
-
-    long read(int index) {
-        MsrProvider p = provider(index);
-        if (p != null) return p.read(cpu, index);
-        if (isCommon(index)) return readCommon(index);
-        return switch (index) {
-            case Msr.IA32_TIME_STAMP_COUNTER -> cpu.tsc();
-            case Msr.IA32_APIC_BASE -> cpu.apicBase;
-            case Msr.IA32_DEBUGCTL -> cpu.debugCtl;
-            case Msr.IA32_MISC_ENABLE -> cpu.miscEnable;
-            // No variable or fixed ranges; write-combining supported (SDM 12.11.2.1).
-            case IA32_MTRRCAP -> 1L << 10;
-            case IA32_MTRR_DEF_TYPE -> cpu.mtrrDefType;
-            default -> throw CpuFault.gp0();
-        };
-    }
-
-    void write(int index, long value) {
-        MsrProvider p = provider(index);
-        if (p != null) {
-            p.write(cpu, index, value);
-            return;
-        }
-        if (isCommon(index)) {
-            writeCommon(index, value);
-            return;
-        }
-        switch (index) {
-            case Msr.IA32_TIME_STAMP_COUNTER -> cpu.tscBase = value - cpu.instructionsRetired * cpu.tscPerInstruction;
-            case Msr.IA32_APIC_BASE -> {
-                // Bit 8 (BSP) is read-only; bit 11 global enable; bits M-1:12 the base. x2APIC
-                // (bit 10) is not supported, so it is reserved like the rest.
-                long writable = (1L << 11) | (((1L << cpu.model.physicalAddressBits()) - 1) & ~0xFFFL);
-                if ((value & ~(writable | 1L << 8)) != 0) throw CpuFault.gp0();
-                cpu.apicBase = (value & writable) | (cpu.apicBase & (1L << 8));
-            }
-            case Msr.IA32_DEBUGCTL -> {
-                // LBR (bit 0) and BTF (bit 1) are accepted and stored; other bits are reserved here.
-                if ((value & ~3L) != 0) throw CpuFault.gp0();
-                cpu.debugCtl = value;
-            }
-            case Msr.IA32_MISC_ENABLE -> cpu.miscEnable = value;
-            case IA32_MTRRCAP -> throw CpuFault.gp0();
-            case IA32_MTRR_DEF_TYPE -> {
-                // Bits 7:0 type, 10 FE, 11 E; type must be UC, WC, WT, WP or WB (SDM 12.11.2.1).
-                if ((value & ~0xCFFL) != 0 || !validMemoryType((int) (value & 0xFF))) throw CpuFault.gp0();
-                cpu.mtrrDefType = value;
             }
             default -> throw CpuFault.gp0();
         }

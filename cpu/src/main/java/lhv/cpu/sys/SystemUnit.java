@@ -454,27 +454,6 @@ public final class SystemUnit {
         msrs.write(index, value);
     }
 
-    /**
-     * True when MSR {@code index} is one of the MSRs VM-entry/exit MSR areas usually carry
-     * (SYSENTER, PAT, EFER, STAR/LSTAR/CSTAR/FMASK, FS/GS/kernel-GS base, TSC_AUX) and the core
-     * implements it (no {@link Cpu#msrProviders provider} claims it). Then {@link #rdmsrCommon} and
-     * {@link #wrmsrCommon} are {@link #rdmsr} and {@link #wrmsr} for it, without the lookup and small
-     * enough to inline into the VMX layer's MSR-area loops.
-     */
-    public boolean ownsCommonMsr(int index) {
-        return msrs.ownCommon(index);
-    }
-
-    /** {@link #rdmsr} of an MSR for which {@link #ownsCommonMsr} is true. */
-    public long rdmsrCommon(int index) {
-        return msrs.readCommon(index);
-    }
-
-    /** {@link #wrmsr} of an MSR for which {@link #ownsCommonMsr} is true (#GP(0) as wrmsr raises it). */
-    public void wrmsrCommon(int index, long value) {
-        msrs.writeCommon(index, value);
-    }
-
     /** Executes CPUID: reads EAX/ECX, writes EAX/EBX/ECX/EDX (zero-extended). */
     public void cpuid() {
         int leaf = (int) cpu.gpr[Cpu.RAX];

@@ -35,14 +35,6 @@ public final class MsrAreas {
      * before it stay loaded.
      */
     public static int load(Cpu cpu, long address, int count) {
-        return load(cpu, address, count, true);
-    }
-
-    /**
-     * {@link #load}; {@code common} false sends every entry through {@link lhv.cpu.sys.SystemUnit#wrmsr}
-     * (the reference the tests compare the common-MSR path with).
-     */
-    static int load(Cpu cpu, long address, int count, boolean common) {
         if (count <= 0) return 0;
         // an area inside RAM (the usual case) is read straight from it: no bus dispatch per word
         MemorySegment ram = inRam(cpu, address, count) ? cpu.mem.ram() : null;
@@ -51,11 +43,8 @@ public final class MsrAreas {
             long indexWord = ram != null ? ram.get(LE64, entry) : cpu.mem.read(entry, 8);
             if (!loadable(indexWord)) return i + 1;
             long value = ram != null ? ram.get(LE64, entry + 8) : cpu.mem.read(entry + 8, 8);
-            int index = (int) indexWord;
             try {
-                // the usual entries (SYSENTER, EFER, PAT...) skip the provider lookup of wrmsr, same rules
-                if (common && cpu.sys.ownsCommonMsr(index)) cpu.sys.wrmsrCommon(index, value);
-                else cpu.sys.wrmsr(index, value);
+                cpu.sys.wrmsr((int) indexWord, value);
             } catch (CpuFault f) {
                 return i + 1;
             }
@@ -77,11 +66,6 @@ public final class MsrAreas {
 
     /** Stores {@code count} MSR values as RDMSR at CPL 0 reads them (SDM 28.4). Returns 0 or the 1-based failing entry. */
     public static int store(Cpu cpu, long address, int count) {
-        return store(cpu, address, count, true);
-    }
-
-    /** {@link #store}; {@code common} false reads every entry with {@link lhv.cpu.sys.SystemUnit#rdmsr}. */
-    static int store(Cpu cpu, long address, int count, boolean common) {
         if (count <= 0) return 0;
         MemorySegment ram = inRam(cpu, address, count) ? cpu.mem.ram() : null;
         for (int i = 0; i < count; i++) {
@@ -90,7 +74,7 @@ public final class MsrAreas {
             int index = (int) indexWord;
             if (indexWord >>> 32 != 0 || index >>> 8 == 0x8 || index == IA32_SMBASE) return storeFailed(cpu, address, i);
             try {
-                long value = common && cpu.sys.ownsCommonMsr(index) ? cpu.sys.rdmsrCommon(index) : cpu.sys.rdmsr(index);
+                long value = cpu.sys.rdmsr(index);
                 if (ram != null) ram.set(LE64, entry + 8, value);
                 else cpu.mem.write(entry + 8, 8, value);
             } catch (CpuFault f) {

@@ -16,18 +16,21 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Differential test of the MSR areas' common-MSR path ({@link MsrAreas#load}/{@link MsrAreas#store},
- * which send SYSENTER, PAT, EFER, the system-call MSRs, FS/GS/kernel-GS base and TSC_AUX straight to
- * the core's small read/write methods) against the reference that sends every entry through
- * {@code SystemUnit.rdmsr}/{@code wrmsr} with its provider lookup. Two identical processors get the
- * same random area (common, reserved, x2APIC, SMM, VMX capability, unknown and FS/GS-base indexes,
- * sometimes with bits 63:32 set; canonical, non-canonical, valid and invalid values) and processor
- * state; the returned failing-entry number (the VM-entry exit qualification, or the VMX-abort
- * trigger on exit loads), every MSR the areas can reach and the stored area must be equal.
+ * The VM-entry/exit MSR areas ({@link MsrAreas}) against the SDM's per-entry rules, written out here
+ * as a plain model: for each 16-byte entry in order, a load fails when bits 63:32 of the index word
+ * are set, the index is FS/GS base, in the x2APIC range 800H-8FFH, IA32_SMM_MONITOR_CTL or IA32_SMBASE,
+ * or WRMSR of the value would #GP (SDM 27.4, 28.6); a store fails on bits 63:32, the x2APIC range,
+ * IA32_SMBASE, or an RDMSR that would #GP (SDM 28.4); processing stops at the first failure, whose
+ * 1-based number is returned (the VM-entry failure's exit qualification; on exit loads it makes a
+ * VMX abort). Two identical processors get the same random area (common, reserved, x2APIC, SMM, VMX
+ * capability, unknown and FS/GS-base indexes, sometimes with bits 63:32 set; canonical, non-canonical,
+ * valid and invalid values) and processor state; one runs {@link MsrAreas}, the other the model
+ * through {@code SystemUnit.rdmsr}/{@code wrmsr}; the failing entry, every MSR the areas can reach
+ * and the stored area must be equal. Concrete cases pin the rules without the model.
  *
  * <p>Context: unit test on two {@link VmxTestbed}s; the areas are processed as VM entry and exit do.
  */
-class MsrAreasCommonPathTest {
+class MsrAreasTest {
     private static final long AREA = 0x9000;
     private static final int[] INDEXES = {Msr.IA32_SYSENTER_CS, Msr.IA32_SYSENTER_ESP, Msr.IA32_SYSENTER_EIP, Msr.IA32_PAT,
             Msr.IA32_EFER, Msr.IA32_STAR, Msr.IA32_LSTAR, Msr.IA32_CSTAR, Msr.IA32_FMASK, Msr.IA32_FS_BASE, Msr.IA32_GS_BASE,
@@ -36,21 +39,21 @@ class MsrAreasCommonPathTest {
             0xFE, 0x2FF, 0x12345, 0xC0000104};
 
     @Property(tries = 400)
-    void loadMatchesWrmsrPath(@ForAll long seed) {
+    void loadFollowsTheEntryRules(@ForAll long seed) {
         VmxTestbed fast = setUp(seed, false), reference = setUp(seed, false);
         int count = fillArea(fast, reference, new Random(seed ^ 0xA5A5));
-        int f = MsrAreas.load(fast.cpu, AREA, count, true);
-        int r = MsrAreas.load(reference.cpu, AREA, count, false);
+        int f = MsrAreas.load(fast.cpu, AREA, count);
+        int r = modelLoad(reference.cpu, count);
         assertEquals(r, f, "failing entry");
         assertEquals(msrs(reference.cpu), msrs(fast.cpu), "MSRs after the load");
     }
 
     @Property(tries = 400)
-    void storeMatchesRdmsrPath(@ForAll long seed) {
+    void storeFollowsTheEntryRules(@ForAll long seed) {
         VmxTestbed fast = setUp(seed, false), reference = setUp(seed, false);
         int count = fillArea(fast, reference, new Random(seed ^ 0x5A5A));
-        int f = MsrAreas.store(fast.cpu, AREA, count, true);
-        int r = MsrAreas.store(reference.cpu, AREA, count, false);
+        int f = MsrAreas.store(fast.cpu, AREA, count);
+        int r = modelStore(reference, count);
         assertEquals(r, f, "failing entry");
         for (int i = 0; i < 16 * count; i += 8) {
             assertEquals(reference.mem.read(AREA + i, 8), fast.mem.read(AREA + i, 8), "area word " + i / 8);
@@ -58,22 +61,22 @@ class MsrAreasCommonPathTest {
         assertEquals(msrs(reference.cpu), msrs(fast.cpu), "MSRs after the store");
     }
 
-    /** A provider claiming common MSRs takes them on the common path too (as RDMSR/WRMSR would). */
+    /** MSRs another layer provides ({@code Cpu.msrProviders}) are loaded and stored through it, as RDMSR/WRMSR reach them. */
     @Property(tries = 100)
-    void providerClaimingCommonMsrsIsStillAsked(@ForAll long seed) {
+    void providedMsrsGoThroughTheirProvider(@ForAll long seed) {
         VmxTestbed fast = setUp(seed, true), reference = setUp(seed, true);
         int count = fillArea(fast, reference, new Random(seed));
-        assertEquals(MsrAreas.load(reference.cpu, AREA, count, false), MsrAreas.load(fast.cpu, AREA, count, true), "load");
+        assertEquals(modelLoad(reference.cpu, count), MsrAreas.load(fast.cpu, AREA, count), "load");
         assertEquals(msrs(reference.cpu), msrs(fast.cpu), "MSRs after the load");
-        assertEquals(MsrAreas.store(reference.cpu, AREA, count, false), MsrAreas.store(fast.cpu, AREA, count, true), "store");
+        assertEquals(modelStore(reference, count), MsrAreas.store(fast.cpu, AREA, count), "store");
         for (int i = 0; i < 16 * count; i += 8) {
             assertEquals(reference.mem.read(AREA + i, 8), fast.mem.read(AREA + i, 8), "area word " + i / 8);
         }
     }
 
-    /** Concrete SDM cases on the common path: the failing entry is 1-based and the entries before it stay loaded. */
+    /** Concrete SDM cases: the failing entry is 1-based and the entries before it stay loaded. */
     @Test
-    void commonPathFailuresNameTheEntry() {
+    void failuresNameTheEntryAndKeepEarlierEntries() {
         VmxTestbed t = new VmxTestbed();
         entry(t, 0, Msr.IA32_SYSENTER_CS, 0x1234_0000_0010L);
         entry(t, 1, Msr.IA32_LSTAR, 0x0000_8000_0000_0000L); // not canonical: WRMSR #GP (SDM 27.4)
@@ -93,6 +96,37 @@ class MsrAreasCommonPathTest {
         assertEquals(0, MsrAreas.load(t.cpu, AREA, 3));
         assertEquals(0x0007_0406_0007_0406L, t.cpu.pat);
         assertEquals(7, t.cpu.star);
+    }
+
+    /** SDM 27.4 / 28.6, entry by entry. */
+    private static int modelLoad(Cpu cpu, int count) {
+        for (int i = 0; i < count; i++) {
+            long indexWord = cpu.mem.read(AREA + 16L * i, 8), value = cpu.mem.read(AREA + 16L * i + 8, 8);
+            int index = (int) indexWord;
+            if (indexWord >>> 32 != 0 || index == Msr.IA32_FS_BASE || index == Msr.IA32_GS_BASE
+                    || (index >= 0x800 && index <= 0x8FF) || index == 0x9B || index == 0x9E) return i + 1;
+            try {
+                cpu.sys.wrmsr(index, value);
+            } catch (CpuFault f) {
+                return i + 1;
+            }
+        }
+        return 0;
+    }
+
+    /** SDM 28.4, entry by entry. */
+    private static int modelStore(VmxTestbed t, int count) {
+        for (int i = 0; i < count; i++) {
+            long indexWord = t.mem.read(AREA + 16L * i, 8);
+            int index = (int) indexWord;
+            if (indexWord >>> 32 != 0 || (index >= 0x800 && index <= 0x8FF) || index == 0x9E) return i + 1;
+            try {
+                t.mem.write(AREA + 16L * i + 8, 8, t.cpu.sys.rdmsr(index));
+            } catch (CpuFault f) {
+                return i + 1;
+            }
+        }
+        return 0;
     }
 
     private static void entry(VmxTestbed t, int i, int index, long value) {
