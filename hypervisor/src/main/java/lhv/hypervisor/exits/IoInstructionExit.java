@@ -12,8 +12,15 @@ import lhv.vmx.vmcs.VmcsField;
  * port without a device is logged; reads return all ones (an undriven ISA bus). Writes to the
  * debug-exit port end the run with its status.
  *
- * <p>String forms (INS/OUTS, with REP) are emulated element by element on guest-linear addresses,
- * which equal machine-physical addresses because the guest shares the host's identity map (no EPT).
+ * <p>String forms (INS/OUTS, with REP) are emulated element by element as the processor runs them:
+ * the address size and the segment come from the VM-exit instruction information and the
+ * guest-linear address of the first element (SDM 28.2.1, 28.2.5), so (E/R)SI/(E/R)DI and the
+ * (E/R)CX count wrap and are written back with the address size (a 32-bit write zero-extends, a
+ * 16-bit one merges). Guest-linear addresses are taken as machine-physical, which they are under
+ * the identity map the guest shares with the host (no EPT). A REP form does at most
+ * {@link #CHUNK} elements per exit and resumes the guest at the same instruction with the count
+ * reduced (as an interrupted REP instruction does, SDM Vol. 2 REP), so a huge count cannot hold the
+ * hypervisor: the run's exit and time limits apply between chunks.
  *
  * <p>Context: Java host (VMX root software).
  */
@@ -46,8 +53,8 @@ final class IoInstructionExit implements ExitHandler {
                 if (device) vcpu.ports.out(io.port(), io.size(), (int) v);
                 else vcpu.console.info("I/O write of 0x" + Long.toHexString(v) + " to port 0x" + Integer.toHexString(io.port()) + ": no device");
             }
-        } else {
-            string(io, device, mask, vcpu);
+        } else if (!string(io, device, mask, vcpu, exit)) {
+            return ExitAction.RESUME;   // elements left: the guest executes the instruction again
         }
         vcpu.advanceRip(exit);
         int status = vcpu.debugExitStatus.getAsInt();
@@ -55,14 +62,30 @@ final class IoInstructionExit implements ExitHandler {
         return ExitAction.RESUME;
     }
 
-    /** INS/OUTS with or without REP: RCX elements, RSI/RDI stepping by the size, backwards when DF=1. */
-    private static void string(IoAccess io, boolean device, long mask, Vcpu vcpu) {
+    /** Elements one exit emulates of a REP INS/OUTS. */
+    static final int CHUNK = 4096;
+
+    /**
+     * INS/OUTS with or without REP: (E/R)CX elements from/to seg:(E/R)SI or ES:(E/R)DI, stepping by
+     * the size, backwards when DF=1. Returns false when a REP form has elements left.
+     */
+    private static boolean string(IoAccess io, boolean device, long mask, Vcpu vcpu, VmExit exit) {
         long rflags = vcpu.vmcs.read(VmcsField.GUEST_RFLAGS);
         long step = (rflags & Rflags.DF) != 0 ? -io.size() : io.size();
-        long count = io.rep() ? vcpu.cpu.gpr[Cpu.RCX] : 1;
+        // SDM 28.2.5, instruction information for INS/OUTS: bits 9:7 address size (0 16, 1 32, 2 64 bits)
+        int addressBytes = 2 << ((vcpu.vmcs.read32(VmcsField.VMX_INSTRUCTION_INFO) >>> 7) & 3);
+        long addressMask = addressBytes == 8 ? -1L : (1L << (8 * addressBytes)) - 1;
         int reg = io.in() ? Cpu.RDI : Cpu.RSI;
-        long addr = vcpu.cpu.gpr[reg];
-        for (long i = 0; i < count; i++) {
+        long offset = vcpu.cpu.gpr[reg] & addressMask;
+        // The first element's guest-linear address holds the segment base (SDM 28.2.1); outside
+        // 64-bit mode linear addresses wrap at 4 GiB.
+        long base = vcpu.vmcs.read(VmcsField.GUEST_LINEAR_ADDRESS) - offset;
+        boolean long64 = (vcpu.vmcs.read32(VmcsField.GUEST_CS_AR_BYTES) & (1 << 13)) != 0;
+        long count = io.rep() ? vcpu.cpu.gpr[Cpu.RCX] & addressMask : 1;
+        long n = Math.min(count, CHUNK);
+        for (long i = 0; i < n; i++) {
+            long addr = base + offset;
+            if (!long64) addr &= 0xFFFF_FFFFL;
             if (io.in()) {
                 long v = device ? vcpu.ports.in(io.port(), io.size()) & mask : mask;
                 vcpu.memory.write(addr, io.size(), v);
@@ -71,9 +94,21 @@ final class IoInstructionExit implements ExitHandler {
                 long v = vcpu.memory.read(addr, io.size());
                 if (device) vcpu.ports.out(io.port(), io.size(), (int) v);
             }
-            addr += step;
+            offset = (offset + step) & addressMask;
         }
-        vcpu.cpu.gpr[reg] = addr;
-        if (io.rep()) vcpu.cpu.gpr[Cpu.RCX] = 0;
+        writeAddressSized(vcpu, reg, addressBytes, offset);
+        if (io.rep()) writeAddressSized(vcpu, Cpu.RCX, addressBytes, count - n);
+        if (exit.tracing()) exit.note("elements", n);
+        return n == count;
+    }
+
+    /** A register written with the address size: 64 bits whole, 32 bits zero-extended, 16 bits merged (SDM Vol. 1 3.4.1.1). */
+    private static void writeAddressSized(Vcpu vcpu, int reg, int bytes, long value) {
+        long[] g = vcpu.cpu.gpr;
+        g[reg] = switch (bytes) {
+            case 2 -> (g[reg] & ~0xFFFFL) | (value & 0xFFFF);
+            case 4 -> value & 0xFFFF_FFFFL;
+            default -> value;
+        };
     }
 }
