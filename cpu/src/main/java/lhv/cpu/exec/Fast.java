@@ -102,6 +102,30 @@ final class Fast {
         return lo;
     }
 
+    // 32-bit forms the translator emits (the interpreter runs these instructions through
+    // MulDiv.imul and Shift.shift; the same semantics with the operand size fixed).
+
+    /** IMUL r32, r/m32 (, imm): the product truncated to 32 bits; CF = OF = it did not fit; SF ZF PF of the product. */
+    static long imul32(Cpu c, long a, long b) {
+        long lo = (long) (int) a * (int) b;
+        Flags.setStatus(c, Flags.szp(lo, 4) | (lo != (int) lo ? Flags.CF | Flags.OF : 0));
+        return lo & M32;
+    }
+
+    /** ROL r32, imm (count n, 1..31): CF = bit 0 of the result, OF = its bit 31 XOR CF; the other flags kept. */
+    static long rol32(Cpu c, long a, int n) {
+        int r = Integer.rotateLeft((int) a, n);
+        setCarryOverflow(c, r & 1, ((r >>> 31) ^ r) & 1);
+        return r & M32;
+    }
+
+    /** ROR r32, imm (count n, 1..31): CF = bit 31 of the result, OF = bit 31 XOR bit 30. */
+    static long ror32(Cpu c, long a, int n) {
+        int r = Integer.rotateRight((int) a, n);
+        setCarryOverflow(c, (r >>> 31) & 1, ((r >>> 31) ^ (r >>> 30)) & 1);
+        return r & M32;
+    }
+
     /** ALU operation {@code op} on 64-bit registers: rm = rm op b. */
     static void alu64(Cpu c, Insn i, int op, long b) {
         long[] g = c.gpr;

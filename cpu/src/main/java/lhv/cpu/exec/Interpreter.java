@@ -242,6 +242,11 @@ public final class Interpreter {
         translateThreshold = Math.max(0, runs);
     }
 
+    /** A REP/REPNE string instruction: it may yield by rewinding RIP to itself, so nothing may follow it in a block. */
+    static boolean repString(Insn i) {
+        return i.op >= Op.MOVS && i.op <= Op.OUTS && (i.prefixes & (Insn.P_REP | Insn.P_REPNE)) != 0;
+    }
+
     static boolean endsBlock(int op) {
         return ENDS_BLOCK[op];
     }
@@ -628,7 +633,7 @@ public final class Interpreter {
             // lookups), a taken one leaves it in runBlock. It changes nothing that decoding depends on.
             if ((ENDS_BLOCK[i.op] && i.op != Op.JCC64) || off + bytes >= 4096) break;
             // A long REP string instruction may yield by rewinding RIP to itself: nothing may follow it.
-            if (i.op >= Op.MOVS && i.op <= Op.OUTS && (i.prefixes & (Insn.P_REP | Insn.P_REPNE)) != 0) break;
+            if (repString(i)) break;
         }
         Block b = new Block(buf, n, cs, bytes);
         if (cacheable && fetch.ram) {

@@ -136,35 +136,6 @@ final class Translator {
         }
     }
 
-    // ---- 32-bit forms the regions call (the interpreter runs the same instructions through
-    // MulDiv.imul and Shift.shift; these are the same semantics with the operand size fixed) ----
-
-    /** IMUL r32, r/m32 (, imm): the product truncated to 32 bits; CF = OF = it did not fit; SF ZF PF of the product. */
-    static long imul32(Cpu c, long a, long b) {
-        long lo = (long) (int) a * (int) b;
-        Flags.setStatus(c, Flags.szp(lo, 4) | (lo != (int) lo ? Flags.CF | Flags.OF : 0));
-        return lo & M32;
-    }
-
-    /** ROL r32, imm (count n, 1..31): CF = bit 0 of the result, OF = its bit 31 XOR CF; the other flags kept. */
-    static long rol32(Cpu c, long a, int n) {
-        int r = Integer.rotateLeft((int) a, n);
-        carryOverflow(c, r & 1, ((r >>> 31) ^ r) & 1);
-        return r & M32;
-    }
-
-    /** ROR r32, imm (count n, 1..31): CF = bit 31 of the result, OF = bit 31 XOR bit 30. */
-    static long ror32(Cpu c, long a, int n) {
-        int r = Integer.rotateRight((int) a, n);
-        carryOverflow(c, (r >>> 31) & 1, ((r >>> 31) ^ (r >>> 30)) & 1);
-        return r & M32;
-    }
-
-    private static void carryOverflow(Cpu c, long cf, long of) {
-        Flags.materialize(c);
-        c.rflags = (c.rflags & ~(Flags.CF | Flags.OF)) | cf * Flags.CF | of * Flags.OF;
-    }
-
     /** The run loop passed an entry number the region does not have: an emulator defect. */
     static IllegalStateException badEntry(int entry) {
         return new IllegalStateException("translated region has no entry " + entry);
@@ -209,7 +180,7 @@ final class Translator {
          */
         long target(Insn i, long next) {
             long t = next + i.imm;
-            if (codeSize == 8) return canonical(t) ? t : -1;
+            if (codeSize == 8) return Operands.canonical(t) ? t : -1;
             t &= i.opSize == 2 ? 0xFFFF : M32;
             return t <= csLimit ? t : -1;
         }
@@ -280,15 +251,7 @@ final class Translator {
         Insn last = b.insns[b.count - 1];
         if (isJcc(last.op)) return true;
         if (Interpreter.endsBlock(last.op)) return false;
-        return !repString(last);
-    }
-
-    private static boolean repString(Insn i) {
-        return i.op >= Op.MOVS && i.op <= Op.OUTS && (i.prefixes & (Insn.P_REP | Insn.P_REPNE)) != 0;
-    }
-
-    private static boolean canonical(long a) {
-        return (a << 16 >> 16) == a;
+        return !Interpreter.repString(last);
     }
 
     private static Region define(byte[] bytes, List<Member> chosen, Code code) {
@@ -408,7 +371,7 @@ final class Translator {
         };
     }
 
-    /** ROL/ROR r32 by a non-zero immediate count: the forms {@link #rol32}/{@link #ror32} compute. */
+    /** ROL/ROR r32 by a non-zero immediate count: the forms {@link Fast#rol32}/{@link Fast#ror32} compute. */
     private static boolean rotate32(Insn i) {
         return i.op == Op.SHIFT_I && i.opSize == 4 && (i.sub == 0 || i.sub == 1) && ((int) i.imm & 31) != 0;
     }
@@ -724,7 +687,7 @@ final class Translator {
                     code.aload(G).loadConstant(i.reg).aload(C);
                     loadReg(i.rm);
                     if (op == Op.IMUL_GEI) code.loadConstant(i.imm); else loadReg(i.reg);
-                    code.invokestatic(CD_TRANSLATOR, "imul32", BINARY).lastore();
+                    code.invokestatic(CD_FAST, "imul32", BINARY).lastore();
                 }
                 case Op.SHIFT_I -> {
                     int n = (int) i.imm & 31;
@@ -734,7 +697,7 @@ final class Translator {
                     }
                     code.aload(G).loadConstant(i.rm).aload(C);
                     loadReg(i.rm);
-                    code.loadConstant(n).invokestatic(CD_TRANSLATOR, i.sub == 0 ? "rol32" : "ror32", SHIFT).lastore();
+                    code.loadConstant(n).invokestatic(CD_FAST, i.sub == 0 ? "rol32" : "ror32", SHIFT).lastore();
                 }
                 case Op.LEA -> {
                     // Data.lea: the address (at the address size), written at the operand size
