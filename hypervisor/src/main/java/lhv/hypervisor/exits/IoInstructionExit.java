@@ -96,19 +96,10 @@ final class IoInstructionExit implements ExitHandler {
             }
             offset = (offset + step) & addressMask;
         }
-        writeAddressSized(vcpu, reg, addressBytes, offset);
-        if (io.rep()) writeAddressSized(vcpu, Cpu.RCX, addressBytes, count - n);
+        // written with the address size: 64 bits whole, 32 bits zero-extended, 16 bits merged
+        vcpu.cpu.interpreter.writeRegister(reg, addressBytes, offset);
+        if (io.rep()) vcpu.cpu.interpreter.writeRegister(Cpu.RCX, addressBytes, count - n);
         if (exit.tracing()) exit.note("elements", n);
         return n == count;
-    }
-
-    /** A register written with the address size: 64 bits whole, 32 bits zero-extended, 16 bits merged (SDM Vol. 1 3.4.1.1). */
-    private static void writeAddressSized(Vcpu vcpu, int reg, int bytes, long value) {
-        long[] g = vcpu.cpu.gpr;
-        g[reg] = switch (bytes) {
-            case 2 -> (g[reg] & ~0xFFFFL) | (value & 0xFFFF);
-            case 4 -> value & 0xFFFF_FFFFL;
-            default -> value;
-        };
     }
 }
