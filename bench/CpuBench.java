@@ -41,10 +41,10 @@ public final class CpuBench {
         for (int i = 0; i < 512; i++) seg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x3000 + i * 8L, (i * 0x200000L) | 0x87);
         byte[] code = HexFormat.of().parseHex(WORKLOAD);
         MemorySegment.copy(MemorySegment.ofArray(code), 0, seg, CODE, code.length);
-        c.cr3 = 0x1000;
-        c.cr4 = Cr.CR4_PAE;
-        c.efer = Cr.EFER_LME | Cr.EFER_LMA;
-        c.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET;
+        c.setCr3(0x1000);
+        c.setCr4(Cr.CR4_PAE);
+        c.setEfer(Cr.EFER_LME | Cr.EFER_LMA);
+        c.setCr0(Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET);
         c.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xA09B);
         for (int s : new int[] {Segment.DS, Segment.ES, Segment.SS}) c.seg[s].set(0x10, 0, 0xFFFFFFFF, 0xC093);
         c.stateChanged();
@@ -60,9 +60,9 @@ public final class CpuBench {
         for (int i = 0; i < 4; i++) seg.set(ValueLayout.JAVA_INT_UNALIGNED, 0x1000 + i * 4L, (i << 22) | 0x83);
         byte[] code = HexFormat.of().parseHex(WORKLOAD32);
         MemorySegment.copy(MemorySegment.ofArray(code), 0, seg, CODE, code.length);
-        c.cr3 = 0x1000;
-        c.cr4 = Cr.CR4_PSE;
-        c.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET;
+        c.setCr3(0x1000);
+        c.setCr4(Cr.CR4_PSE);
+        c.setCr0(Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET);
         c.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xC09B);
         for (int s : new int[] {Segment.DS, Segment.ES, Segment.SS}) c.seg[s].set(0x10, 0, 0xFFFFFFFF, 0xC093);
         c.stateChanged();

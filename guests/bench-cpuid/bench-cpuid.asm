@@ -8,7 +8,7 @@
 bits 64
 org 0x100000
 
-ITERATIONS equ 1000000
+ITERATIONS equ 10000000
 
 start:
     mov r8d, ITERATIONS

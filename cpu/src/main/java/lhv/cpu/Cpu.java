@@ -20,6 +20,11 @@ import java.util.List;
  * loads and VM exit saves this state) reach it without indirection. Invariants that derived state
  * depends on ({@link #mode}, the TLB) are restored by the setter methods of the system unit; code
  * that writes CR0/CR4/EFER/CS directly (VM entry/exit) must call {@link #stateChanged()} afterwards.
+ *
+ * <p>The state a VM entry loads and a VM exit saves as groups is written only through methods that
+ * count changes: segment registers ({@link Segment#version}) and the control state below
+ * ({@link #stateVersions}). The fields stay public for reading; StateWriteGuardTest checks that no
+ * class stores into them directly.
  */
 public final class Cpu {
     public static final int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
@@ -29,14 +34,19 @@ public final class Cpu {
     public long rip;
     /** RFLAGS when materialized; the interpreter keeps the status flags lazily, use {@link #getRflags}. */
     public long rflags = Rflags.FIXED1;
-    public final Segment[] seg = {new Segment(), new Segment(), new Segment(), new Segment(), new Segment(), new Segment()};
-    public final Segment ldtr = new Segment();
-    public final Segment tr = new Segment();
+    public final Segment[] seg = {new Segment(this, STATE_SEGMENTS), new Segment(this, STATE_SEGMENTS + 1),
+            new Segment(this, STATE_SEGMENTS + 2), new Segment(this, STATE_SEGMENTS + 3), new Segment(this, STATE_SEGMENTS + 4),
+            new Segment(this, STATE_SEGMENTS + 5)};
+    public final Segment ldtr = new Segment(this, STATE_SEGMENTS + 6);
+    public final Segment tr = new Segment(this, STATE_SEGMENTS + 7);
+    /** Tracked ({@link #STATE_TABLES}): write with {@link #setGdtr}/{@link #setIdtr}. */
     public long gdtrBase, idtrBase;
     public int gdtrLimit, idtrLimit;
+    /** CR0, CR3, CR4 are tracked ({@link #STATE_CONTROL}): write with {@link #setCr0}, {@link #setCr3}, {@link #setCr4}. */
     public long cr0, cr2, cr3, cr4, cr8;
     public long xcr0 = 1;
     public final long[] dr = new long[8];
+    /** Tracked ({@link #STATE_CONTROL}): write with {@link #setEfer}. */
     public long efer;
     /** Current privilege level (CS.RPL except in transitions, SS.DPL; SDM 5.5). */
     public int cpl;
@@ -46,11 +56,26 @@ public final class Cpu {
     // ---- system: MSR state of the system unit (SDM Vol. 4 Table 2-2); VM entry/exit load and save some ----
     /** IA32_STAR, IA32_LSTAR, IA32_CSTAR, IA32_FMASK (SYSCALL/SYSRET), IA32_KERNEL_GS_BASE (SWAPGS). */
     public long star, lstar, cstar, fmask, kernelGsBase;
-    /** IA32_SYSENTER_CS/ESP/EIP. */
+    /** IA32_SYSENTER_CS/ESP/EIP; tracked ({@link #STATE_MSR}). */
     public long sysenterCs, sysenterEsp, sysenterEip;
-    /** IA32_PAT, power-on value (SDM 13.12.4). */
+    /** IA32_PAT, power-on value (SDM 13.12.4); tracked ({@link #STATE_MSR}). */
     public long pat = 0x0007040600070406L;
+    /** IA32_DEBUGCTL; tracked ({@link #STATE_MSR}). */
     public long debugCtl;
+    /**
+     * The state VM entry loads and VM exit saves, in groups with a change count each: CR0, CR3, CR4
+     * and EFER ({@code STATE_CONTROL}); PAT, DEBUGCTL and the SYSENTER MSRs ({@code STATE_MSR}); GDTR
+     * and IDTR ({@code STATE_TABLES}); each segment register ES, CS, SS, DS, FS, GS, LDTR, TR
+     * ({@code STATE_SEGMENTS} + 0..7). Every setter of that state counts a write that changes a value
+     * in its group's {@link #stateVersions} entry and in {@link #stateVersion}, and nothing else
+     * does, so an unchanged count means an unchanged group (lhv.vmx.transition skips saving or
+     * loading it then).
+     */
+    public static final int STATE_CONTROL = 0, STATE_MSR = 1, STATE_TABLES = 2, STATE_SEGMENTS = 3, STATE_GROUPS = STATE_SEGMENTS + 8;
+    /** Per state group: its changes so far (see {@link #STATE_GROUPS}). */
+    public final long[] stateVersions = new long[STATE_GROUPS];
+    /** Changes so far of all state groups together: unchanged means no group changed. */
+    public long stateVersion;
     public long tscAux;
     /** IA32_APIC_BASE: base 0xFEE00000, global enable (bit 11), BSP (bit 8). */
     public long apicBase = 0xFEE00900L;
@@ -163,11 +188,13 @@ public final class Cpu {
         seg[Segment.CS].set(0xF000, 0xFFFF0000L, 0xFFFF, 0x9B);
         ldtr.set(0, 0, 0xFFFF, 0x82);
         tr.set(0, 0, 0xFFFF, 0x8B);
-        gdtrBase = idtrBase = 0;
-        gdtrLimit = idtrLimit = 0xFFFF;
-        cr0 = 0x60000010L;
-        cr2 = cr3 = cr4 = cr8 = 0;
-        efer = 0;
+        setGdtr(0, 0xFFFF);
+        setIdtr(0, 0xFFFF);
+        setCr0(0x60000010L);
+        cr2 = cr8 = 0;
+        setCr3(0);
+        setCr4(0);
+        setEfer(0);
         java.util.Arrays.fill(dr, 0);
         dr[6] = 0xFFFF0FF0L;
         dr[7] = 0x400;
@@ -184,9 +211,11 @@ public final class Cpu {
     // ---- system: power-on values of the system unit's state (SDM 10.1.1, Table 10-1) ----
     private void resetSystemState() {
         star = lstar = cstar = fmask = kernelGsBase = 0;
-        sysenterCs = sysenterEsp = sysenterEip = 0;
-        pat = 0x0007040600070406L;
-        debugCtl = 0;
+        setSysenterCs(0);
+        setSysenterEsp(0);
+        setSysenterEip(0);
+        setPat(0x0007040600070406L);
+        setDebugCtl(0);
         tscAux = 0;
         apicBase = 0xFEE00900L;
         miscEnable = 1;
@@ -196,6 +225,58 @@ public final class Cpu {
             java.util.Arrays.fill(mmu.pdpte, 0);
             mmu.flushAllContexts();
         }
+    }
+
+    // ---- the tracked state: each setter counts a change in its group's version ----
+
+    /** Counts a change of state group {@code group} (the setters below and {@link Segment}'s). */
+    public void countChange(int group) {
+        stateVersions[group]++;
+        stateVersion++;
+    }
+
+    public void setCr0(long value) {
+        if (cr0 != value) { cr0 = value; countChange(STATE_CONTROL); }
+    }
+
+    public void setCr3(long value) {
+        if (cr3 != value) { cr3 = value; countChange(STATE_CONTROL); }
+    }
+
+    public void setCr4(long value) {
+        if (cr4 != value) { cr4 = value; countChange(STATE_CONTROL); }
+    }
+
+    public void setEfer(long value) {
+        if (efer != value) { efer = value; countChange(STATE_CONTROL); }
+    }
+
+    public void setPat(long value) {
+        if (pat != value) { pat = value; countChange(STATE_MSR); }
+    }
+
+    public void setDebugCtl(long value) {
+        if (debugCtl != value) { debugCtl = value; countChange(STATE_MSR); }
+    }
+
+    public void setSysenterCs(long value) {
+        if (sysenterCs != value) { sysenterCs = value; countChange(STATE_MSR); }
+    }
+
+    public void setSysenterEsp(long value) {
+        if (sysenterEsp != value) { sysenterEsp = value; countChange(STATE_MSR); }
+    }
+
+    public void setSysenterEip(long value) {
+        if (sysenterEip != value) { sysenterEip = value; countChange(STATE_MSR); }
+    }
+
+    public void setGdtr(long base, int limit) {
+        if (gdtrBase != base || gdtrLimit != limit) { gdtrBase = base; gdtrLimit = limit; countChange(STATE_TABLES); }
+    }
+
+    public void setIdtr(long base, int limit) {
+        if (idtrBase != base || idtrLimit != limit) { idtrBase = base; idtrLimit = limit; countChange(STATE_TABLES); }
     }
 
     /** RFLAGS with the lazily kept status flags materialized. */

@@ -13,24 +13,58 @@ public final class Segment {
     public static final int AR_S = 1 << 4, AR_P = 1 << 7, AR_AVL = 1 << 12, AR_L = 1 << 13,
             AR_DB = 1 << 14, AR_G = 1 << 15, AR_UNUSABLE = 1 << 16;
 
+    // The four parts are read directly everywhere; every write goes through the methods below, which
+    // count changes in the owner's state version (StateWriteGuardTest checks that no class outside this one
+    // stores into these fields).
     public int selector;
     public long base;
     /** Byte-granular limit (already scaled when G=1). */
     public int limit;
     /** Access rights in VMX format. */
     public int attributes;
+    /** The processor whose state group {@link #group} this register is, or null for a free-standing value. */
+    private final Cpu owner;
+    private final int group;
 
-    public Segment() { }
+    /** A free-standing segment value (not a register of a processor). */
+    public Segment() {
+        this(null, 0);
+    }
+
+    /** A segment register of {@code owner}: its changes count in state group {@code group} ({@link Cpu#stateVersions}). */
+    public Segment(Cpu owner, int group) {
+        this.owner = owner;
+        this.group = group;
+    }
 
     public void set(int selector, long base, int limit, int attributes) {
-        this.selector = selector & 0xFFFF;
+        selector &= 0xFFFF;
+        if (this.selector == selector && this.base == base && this.limit == limit && this.attributes == attributes) return;
+        this.selector = selector;
         this.base = base;
         this.limit = limit;
         this.attributes = attributes;
+        if (owner != null) owner.countChange(group);
     }
 
     public void copyFrom(Segment o) {
         set(o.selector, o.base, o.limit, o.attributes);
+    }
+
+    public void setSelector(int selector) {
+        set(selector, base, limit, attributes);
+    }
+
+    public void setBase(long base) {
+        set(selector, base, limit, attributes);
+    }
+
+    public void setLimit(int limit) {
+        set(selector, base, limit, attributes);
+    }
+
+    public void setAttributes(int attributes) {
+        set(selector, base, limit, attributes);
     }
 
     public int type() { return attributes & 0xF; }
@@ -42,8 +76,7 @@ public final class Segment {
 
     /** Real-mode style load: base = selector * 16, limit and attributes kept (SDM 20.1.1). */
     public void loadReal(int selector) {
-        this.selector = selector & 0xFFFF;
-        this.base = (long) (selector & 0xFFFF) << 4;
+        set(selector, (long) (selector & 0xFFFF) << 4, limit, attributes);
     }
 
     @Override

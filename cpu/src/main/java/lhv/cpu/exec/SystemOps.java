@@ -358,7 +358,7 @@ final class SystemOps {
         } else {
             long v = i.opSize == 8 ? c.gpr[i.rm] : c.gpr[i.rm] & 0xFFFFFFFFL;
             if (!canonical(v)) throw CpuFault.gp0();
-            c.seg[seg].base = v;
+            c.seg[seg].setBase(v);
         }
     }
 

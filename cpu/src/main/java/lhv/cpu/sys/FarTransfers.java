@@ -327,8 +327,7 @@ final class FarTransfers {
         if (s.unusable() || (s.selector & 0xFFFC) == 0) return;
         boolean conformingCode = (s.attributes & 0x1C) == 0x1C;
         if (!conformingCode && s.dpl() < newCpl) {
-            s.selector = 0;
-            s.attributes |= Segment.AR_UNUSABLE;
+            s.set(0, s.base, s.limit, s.attributes | Segment.AR_UNUSABLE);
         }
     }
 

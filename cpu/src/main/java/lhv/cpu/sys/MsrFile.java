@@ -73,17 +73,17 @@ final class MsrFile {
                 if ((value & ~(writable | 1L << 8)) != 0) throw CpuFault.gp0();
                 cpu.apicBase = (value & writable) | (cpu.apicBase & (1L << 8));
             }
-            case Msr.IA32_SYSENTER_CS -> cpu.sysenterCs = value & 0xFFFFFFFFL;
-            case Msr.IA32_SYSENTER_ESP -> cpu.sysenterEsp = canonical(value);
-            case Msr.IA32_SYSENTER_EIP -> cpu.sysenterEip = canonical(value);
+            case Msr.IA32_SYSENTER_CS -> cpu.setSysenterCs(value & 0xFFFFFFFFL);
+            case Msr.IA32_SYSENTER_ESP -> cpu.setSysenterEsp(canonical(value));
+            case Msr.IA32_SYSENTER_EIP -> cpu.setSysenterEip(canonical(value));
             case Msr.IA32_DEBUGCTL -> {
                 // LBR (bit 0) and BTF (bit 1) are accepted and stored; other bits are reserved here.
                 if ((value & ~3L) != 0) throw CpuFault.gp0();
-                cpu.debugCtl = value;
+                cpu.setDebugCtl(value);
             }
             case Msr.IA32_PAT -> {
                 if (!validPat(value)) throw CpuFault.gp0();
-                cpu.pat = value;
+                cpu.setPat(value);
             }
             case Msr.IA32_MISC_ENABLE -> cpu.miscEnable = value;
             case IA32_MTRRCAP -> throw CpuFault.gp0();
@@ -97,8 +97,8 @@ final class MsrFile {
             case Msr.IA32_LSTAR -> cpu.lstar = canonical(value);
             case Msr.IA32_CSTAR -> cpu.cstar = canonical(value);
             case Msr.IA32_FMASK -> cpu.fmask = value & 0xFFFFFFFFL;
-            case Msr.IA32_FS_BASE -> cpu.seg[Segment.FS].base = canonical(value);
-            case Msr.IA32_GS_BASE -> cpu.seg[Segment.GS].base = canonical(value);
+            case Msr.IA32_FS_BASE -> cpu.seg[Segment.FS].setBase(canonical(value));
+            case Msr.IA32_GS_BASE -> cpu.seg[Segment.GS].setBase(canonical(value));
             case Msr.IA32_KERNEL_GS_BASE -> cpu.kernelGsBase = canonical(value);
             case Msr.IA32_TSC_AUX -> {
                 if ((value >>> 32) != 0) throw CpuFault.gp0();
@@ -119,7 +119,7 @@ final class MsrFile {
         if ((value & ~valid) != 0) throw CpuFault.gp0();
         long old = cpu.efer;
         if (((old ^ value) & Cr.EFER_LME) != 0 && (cpu.cr0 & Cr.CR0_PG) != 0) throw CpuFault.gp0();
-        cpu.efer = (value & ~Cr.EFER_LMA) | (old & Cr.EFER_LMA);
+        cpu.setEfer((value & ~Cr.EFER_LMA) | (old & Cr.EFER_LMA));
         // NXE changes the meaning of bit 63 in paging entries: cached translations go.
         if (((old ^ value) & Cr.EFER_NXE) != 0) cpu.mmu.flush(true);
     }

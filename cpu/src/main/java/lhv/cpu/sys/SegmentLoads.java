@@ -29,7 +29,7 @@ final class SegmentLoads {
             // SDM 20.1.1: base = selector * 16; limit and attributes stay (they may come from
             // protected mode), but the register becomes usable.
             s.loadReal(selector);
-            s.attributes = (s.attributes & ~Segment.AR_UNUSABLE) | Segment.AR_P | Segment.AR_S;
+            s.setAttributes((s.attributes & ~Segment.AR_UNUSABLE) | Segment.AR_P | Segment.AR_S);
             return;
         }
         if (cpu.mode == Mode.VIRTUAL_8086) {

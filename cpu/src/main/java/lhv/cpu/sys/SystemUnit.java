@@ -127,8 +127,8 @@ public final class SystemUnit {
         if (paePagingAfter(v, cpu.cr4) && ((old ^ v) & (Cr.CR0_PG | Cr.CR0_CD | Cr.CR0_NW)) != 0) {
             cpu.mmu.loadPdptes(cpu.cr3);
         }
-        cpu.cr0 = v;
-        cpu.efer = efer;
+        cpu.setCr0(v);
+        cpu.setEfer(efer);
         if (((old ^ v) & (Cr.CR0_PG | Cr.CR0_WP | Cr.CR0_PE)) != 0) cpu.mmu.flush(true);
         if ((v & Cr.CR0_PE) == 0) cpu.cpl = 0;
         cpu.stateChanged();
@@ -144,7 +144,7 @@ public final class SystemUnit {
             v &= 0xFFFFFFFFL;
         }
         if (paePagingAfter(cpu.cr0, cpu.cr4)) cpu.mmu.loadPdptes(v);
-        cpu.cr3 = v;
+        cpu.setCr3(v);
         cpu.mmu.flush((cpu.cr4 & Cr.CR4_PGE) == 0);
     }
 
@@ -160,7 +160,7 @@ public final class SystemUnit {
                 && (changed & (Cr.CR4_PAE | Cr.CR4_PGE | Cr.CR4_PSE | Cr.CR4_SMEP)) != 0) {
             cpu.mmu.loadPdptes(cpu.cr3);
         }
-        cpu.cr4 = value;
+        cpu.setCr4(value);
         // SDM 4.10.4.1: these changes invalidate all TLB entries, global ones included.
         if ((changed & (Cr.CR4_PGE | Cr.CR4_PAE | Cr.CR4_PSE | Cr.CR4_SMEP | Cr.CR4_SMAP | Cr.CR4_PCIDE)) != 0) {
             cpu.mmu.flush(true);
@@ -209,19 +209,17 @@ public final class SystemUnit {
 
     public void clts() {
         requireCpl0();
-        cpu.cr0 &= ~Cr.CR0_TS;
+        cpu.setCr0(cpu.cr0 & ~Cr.CR0_TS);
     }
 
     public void lgdt(long base, int limit) {
         requireCpl0();
-        cpu.gdtrBase = base;
-        cpu.gdtrLimit = limit & 0xFFFF;
+        cpu.setGdtr(base, limit & 0xFFFF);
     }
 
     public void lidt(long base, int limit) {
         requireCpl0();
-        cpu.idtrBase = base;
-        cpu.idtrLimit = limit & 0xFFFF;
+        cpu.setIdtr(base, limit & 0xFFFF);
     }
 
     public void lldt(int selector) {
@@ -496,10 +494,7 @@ public final class SystemUnit {
             cpu.rip = target & 0xFFFFFFFFL;
         }
         // SS.selector = STAR[63:48] + 8 with RPL 3; its hidden part is fixed (SDM Vol. 2 SYSRET).
-        cpu.seg[Segment.SS].selector = ((sel + 8) | 3) & 0xFFFF;
-        cpu.seg[Segment.SS].base = 0;
-        cpu.seg[Segment.SS].limit = 0xFFFFFFFF;
-        cpu.seg[Segment.SS].attributes = 0xC0F3;
+        cpu.seg[Segment.SS].set(((sel + 8) | 3) & 0xFFFF, 0, 0xFFFFFFFF, 0xC0F3);
         cpu.cpl = 3;
         cpu.setRflags((cpu.gpr[11] & 0x3C7FD7L) | Rflags.FIXED1);
         cpu.stateChanged();
@@ -551,7 +546,7 @@ public final class SystemUnit {
         requireCpl0();
         Segment gs = cpu.seg[Segment.GS];
         long t = gs.base;
-        gs.base = cpu.kernelGsBase;
+        gs.setBase(cpu.kernelGsBase);
         cpu.kernelGsBase = t;
     }
 }

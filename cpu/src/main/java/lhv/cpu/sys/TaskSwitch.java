@@ -141,7 +141,7 @@ final class TaskSwitch {
 
         // Commit point: TR, CR0.TS, then the new task's registers.
         cpu.tr.set(selector, newBase, newLimit, newAttributes | 2);
-        cpu.cr0 |= Cr.CR0_TS;
+        cpu.setCr0(cpu.cr0 | Cr.CR0_TS);
         // SDM 17.2.4: a task switch clears the local breakpoint enables L0-L3 and LE of DR7.
         cpu.dr[7] &= ~0x155L;
         cpu.breakpointsArmed = Breakpoints.armed(cpu.dr[7]);
@@ -164,7 +164,7 @@ final class TaskSwitch {
     private void loadNewTask(long cr3, long eip, long flags, long[] gprs, int[] sels, int ldt) {
         if ((cpu.cr0 & Cr.CR0_PG) != 0 && cr3 != -1) {
             if ((cpu.cr4 & Cr.CR4_PAE) != 0) cpu.mmu.loadPdptes(cr3);
-            cpu.cr3 = cr3;
+            cpu.setCr3(cr3);
             cpu.mmu.flush((cpu.cr4 & Cr.CR4_PGE) == 0);
         }
         cpu.setRflags(flags);

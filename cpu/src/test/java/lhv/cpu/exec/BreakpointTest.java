@@ -113,7 +113,7 @@ class BreakpointTest {
     @Test
     void ioBreakpointTrapsWithCr4De() {
         Guest g = guest("e680f4");                                 // out 0x80, al; hlt
-        g.cpu.cr4 |= Cr.CR4_DE;
+        g.cpu.setCr4(g.cpu.cr4 | Cr.CR4_DE);
         g.cpu.sys.writeDr(2, 0x80);
         g.cpu.sys.writeDr(7, local(2) | rwLen(2, 2, 0));
         g.runToHalt();

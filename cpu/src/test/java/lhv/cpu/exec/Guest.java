@@ -36,10 +36,10 @@ final class Guest {
         r.q(PDPT, PD | 7);
         for (int i = 0; i < 512; i++) r.q(PD + i * 8L, (i * 0x200000L) | 0x87);
         Cpu c = g.cpu;
-        c.cr3 = PML4;
-        c.cr4 = Cr.CR4_PAE;
-        c.efer = Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_NXE | Cr.EFER_SCE;
-        c.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET | Cr.CR0_NE;
+        c.setCr3(PML4);
+        c.setCr4(Cr.CR4_PAE);
+        c.setEfer(Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_NXE | Cr.EFER_SCE);
+        c.setCr0(Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET | Cr.CR0_NE);
         c.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xA09B);
         for (int s : new int[] {Segment.DS, Segment.ES, Segment.SS, Segment.FS, Segment.GS}) {
             c.seg[s].set(0x10, 0, 0xFFFFFFFF, 0xC093);
@@ -72,10 +72,10 @@ final class Guest {
             r.q(IDT + 16L * v, lo);
             r.q(IDT + 16L * v + 8, h >>> 32);
         }
-        g.cpu.gdtrBase = GDT;
-        g.cpu.gdtrLimit = 23;
-        g.cpu.idtrBase = IDT;
-        g.cpu.idtrLimit = 256 * 16 - 1;
+        g.cpu.setGdtr(GDT, g.cpu.gdtrLimit);
+        g.cpu.setGdtr(g.cpu.gdtrBase, 23);
+        g.cpu.setIdtr(IDT, g.cpu.idtrLimit);
+        g.cpu.setIdtr(g.cpu.idtrBase, 256 * 16 - 1);
         return g;
     }
 
@@ -86,9 +86,9 @@ final class Guest {
         g.ram.q(GDT, 0);
         g.ram.q(GDT + 8, 0x00CF9A000000FFFFL);
         g.ram.q(GDT + 16, 0x00CF92000000FFFFL);
-        c.gdtrBase = GDT;
-        c.gdtrLimit = 23;
-        c.cr0 = Cr.CR0_PE | Cr.CR0_ET | Cr.CR0_NE;
+        c.setGdtr(GDT, c.gdtrLimit);
+        c.setGdtr(c.gdtrBase, 23);
+        c.setCr0(Cr.CR0_PE | Cr.CR0_ET | Cr.CR0_NE);
         c.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xC09B);
         for (int s : new int[] {Segment.DS, Segment.ES, Segment.SS, Segment.FS, Segment.GS}) {
             c.seg[s].set(0x10, 0, 0xFFFFFFFF, 0xC093);

@@ -112,7 +112,7 @@ class LegacyAndSystemTest {
     @Test
     void sgdtWithSixteenBitOperandStoresA24BitBase() {
         Guest g = Guest.flat32();
-        g.cpu.gdtrBase = 0x12345678L;
+        g.cpu.setGdtr(0x12345678L, g.cpu.gdtrLimit);
         g.code("660f010500002000f4").runToHalt();
         assertEquals(23, g.ram.b(0x200000) | g.ram.b(0x200001) << 8);
         assertEquals(0x00345678, g.ram.d(0x200002));
@@ -166,7 +166,7 @@ class LegacyAndSystemTest {
     void xgetbvNeedsOsxsave() {
         assertEquals(6, Guest.long64().code("31c90f01d0f4").runToFault().vector);
         Guest g = Guest.long64().code("31c90f01d0f4");
-        g.cpu.cr4 |= Cr.CR4_OSXSAVE;
+        g.cpu.setCr4(g.cpu.cr4 | Cr.CR4_OSXSAVE);
         g.runToHalt();
         assertEquals(1, g.reg(Cpu.RAX), "XCR0 = x87 only after reset");
     }

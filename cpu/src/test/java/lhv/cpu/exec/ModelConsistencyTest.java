@@ -178,7 +178,7 @@ class ModelConsistencyTest {
         h.cpu.sys.writeCr(4, h.cpu.cr4 | Cr.CR4_FSGSBASE);
         assertEquals(6, fault(h, "66f30faec0").vector, "66H is not a form");
         Guest p = Guest.flat32();
-        p.cpu.cr4 |= Cr.CR4_FSGSBASE;
+        p.cpu.setCr4(p.cpu.cr4 | Cr.CR4_FSGSBASE);
         p.code("f30faec0f4");
         assertEquals(6, p.runToFault().vector, "64-bit mode only");
     }

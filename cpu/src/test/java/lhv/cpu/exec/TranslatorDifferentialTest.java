@@ -205,7 +205,7 @@ class TranslatorDifferentialTest {
         g[1].cpu.interpreter.setTranslationThreshold(0);
         for (long base : new long[] {0, 0x1000, 0, 0x1000}) {
             for (Guest x : g) {
-                x.cpu.seg[lhv.cpu.Segment.CS].base = base;
+                x.cpu.seg[lhv.cpu.Segment.CS].setBase(base);
                 x.cpu.rip = Guest.CODE - base;
                 x.cpu.gpr[Cpu.RAX] = 7;
                 x.cpu.activityState = 0;
@@ -350,7 +350,7 @@ class TranslatorDifferentialTest {
             byte[] b = java.util.HexFormat.of().parseHex(code);
             MemorySegment.copy(MemorySegment.ofArray(b), 0, mem.ram, Guest.CODE, b.length);
             Cpu t = g.cpu;
-            c.cr3 = t.cr3; c.cr4 = t.cr4; c.efer = t.efer; c.cr0 = t.cr0;
+            c.setCr3(t.cr3); c.setCr4(t.cr4); c.setEfer(t.efer); c.setCr0(t.cr0);
             for (int s = 0; s < 6; s++) c.seg[s].set(t.seg[s].selector, t.seg[s].base, t.seg[s].limit, t.seg[s].attributes);
             c.stateChanged();
             c.mmu.flush(true);
@@ -479,8 +479,8 @@ class TranslatorDifferentialTest {
             ram.b(h + 2, 0xF4);
             ram.q(Guest.IDT + 8L * v, (h & 0xFFFF) | (0x08L << 16) | (0x8EL << 40) | ((h >>> 16) & 0xFFFF) << 48);
         }
-        c.idtrBase = Guest.IDT;
-        c.idtrLimit = 256 * 8 - 1;
+        c.setIdtr(Guest.IDT, c.idtrLimit);
+        c.setIdtr(c.idtrBase, 256 * 8 - 1);
         c.seg[lhv.cpu.Segment.CS].set(8, csBase, limit, 0xC09B);
         if (paging) {
             long pd = 0x7000, pt = 0x8000;
@@ -489,9 +489,9 @@ class TranslatorDifferentialTest {
             ram.d(pd, (int) pt | 3);
             ram.d(pd + 4, 0x400000 | 0x83);
             for (int i = 2; i < 1024; i++) ram.d(pd + 4L * i, 0);
-            c.cr3 = pd;
-            c.cr4 |= lhv.cpu.Cr.CR4_PSE;
-            c.cr0 |= lhv.cpu.Cr.CR0_PG;
+            c.setCr3(pd);
+            c.setCr4(c.cr4 | lhv.cpu.Cr.CR4_PSE);
+            c.setCr0(c.cr0 | lhv.cpu.Cr.CR0_PG);
         }
         c.stateChanged();
         c.mmu.flush(true);

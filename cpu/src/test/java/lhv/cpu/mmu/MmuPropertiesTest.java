@@ -25,10 +25,10 @@ class MmuPropertiesTest {
         ram.q(0x11000, 0x12000 | P | RW);
         ram.q(0x12000 + 16, 0x13000 | P | RW);
         for (int i = 0; i < 16; i++) ram.q(0x13000 + 8L * i, (0x300000L - 0x1000L * i) | P | RW);
-        cpu.cr3 = 0x10000;
-        cpu.cr4 = Cr.CR4_PAE;
-        cpu.efer = Cr.EFER_LME | Cr.EFER_LMA;
-        cpu.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET;
+        cpu.setCr3(0x10000);
+        cpu.setCr4(Cr.CR4_PAE);
+        cpu.setEfer(Cr.EFER_LME | Cr.EFER_LMA);
+        cpu.setCr0(Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET);
         cpu.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xA09B);
         cpu.stateChanged();
         cpu.mmu.flush(true);

@@ -87,7 +87,7 @@ class MmuTest {
         long64(P | US);
         CpuFault f = fault(() -> cpu.mmu.write8(Segment.DS, 0x400000, 1));
         assertEquals(Mmu.PF_P | Mmu.PF_W, f.errorCode);
-        cpu.cr0 &= ~Cr.CR0_WP;
+        cpu.setCr0(cpu.cr0 & ~Cr.CR0_WP);
         cpu.mmu.flush(true);
         cpu.mmu.write8(Segment.DS, 0x400000, 7);
         assertEquals(7, ram.b(0x200000));
@@ -143,9 +143,9 @@ class MmuTest {
 
     @Test
     void nonGlobalFlushKeepsGlobalPages() {
-        cpu.cr4 |= Cr.CR4_PGE;
+        cpu.setCr4(cpu.cr4 | Cr.CR4_PGE);
         long64(P | RW);
-        cpu.cr4 |= Cr.CR4_PGE;
+        cpu.setCr4(cpu.cr4 | Cr.CR4_PGE);
         ram.q(PT, 0x200000L | P | RW | G);
         cpu.mmu.read32(Segment.DS, 0x400000);
         cpu.mmu.read32(Segment.DS, 0x401000);
@@ -187,7 +187,7 @@ class MmuTest {
     @Test
     void mmioGoesThroughTheBoard() {
         // Paging off, protected mode flat.
-        cpu.cr0 = Cr.CR0_PE;
+        cpu.setCr0(Cr.CR0_PE);
         cpu.seg[Segment.DS].set(0x10, 0, 0xFFFFFFFF, 0xC093);
         cpu.seg[Segment.CS].set(0x08, 0, 0xFFFFFFFF, 0xC09B);
         cpu.stateChanged();
@@ -202,7 +202,7 @@ class MmuTest {
     void alignmentCheckAtCpl3() {
         long64(P | RW | US);
         cpu.cpl = 3;
-        cpu.cr0 |= Cr.CR0_AM;
+        cpu.setCr0(cpu.cr0 | Cr.CR0_AM);
         cpu.rflags |= Rflags.AC;
         assertEquals(17, fault(() -> cpu.mmu.read32(Segment.DS, 0x400001)).vector);
         cpu.mmu.read32(Segment.DS, 0x400004);

@@ -16,9 +16,9 @@ class PagingModesTest {
     final TestRam ram = TestRam.of(cpu);
 
     void flat32(long cr4) {
-        cpu.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_WP | Cr.CR0_ET;
-        cpu.cr4 = cr4;
-        cpu.efer = 0;
+        cpu.setCr0(Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_WP | Cr.CR0_ET);
+        cpu.setCr4(cr4);
+        cpu.setEfer(0);
         cpu.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xC09B);
         for (int s : new int[] {Segment.DS, Segment.SS, Segment.ES}) cpu.seg[s].set(0x10, 0, 0xFFFFFFFF, 0xC093);
         cpu.stateChanged();
@@ -32,7 +32,7 @@ class PagingModesTest {
     @Test
     void thirtyTwoBitPagingWith4KibAnd4MibPages() {
         long pd = 0x10000, pt = 0x11000;
-        cpu.cr3 = pd;
+        cpu.setCr3(pd);
         ram.d(pd, (int) (pt | P | RW | US));                        // PDE 0 -> page table
         ram.d(pt + 4 * 5, 0x123000 | P | RW);                       // linear 0x5000 -> 0x123000
         ram.d(pd + 4, 0x00400000 | P | RW | PS);                    // linear 0x400000 -> 4 MiB page at 0x400000
@@ -44,7 +44,7 @@ class PagingModesTest {
         cpu.mmu.write8(Segment.DS, 0x401234, 1);
         assertEquals(A | D, ram.d(pd + 4) & (A | D), "D set in the PDE of a 4 MiB page");
         // Without CR4.PSE the PS bit is ignored: the PDE points to a page table.
-        cpu.cr4 = 0;
+        cpu.setCr4(0);
         cpu.mmu.flush(true);
         ram.d(0x400000 + 4 * 1, 0x200000 | P);
         assertEquals(0x200000 + 0x234, cpu.mmu.translate(0x401234, Mmu.READ, false));
@@ -53,7 +53,7 @@ class PagingModesTest {
     @Test
     void pse36HighAddressBitsAndReservedBits() {
         long pd = 0x10000;
-        cpu.cr3 = pd;
+        cpu.setCr3(pd);
         ram.d(pd + 4, 0x00400000 | P | PS | (0x3 << 13));          // physical bits 33:32 = 3
         flat32(Cr.CR4_PSE);
         assertEquals(0x3_0040_0010L, cpu.mmu.translate(0x400010, Mmu.READ, false));
@@ -67,10 +67,10 @@ class PagingModesTest {
 
     @Test
     void thirtyTwoBitPagingHasNoInstructionFetchBitWithoutSmep() {
-        cpu.cr3 = 0x10000;
+        cpu.setCr3(0x10000);
         flat32(0);
         assertEquals(0, fault(() -> cpu.mmu.fetchPhysical(0x5000)).errorCode);
-        cpu.cr4 = Cr.CR4_SMEP;
+        cpu.setCr4(Cr.CR4_SMEP);
         assertEquals(Mmu.PF_ID, fault(() -> cpu.mmu.fetchPhysical(0x5000)).errorCode);
     }
 
@@ -79,12 +79,12 @@ class PagingModesTest {
         long pdpt = 0x10000, pd = 0x11000;
         ram.q(pdpt + 8, pd | P);                                    // PDPTE 1: 1..2 GiB
         ram.q(pd + 8 * 3, 0x600000L | P | RW | PS | (1L << 63));    // linear 0x40600000 -> 2 MiB at 0x600000, XD
-        cpu.cr3 = pdpt;
+        cpu.setCr3(pdpt);
         flat32(Cr.CR4_PAE);
         cpu.mmu.loadPdptes(cpu.cr3);
         // XD with NXE=0 is a reserved bit.
         assertEquals(Mmu.PF_P | Mmu.PF_RSVD, fault(() -> cpu.mmu.translate(0x40612345L, Mmu.READ, false)).errorCode);
-        cpu.efer = Cr.EFER_NXE;
+        cpu.setEfer(Cr.EFER_NXE);
         cpu.mmu.flush(true);
         assertEquals(0x612345L, cpu.mmu.translate(0x40612345L, Mmu.READ, false));
         assertEquals(Mmu.PF_P | Mmu.PF_ID, fault(() -> cpu.mmu.fetchPhysical(0x40612345L)).errorCode);
@@ -104,7 +104,7 @@ class PagingModesTest {
         long pml4 = 0x10000, pdpt = 0x11000;
         ram.q(pml4 + 8 * 1, pdpt | P | RW | US);                     // PML4 1: 512 GiB..1 TiB
         ram.q(pdpt + 8 * 2, 0x40000000L | P | RW | PS);              // 1 GiB page at 1 GiB
-        cpu.cr3 = pml4;
+        cpu.setCr3(pml4);
         long64();
         long lin = (1L << 39) | (2L << 30) | 0x12345;
         assertEquals(0x40012345L, cpu.mmu.translate(lin, Mmu.READ, false));
@@ -123,7 +123,7 @@ class PagingModesTest {
         ram.q(pdpt, pd | P | RW | US);
         ram.q(pd, P | RW | US | PS);
         ram.q(pd + 8, 0x200000L | P | RW | PS);
-        cpu.cr3 = pml4;
+        cpu.setCr3(pml4);
         long64();
     }
 
@@ -131,7 +131,7 @@ class PagingModesTest {
     void smepForbidsSupervisorFetchFromUserPages() {
         userAndSupervisorPages();
         assertEquals(0x1000, cpu.mmu.fetchPhysical(0x1000));
-        cpu.cr4 |= Cr.CR4_SMEP;
+        cpu.setCr4(cpu.cr4 | Cr.CR4_SMEP);
         cpu.mmu.flush(true);
         assertEquals(Mmu.PF_P | Mmu.PF_ID, fault(() -> cpu.mmu.fetchPhysical(0x1000)).errorCode);
         cpu.cpl = 3;
@@ -142,7 +142,7 @@ class PagingModesTest {
     @Test
     void smapDependsOnAcAndImplicitAccesses() {
         userAndSupervisorPages();
-        cpu.cr4 |= Cr.CR4_SMAP;
+        cpu.setCr4(cpu.cr4 | Cr.CR4_SMAP);
         cpu.mmu.flush(true);
         assertEquals(Mmu.PF_P, fault(() -> cpu.mmu.read8(Segment.DS, 0x1000)).errorCode);
         assertEquals(Mmu.PF_P | Mmu.PF_W, fault(() -> cpu.mmu.write8(Segment.DS, 0x1000, 1)).errorCode);
@@ -170,7 +170,7 @@ class PagingModesTest {
         ram.q(0x12000, P | US | PS);
         cpu.mmu.flush(true);
         cpu.cpl = 3;
-        cpu.cr0 &= ~Cr.CR0_WP;
+        cpu.setCr0(cpu.cr0 & ~Cr.CR0_WP);
         assertEquals(Mmu.PF_P | Mmu.PF_W | Mmu.PF_U, fault(() -> cpu.mmu.write8(Segment.DS, 0x1000, 1)).errorCode);
     }
 
@@ -188,7 +188,7 @@ class PagingModesTest {
 
     @Test
     void pagingOffIsIdentityWithin32Bits() {
-        cpu.cr0 = Cr.CR0_PE | Cr.CR0_ET;
+        cpu.setCr0(Cr.CR0_PE | Cr.CR0_ET);
         cpu.seg[Segment.DS].set(0x10, 0x100, 0xFFFFFFFF, 0xC093);
         cpu.seg[Segment.CS].set(0x8, 0, 0xFFFFFFFF, 0xC09B);
         cpu.stateChanged();

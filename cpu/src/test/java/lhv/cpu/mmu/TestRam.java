@@ -60,10 +60,10 @@ public final class TestRam implements PhysicalMemory {
      * LMA and NXE, CR0.PG and WP, a 64-bit code segment) and flushes its TLB.
      */
     public static void long64(Cpu cpu, long cr3) {
-        cpu.cr3 = cr3;
-        cpu.cr4 = Cr.CR4_PAE;
-        cpu.efer = Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_NXE;
-        cpu.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_WP | Cr.CR0_ET;
+        cpu.setCr3(cr3);
+        cpu.setCr4(Cr.CR4_PAE);
+        cpu.setEfer(Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_NXE);
+        cpu.setCr0(Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_WP | Cr.CR0_ET);
         cpu.seg[Segment.CS].set(8, 0, 0xFFFFFFFF, 0xA09B);
         cpu.stateChanged();
         cpu.mmu.flush(true);

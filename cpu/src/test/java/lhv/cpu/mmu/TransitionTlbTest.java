@@ -139,15 +139,15 @@ class TransitionTlbTest {
     void differentRegistersGetTheirOwnSetsAndComeBackToThem() {
         read(0);
         long guestTag = cpu.mmu.contextTag();
-        cpu.cr3 = PML4_B;   // the host's address space
+        cpu.setCr3(PML4_B);   // the host's address space
         cpu.mmu.vmTransition();
         long hostTag = cpu.mmu.contextTag();
         assertNotEquals(guestTag, hostTag);
         read(0);
-        cpu.cr3 = PML4;
+        cpu.setCr3(PML4);
         cpu.mmu.vmTransition();
         assertEquals(guestTag, cpu.mmu.contextTag(), "the guest's set comes back");
-        cpu.cr3 = PML4_B;
+        cpu.setCr3(PML4_B);
         cpu.mmu.vmTransition();
         assertEquals(hostTag, cpu.mmu.contextTag(), "and the host's");
     }
@@ -156,17 +156,17 @@ class TransitionTlbTest {
     void aWriteToAnyTablePageDropsEveryKeptSet() {
         read(0);
         long guestTag = cpu.mmu.contextTag();
-        cpu.cr3 = PML4_B;
+        cpu.setCr3(PML4_B);
         cpu.mmu.vmTransition();
         cpu.mmu.writePhysical(PT_B + 8, 8, 0x301000L | P | RW | US);   // not walked yet: no cached translation depends on it
-        cpu.cr3 = PML4;
+        cpu.setCr3(PML4);
         cpu.mmu.vmTransition();
         assertEquals(guestTag, cpu.mmu.contextTag(), "a write to a page no walk used changes nothing");
-        cpu.cr3 = PML4_B;
+        cpu.setCr3(PML4_B);
         cpu.mmu.vmTransition();
         read(1);                                                        // now PT_B is a table page
         cpu.mmu.writePhysical(PT_B + 16, 8, 0x302000L | P | RW | US);   // only the other space changes
-        cpu.cr3 = PML4;
+        cpu.setCr3(PML4);
         cpu.mmu.vmTransition();
         assertNotEquals(guestTag, cpu.mmu.contextTag(), "the count is per processor, not per space: every kept set goes");
     }
@@ -176,10 +176,10 @@ class TransitionTlbTest {
         ram.q(PT, 0x200000L | P | US);   // read-only page
         cpu.mmu.flush(true);
         assertEquals(0x1000, read(0));
-        cpu.cr0 &= ~Cr.CR0_WP;   // the other side runs without write protection
+        cpu.setCr0(cpu.cr0 & ~Cr.CR0_WP);   // the other side runs without write protection
         cpu.mmu.vmTransition();
         cpu.mmu.write32(Segment.DS, LIN, 7);   // allowed at CPL 0 without WP, cached as writable
-        cpu.cr0 |= Cr.CR0_WP;
+        cpu.setCr0(cpu.cr0 | Cr.CR0_WP);
         cpu.mmu.vmTransition();
         CpuFault f = assertThrows(CpuFault.class, () -> cpu.mmu.write32(Segment.DS, LIN, 8));
         assertEquals(14, f.vector, "with WP the supervisor write faults again");
@@ -188,21 +188,21 @@ class TransitionTlbTest {
     @Test
     void aSetFilledUnderOtherRegistersIsNotKept() {
         read(0);
-        cpu.cr0 &= ~Cr.CR0_WP;   // changed without a flush (MOV CR0 would flush; this models any path that does not)
+        cpu.setCr0(cpu.cr0 & ~Cr.CR0_WP);   // changed without a flush (MOV CR0 would flush; this models any path that does not)
         read(1);
         long tag = cpu.mmu.contextTag();
-        cpu.cr0 |= Cr.CR0_WP;
+        cpu.setCr0(cpu.cr0 | Cr.CR0_WP);
         cpu.mmu.vmTransition();
         assertNotEquals(tag, cpu.mmu.contextTag(), "entries of two register sets: flushed, not kept");
     }
 
     @Test
     void globalEntriesLeftByMovCr3StayExactForTheirKey() {
-        cpu.cr4 |= Cr.CR4_PGE;
+        cpu.setCr4(cpu.cr4 | Cr.CR4_PGE);
         cpu.mmu.flush(true);
         ram.q(PT, 0x200000L | P | RW | US | 0x100);   // global
         assertEquals(0x1000, read(0));
-        cpu.cr3 = PML4_B;                             // MOV CR3 keeps global entries
+        cpu.setCr3(PML4_B);                             // MOV CR3 keeps global entries
         cpu.mmu.flush(false);
         ram.q(PT_B, 0x304000L | P | RW | US);
         assertEquals(0x1000, read(0), "the global entry of the old space is used (SDM 4.10.4.1)");
@@ -280,7 +280,7 @@ class TransitionTlbTest {
                 }
                 default -> {        // MOV CR3 to either root (CR4.PGE = 0: a full flush)
                     for (Cpu c : new Cpu[] {keep, flush}) {
-                        c.cr3 = s.a() % 2 == 0 ? PML4 : PML4_B;
+                        c.setCr3(s.a() % 2 == 0 ? PML4 : PML4_B);
                         c.mmu.flush(true);
                     }
                     stale = false;
@@ -304,9 +304,9 @@ class TransitionTlbTest {
 
     /** Four register sets a host and guest might have: either root, WP on/off, SMEP on/off. */
     static void registers(Cpu c, int v) {
-        c.cr3 = (v & 1) != 0 ? PML4_B : PML4;
-        c.cr0 = (v & 2) != 0 ? c.cr0 & ~Cr.CR0_WP : c.cr0 | Cr.CR0_WP;
-        c.cr4 = (v & 4) != 0 ? c.cr4 | Cr.CR4_SMEP : c.cr4 & ~Cr.CR4_SMEP;
+        c.setCr3((v & 1) != 0 ? PML4_B : PML4);
+        c.setCr0((v & 2) != 0 ? c.cr0 & ~Cr.CR0_WP : c.cr0 | Cr.CR0_WP);
+        c.setCr4((v & 4) != 0 ? c.cr4 | Cr.CR4_SMEP : c.cr4 & ~Cr.CR4_SMEP);
     }
 
     static String access(Cpu c, Step s) {

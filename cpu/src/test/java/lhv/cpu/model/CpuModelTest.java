@@ -96,7 +96,7 @@ class CpuModelTest {
         cpu.sys.cpuid();
         assertEquals(0, cpu.gpr[Cpu.RCX] & (1 << 27));
         assertEquals(0x000906EAL, cpu.gpr[Cpu.RAX], "upper half cleared");
-        cpu.cr4 = Cr.CR4_OSXSAVE;
+        cpu.setCr4(Cr.CR4_OSXSAVE);
         cpu.gpr[Cpu.RAX] = 1;
         cpu.sys.cpuid();
         assertNotEquals(0, cpu.gpr[Cpu.RCX] & (1 << 27));

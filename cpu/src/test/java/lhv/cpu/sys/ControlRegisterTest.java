@@ -45,7 +45,7 @@ class ControlRegisterTest {
     @Test
     void pagingWithLmeActivatesIa32eOnlyWithPae() {
         f.protected32(0);
-        cpu.cr3 = 0x20000;
+        cpu.setCr3(0x20000);
         cpu.sys.wrmsr(0xC0000080, Cr.EFER_LME);
         assertEquals(13, gpVector(() -> cpu.sys.writeCr(0, Cr.CR0_PE | Cr.CR0_PG)), "PAE required");
         cpu.sys.writeCr(4, Cr.CR4_PAE);
@@ -90,7 +90,7 @@ class ControlRegisterTest {
         f.protected32(0);
         f.ram.q(0x30000, 0x31000 | 1);
         f.ram.q(0x30008, 0);
-        cpu.cr3 = 0x30000;
+        cpu.setCr3(0x30000);
         cpu.sys.writeCr(4, Cr.CR4_PAE);
         cpu.sys.writeCr(0, Cr.CR0_PE | Cr.CR0_PG);
         assertEquals(0x31001, cpu.mmu.pdpte[0]);
@@ -118,7 +118,7 @@ class ControlRegisterTest {
         assertEquals(cpu.dr[7], cpu.sys.readDr(5));
         cpu.sys.writeDr(6, 0);
         assertEquals(0xFFFF0FF0L, cpu.dr[6], "DR6 fixed bits");
-        cpu.cr4 = Cr.CR4_DE;
+        cpu.setCr4(Cr.CR4_DE);
         assertEquals(6, gpVector(() -> cpu.sys.readDr(4)));
         cpu.sys.writeDr(7, 1L << 13);       // GD
         CpuFault db = assertThrows(CpuFault.class, () -> cpu.sys.readDr(0));
@@ -145,7 +145,7 @@ class ControlRegisterTest {
 
     @Test
     void vmxRootKeepsFixedBits() {
-        cpu.cr4 = Cr.CR4_VMXE;
+        cpu.setCr4(Cr.CR4_VMXE);
         cpu.vmxOperation = true;
         assertEquals(13, gpVector(() -> cpu.sys.writeCr(4, 0)));
         assertEquals(13, gpVector(() -> cpu.sys.writeCr(0, Cr.CR0_PE)));

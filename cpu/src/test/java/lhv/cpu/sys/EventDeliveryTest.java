@@ -25,8 +25,8 @@ class EventDeliveryTest {
 
     @Test
     void realModeUsesTheIvt() {
-        cpu.idtrBase = 0;
-        cpu.idtrLimit = 0x3FF;
+        cpu.setIdtr(0, cpu.idtrLimit);
+        cpu.setIdtr(cpu.idtrBase, 0x3FF);
         f.ram.d(0x21 * 4, 0x2000_1234);            // 2000:1234
         cpu.seg[Segment.SS].loadReal(0);
         cpu.gpr[Cpu.RSP] = 0x7000;
@@ -196,7 +196,7 @@ class EventDeliveryTest {
     @Test
     void faultDuringDoubleFaultIsTripleFault() {
         f.protected32(0);
-        cpu.idtrLimit = 0;
+        cpu.setIdtr(cpu.idtrBase, 0);
         cpu.sys.deliverFault(CpuFault.gp0());
         assertEquals(StopReason.SHUTDOWN, cpu.stopRequest);
         assertEquals(2, cpu.activityState);
@@ -215,7 +215,7 @@ class EventDeliveryTest {
         };
         cpu.nonRoot = true;
         f.protected32(0);
-        cpu.idtrLimit = 0;
+        cpu.setIdtr(cpu.idtrBase, 0);
         cpu.sys.deliverFault(CpuFault.gp(0x10));
         assertEquals(List.of("EVENT:30d:16", "EVENT:308:0", "TRIPLE_FAULT:0:0"), seen);
     }
@@ -331,14 +331,14 @@ class EventDeliveryTest {
         cpu.cpl = 3;
         cpu.stateChanged();
         f.ram.d(TSS + 0x64, 0x68 + 32 << 16);   // I/O map base 0x88: redirection map at 0x68..0x87
-        cpu.tr.limit = 0x88;
+        cpu.tr.setLimit(0x88);
         f.ram.d(0x21 * 4, 0x4000_0010);          // 8086 vector 0x21 -> 4000:0010
     }
 
     @Test
     void vmeRedirectsIntNToThe8086TableWithVirtualIf() {
         vm86(0);
-        cpu.cr4 = lhv.cpu.Cr.CR4_VME;
+        cpu.setCr4(lhv.cpu.Cr.CR4_VME);
         cpu.setRflags(cpu.getRflags() | Rflags.VIF | Rflags.TF);
         cpu.sys.softwareInterrupt(0x21, 4);                          // method 6
         assertEquals(0x40000, cpu.seg[Segment.CS].base);
@@ -363,7 +363,7 @@ class EventDeliveryTest {
     @Test
     void vmeWithIopl3RedirectsAndClearsIf() {
         vm86(Rflags.IOPL);
-        cpu.cr4 = lhv.cpu.Cr.CR4_VME;
+        cpu.setCr4(lhv.cpu.Cr.CR4_VME);
         cpu.setRflags(cpu.getRflags() | Rflags.IF);
         cpu.sys.softwareInterrupt(0x21, 4);                          // method 5
         assertEquals(0x10, cpu.rip);

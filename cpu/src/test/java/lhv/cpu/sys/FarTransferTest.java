@@ -18,7 +18,7 @@ class FarTransferTest {
     final Cpu cpu = f.cpu;
 
     void extendGdt() {
-        cpu.gdtrLimit = 0x8F;
+        cpu.setGdtr(cpu.gdtrBase, 0x8F);
     }
 
     @Test
@@ -317,7 +317,7 @@ class FarTransferTest {
         assertEquals(0x401000, cpu.rip);
         assertEquals(Rflags.IF | Rflags.CF | Rflags.FIXED1, cpu.getRflags());
         assertEquals(13, assertThrows(CpuFault.class, () -> cpu.sys.sysret(8)).vector, "SYSRET at CPL 3");
-        cpu.efer &= ~1L;
+        cpu.setEfer(cpu.efer & ~1L);
         assertEquals(6, assertThrows(CpuFault.class, cpu.sys::syscall).vector, "SCE=0");
     }
 
@@ -325,9 +325,9 @@ class FarTransferTest {
     void sysenterSysexitAndSwapgs() {
         f.protected32(3);
         assertEquals(13, assertThrows(CpuFault.class, cpu.sys::sysenter).vector, "SYSENTER_CS null");
-        cpu.sysenterCs = CODE32;
-        cpu.sysenterEsp = 0x8000;
-        cpu.sysenterEip = 0x6000;
+        cpu.setSysenterCs(CODE32);
+        cpu.setSysenterEsp(0x8000);
+        cpu.setSysenterEip(0x6000);
         cpu.sys.sysenter();
         assertEquals(0, cpu.cpl);
         assertEquals(CODE32, cpu.seg[Segment.CS].selector);
@@ -341,7 +341,7 @@ class FarTransferTest {
         assertEquals(DATA32_U, cpu.seg[Segment.SS].selector);
         assertEquals(0x1234, cpu.rip);
         f.long64(0);
-        cpu.seg[Segment.GS].base = 1;
+        cpu.seg[Segment.GS].setBase(1);
         cpu.sys.wrmsr(Msr.IA32_KERNEL_GS_BASE, 2);
         cpu.sys.swapgs();
         assertEquals(2, cpu.seg[Segment.GS].base);

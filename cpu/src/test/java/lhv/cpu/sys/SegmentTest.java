@@ -87,10 +87,10 @@ class SegmentTest {
         assertFault(13, 0, () -> cpu.mmu.read8(Segment.DS, 0x0000_8000_0000_0000L));
         assertFault(12, 0, () -> cpu.mmu.read8(Segment.SS, 0x0000_8000_0000_0000L));
         assertFault(13, 0, () -> cpu.mmu.read64(Segment.DS, 0x0000_7FFF_FFFF_FFFCL)); // last byte non-canonical
-        cpu.seg[Segment.GS].base = 0x1000;
+        cpu.seg[Segment.GS].setBase(0x1000);
         cpu.mmu.write32(Segment.GS, 0x10, 0x77);
         assertEquals(0x77, f.ram.d(0x1010), "GS base applies in 64-bit mode");
-        cpu.seg[Segment.DS].base = 0x5000;
+        cpu.seg[Segment.DS].setBase(0x5000);
         assertEquals(0x77, cpu.mmu.read32(Segment.DS, 0x1010), "DS base is ignored in 64-bit mode");
         assertTrue(Mmu.canonical(0xFFFF_8000_0000_0000L));
     }

@@ -55,16 +55,16 @@ final class SysFixture {
             0,
         };
         for (int i = 0; i < gdt.length; i++) ram.q(GDT + 8L * i, gdt[i]);
-        cpu.gdtrBase = GDT;
-        cpu.gdtrLimit = gdt.length * 8 - 1;
-        cpu.idtrBase = IDT;
-        cpu.idtrLimit = 0xFFF;
+        cpu.setGdtr(GDT, cpu.gdtrLimit);
+        cpu.setGdtr(cpu.gdtrBase, gdt.length * 8 - 1);
+        cpu.setIdtr(IDT, cpu.idtrLimit);
+        cpu.setIdtr(cpu.idtrBase, 0xFFF);
     }
 
     /** 32-bit protected mode at CPL {@code cpl}, flat segments, paging off, TR = 32-bit TSS. */
     SysFixture protected32(int cpl) {
-        cpu.cr0 = Cr.CR0_PE | Cr.CR0_ET;
-        cpu.efer = 0;
+        cpu.setCr0(Cr.CR0_PE | Cr.CR0_ET);
+        cpu.setEfer(0);
         int cs = cpl == 0 ? CODE32 : CODE32_U, ds = cpl == 0 ? DATA32 : DATA32_U;
         cpu.seg[Segment.CS].set(cs, 0, 0xFFFFFFFF, cpl == 0 ? 0xC09B : 0xC0FB);
         for (int s : new int[] {Segment.SS, Segment.DS, Segment.ES, Segment.FS, Segment.GS}) {
@@ -83,10 +83,10 @@ final class SysFixture {
         ram.q(pdpt, pd | 7);
         ram.q(pd, 0x83 | 4);
         ram.q(pd + 8, 0x200000 | 0x83 | 4);
-        cpu.cr3 = pml4;
-        cpu.cr4 = Cr.CR4_PAE;
-        cpu.efer = Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_SCE;
-        cpu.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET;
+        cpu.setCr3(pml4);
+        cpu.setCr4(Cr.CR4_PAE);
+        cpu.setEfer(Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_SCE);
+        cpu.setCr0(Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET);
         ram.q(GDT + TSS_SEL, seg(TSS, 0x67, 0x89, 0));
         ram.q(GDT + TSS_SEL + 8, 0);
         cpu.seg[Segment.CS].set(cpl == 0 ? CODE64 : CODE64_U, 0, 0xFFFFFFFF, cpl == 0 ? 0xA09B : 0xA0FB);

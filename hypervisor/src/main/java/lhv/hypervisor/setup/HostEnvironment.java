@@ -31,6 +31,8 @@ public final class HostEnvironment {
     /** 64-bit busy TSS, present (SDM 8.2.3 / 3.5). */
     public static final int TSS_AR = 0x008B;
     public static final int TSS_LIMIT = 0x67;
+    /** 8,192 descriptors of 8 bytes (see {@link #gdtLimit}). */
+    static final int GDT_PAGES = 16;
 
     /** CR0 of a 64-bit Linux kernel: PE, MP, ET, NE, WP, AM, PG. */
     public static final long HOST_CR0 = Cr.CR0_PE | Cr.CR0_MP | Cr.CR0_ET | Cr.CR0_NE | Cr.CR0_WP | Cr.CR0_AM | Cr.CR0_PG;
@@ -40,14 +42,23 @@ public final class HostEnvironment {
 
     private final List<Region> regions = new ArrayList<>();
     public final long gdtBase, idtBase, tssBase, pml4, stackTop, exitStub;
-    public final int gdtLimit = 5 * 8 - 1, idtLimit = 256 * 16 - 1;
+    /**
+     * Both limits are 0xFFFF, the value every VM exit loads (SDM 28.5.2), so that the host's tables
+     * look the same before the first exit as after any exit, and a guest sharing them (as the seed's
+     * does) has the descriptor-table state the exits give the host: VM entry and exit then have
+     * nothing to move for GDTR and IDTR (lhv.vmx.transition.StateSync). The GDT has all 8,192
+     * entries (zero beyond the five used: a selector past them finds a null descriptor and faults as
+     * it would past a shorter limit, #GP with the selector); 256 16-byte IDT gates fill 4 KiB, which
+     * no vector reads past.
+     */
+    public final int gdtLimit = 0xFFFF, idtLimit = 0xFFFF;
 
     /** Builds the tables in regions taken from {@code alloc}, identity-mapping {@code ramSize} bytes. */
     public HostEnvironment(MachineRegions alloc, MemorySegment ram, long ramSize) {
-        Region tables = take(alloc.allocate("host GDT/TSS/IDT", 3 * MachineRegions.PAGE));
+        Region tables = take(alloc.allocate("host GDT/TSS/IDT", (GDT_PAGES + 2) * MachineRegions.PAGE));
         gdtBase = tables.base();
-        tssBase = tables.base() + MachineRegions.PAGE;
-        idtBase = tables.base() + 2 * MachineRegions.PAGE;
+        tssBase = tables.base() + GDT_PAGES * MachineRegions.PAGE;
+        idtBase = tssBase + MachineRegions.PAGE;
         long gib = (ramSize + (1L << 30) - 1) >>> 30;
         Region pt = take(alloc.allocate("host page tables", (2 + gib) * MachineRegions.PAGE));
         pml4 = pt.base();
@@ -97,17 +108,16 @@ public final class HostEnvironment {
 
     /** Loads the host context into the processor: 64-bit mode at CPL 0 on these tables. */
     public void enter(Cpu cpu) {
-        cpu.cr0 = HOST_CR0;
-        cpu.cr4 = HOST_CR4 & cpu.model.cr4ValidBits();
-        cpu.cr3 = pml4;
-        cpu.efer = HOST_EFER & cpu.model.eferValidBits() | Cr.EFER_LME | Cr.EFER_LMA;
-        cpu.gdtrBase = gdtBase;
-        cpu.gdtrLimit = gdtLimit;
-        cpu.idtrBase = idtBase;
-        cpu.idtrLimit = idtLimit;
+        cpu.setCr0(HOST_CR0);
+        cpu.setCr4(HOST_CR4 & cpu.model.cr4ValidBits());
+        cpu.setCr3(pml4);
+        cpu.setEfer(HOST_EFER & cpu.model.eferValidBits() | Cr.EFER_LME | Cr.EFER_LMA);
+        cpu.setGdtr(gdtBase, gdtLimit);
+        cpu.setIdtr(idtBase, idtLimit);
         cpu.seg[Segment.CS].set(CODE_SELECTOR, 0, 0xFFFFFFFF, CODE_AR);
         for (int s : new int[] {Segment.ES, Segment.SS, Segment.DS}) cpu.seg[s].set(DATA_SELECTOR, 0, 0xFFFFFFFF, DATA_AR);
-        for (int s : new int[] {Segment.FS, Segment.GS}) cpu.seg[s].set(0, 0, 0, Segment.AR_UNUSABLE);
+        // null FS and GS: unusable, with the limit a VM exit gives them (SDM 28.5.2)
+        for (int s : new int[] {Segment.FS, Segment.GS}) cpu.seg[s].set(0, 0, 0xFFFFFFFF, Segment.AR_UNUSABLE);
         cpu.ldtr.set(0, 0, 0, Segment.AR_UNUSABLE);
         cpu.tr.set(TSS_SELECTOR, tssBase, TSS_LIMIT, TSS_AR);
         cpu.cpl = 0;

@@ -204,7 +204,7 @@ public final class VmcsBuilder {
             vmcs.write(base[i], s.base);
         }
         vmcs.write(GUEST_LDTR_SELECTOR, 0);
-        vmcs.write(GUEST_LDTR_LIMIT, 0xFFFFFFFFL);
+        vmcs.write(GUEST_LDTR_LIMIT, 0); // meaningless while unusable; 0 is what a VM exit gives the host's LDTR (SDM 28.5.2)
         vmcs.write(GUEST_LDTR_AR_BYTES, Segment.AR_UNUSABLE);
         vmcs.write(GUEST_LDTR_BASE, 0);
         vmcs.write(GUEST_TR_SELECTOR, cpu.tr.selector);

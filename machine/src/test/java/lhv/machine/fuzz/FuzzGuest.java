@@ -82,8 +82,8 @@ final class FuzzGuest implements AutoCloseable {
                 cpu.seg[Segment.CS].set((int) (CODE >>> 4), CODE, 0xFFFF, 0x9B);
                 cpu.seg[Segment.SS].loadReal(0);
                 cpu.gpr[Cpu.RSP] &= 0xFFFF;
-                cpu.idtrBase = 0;
-                cpu.idtrLimit = 0x3FF;
+                cpu.setIdtr(0, cpu.idtrLimit);
+                cpu.setIdtr(cpu.idtrBase, 0x3FF);
                 cpu.rip = 0;
                 cpu.stateChanged();
                 return;
@@ -100,12 +100,12 @@ final class FuzzGuest implements AutoCloseable {
                     m.put64(IDT + 16L * v, lo);
                     m.put64(IDT + 16L * v + 8, h >>> 32);
                 }
-                cpu.idtrBase = IDT;
-                cpu.idtrLimit = 256 * 16 - 1;
-                cpu.cr3 = PML4;
-                cpu.cr4 = Cr.CR4_PAE | 0x600;   // OSFXSR, OSXMMEXCPT
-                cpu.efer = Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_NXE | Cr.EFER_SCE;
-                cpu.cr0 = Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET | Cr.CR0_NE | Cr.CR0_WP;
+                cpu.setIdtr(IDT, cpu.idtrLimit);
+                cpu.setIdtr(cpu.idtrBase, 256 * 16 - 1);
+                cpu.setCr3(PML4);
+                cpu.setCr4(Cr.CR4_PAE | 0x600);   // OSFXSR, OSXMMEXCPT
+                cpu.setEfer(Cr.EFER_LME | Cr.EFER_LMA | Cr.EFER_NXE | Cr.EFER_SCE);
+                cpu.setCr0(Cr.CR0_PE | Cr.CR0_PG | Cr.CR0_ET | Cr.CR0_NE | Cr.CR0_WP);
                 cpu.star = (long) CODE64 << 32 | (long) (CODE32_U & ~3 | 0) << 48;
                 cpu.lstar = CODE;
                 if (mode == Mode.LONG64) {
@@ -131,20 +131,20 @@ final class FuzzGuest implements AutoCloseable {
                     long lo = (h & 0xFFFF) | (long) CODE32 << 16 | (0x8EL | (v >= 0x20 ? 0x60 : 0)) << 40 | ((h >>> 16) & 0xFFFF) << 48;
                     m.put64(IDT + 8L * v, lo);
                 }
-                cpu.idtrBase = IDT;
-                cpu.idtrLimit = 256 * 8 - 1;
-                cpu.cr0 = Cr.CR0_PE | Cr.CR0_ET | Cr.CR0_NE;
+                cpu.setIdtr(IDT, cpu.idtrLimit);
+                cpu.setIdtr(cpu.idtrBase, 256 * 8 - 1);
+                cpu.setCr0(Cr.CR0_PE | Cr.CR0_ET | Cr.CR0_NE);
                 if (mode == Mode.PAGED32) {
                     for (int i = 0; i < 1024; i++) m.put32(PD32 + 4L * i, (i * 0x400000L) | 0x87);
-                    cpu.cr3 = PD32;
-                    cpu.cr4 = 0x10 | 0x600;   // PSE
-                    cpu.cr0 |= Cr.CR0_PG | Cr.CR0_WP;
+                    cpu.setCr3(PD32);
+                    cpu.setCr4(0x10 | 0x600);   // PSE
+                    cpu.setCr0(cpu.cr0 | (Cr.CR0_PG | Cr.CR0_WP));
                 } else if (mode == Mode.PAE32) {
                     for (int i = 0; i < 4; i++) m.put64(PDPT + 8L * i, (PD + 0x1000L * i) | 1);
                     for (int i = 0; i < 512 * 4; i++) m.put64(PD + 8L * i, (i * 0x200000L) | 0x87);
-                    cpu.cr3 = PDPT;
-                    cpu.cr4 = Cr.CR4_PAE | 0x600;
-                    cpu.cr0 |= Cr.CR0_PG | Cr.CR0_WP;
+                    cpu.setCr3(PDPT);
+                    cpu.setCr4(Cr.CR4_PAE | 0x600);
+                    cpu.setCr0(cpu.cr0 | (Cr.CR0_PG | Cr.CR0_WP));
                 }
                 cpu.seg[Segment.CS].set(CODE32, 0, 0xFFFFFFFF, 0xC09B);
                 dataSegments(DATA32, 0xC093);
@@ -152,8 +152,8 @@ final class FuzzGuest implements AutoCloseable {
                 cpu.cpl = 0;
             }
         }
-        cpu.gdtrBase = GDT;
-        cpu.gdtrLimit = gdt.length * 8 - 1;
+        cpu.setGdtr(GDT, cpu.gdtrLimit);
+        cpu.setGdtr(cpu.gdtrBase, gdt.length * 8 - 1);
         cpu.rip = CODE;
         if (mode == Mode.VIRTUAL8086) {
             // 8086 segments at CPL 3 (SDM 20.2), IOPL random; events go to the ring-0 handlers via the TSS.

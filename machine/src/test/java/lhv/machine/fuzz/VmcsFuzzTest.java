@@ -49,7 +49,7 @@ class VmcsFuzzTest {
         Vmx vmx = g.machine.vmx();
         VmxCapabilities caps = vmx.caps;
         var m = g.machine.memory();
-        cpu.cr4 |= Cr.CR4_VMXE;
+        cpu.setCr4(cpu.cr4 | Cr.CR4_VMXE);
         cpu.stateChanged();
         vmx.featureControl.write(FeatureControl.LOCK | FeatureControl.VMXON_OUTSIDE_SMX);
         m.put32(VMXON, caps.revisionId());

@@ -38,16 +38,14 @@ public record BootState(Mode mode, String format, long entry, long eax, long ebx
         cpu.gpr[Cpu.RSP] = esp;
         cpu.rip = entry;
         cpu.setRflags(Rflags.FIXED1); // IF=0, VM=0
-        cpu.cr0 = cr0;
-        cpu.cr3 = cr3;
-        cpu.cr4 = cr4;
-        cpu.efer = efer;
-        cpu.gdtrBase = gdtBase;
-        cpu.gdtrLimit = gdtLimit;
-        cpu.idtrBase = 0;
+        cpu.setCr0(cr0);
+        cpu.setCr3(cr3);
+        cpu.setCr4(cr4);
+        cpu.setEfer(efer);
+        cpu.setGdtr(gdtBase, gdtLimit);
         // Multiboot: the real-mode interrupt vector table the BIOS leaves behind (as under QEMU);
         // 64-bit entry: no IDT at all, the guest must load its own before enabling events.
-        cpu.idtrLimit = mode == Mode.PROTECTED_FLAT ? 0x3FF : 0;
+        cpu.setIdtr(0, mode == Mode.PROTECTED_FLAT ? 0x3FF : 0);
         for (int s = 0; s < 6; s++) {
             if (s == Segment.CS) cpu.seg[s].set(codeSelector, 0, 0xFFFF_FFFF, codeAttributes);
             else cpu.seg[s].set(dataSelector, 0, 0xFFFF_FFFF, dataAttributes);

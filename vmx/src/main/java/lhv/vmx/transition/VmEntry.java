@@ -12,6 +12,7 @@ import lhv.vmx.entry.EntryCheckMemo;
 import lhv.vmx.entry.EntryChecks;
 import lhv.vmx.entry.Phase;
 import lhv.vmx.insn.VmFail;
+import lhv.vmx.vmcs.StateGroups;
 import lhv.vmx.vmcs.Vmcs;
 
 import static lhv.vmx.vmcs.VmcsField.*;
@@ -64,46 +65,25 @@ public final class VmEntry {
 
     // ---- SDM 27.3.2: loading guest state ----
 
+    /** What loading guest state last established per state group (see {@link StateSync}). */
+    final StateSync guestLoaded = new StateSync(false, false);
+    private final StateSync.Procedure groupLoad = this::loadGroup;
+
     void loadGuestState() {
         Vmcs v = vmx.vmcs;
         int entryControls = (int) v.slot(Slots.ENTRY_CONTROLS);
-        boolean ia32e = EntryControl.IA32E_MODE_GUEST.isSet(entryControls);
-        // 27.3.2.1 control registers, debug registers, MSRs
-        long keep = VmExit.CR0_UNMODIFIED;
-        cpu.cr0 = (cpu.cr0 & keep) | (v.slot(Slots.GUEST_CR0) & ~keep);
-        cpu.cr3 = v.slot(Slots.GUEST_CR3);
-        cpu.cr4 = v.slot(Slots.GUEST_CR4);
+        // the groups: skipped when the processor already holds what loading would put there (StateSync)
+        guestLoaded.bring(cpu, v, entryControls, groupLoad);
         if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) {
             cpu.dr[7] = (v.slot(Slots.GUEST_DR7) & ~(1L << 12 | 3L << 14)) | 0x400; // bits 12, 15:14 read 0, bit 10 reads 1
-            cpu.debugCtl = v.slot(Slots.GUEST_DEBUGCTL);
         }
-        cpu.sysenterCs = v.slot(Slots.GUEST_SYSENTER_CS);
-        cpu.sysenterEsp = v.slot(Slots.GUEST_SYSENTER_ESP);
-        cpu.sysenterEip = v.slot(Slots.GUEST_SYSENTER_EIP);
-        if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.pat = v.slot(Slots.GUEST_PAT);
         if (EntryControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(entryControls)) vmx.perfGlobalCtrl = vmx.read(GUEST_IA32_PERF_GLOBAL_CTRL);
-        if (EntryControl.LOAD_IA32_EFER.isSet(entryControls)) {
-            cpu.efer = v.slot(Slots.GUEST_EFER);
-        } else {
-            // LMA follows "IA-32e mode guest"; LME too when the guest has paging on
-            cpu.efer = ia32e ? cpu.efer | Cr.EFER_LMA : cpu.efer & ~Cr.EFER_LMA;
-            if ((cpu.cr0 & Cr.CR0_PG) != 0) cpu.efer = ia32e ? cpu.efer | Cr.EFER_LME : cpu.efer & ~Cr.EFER_LME;
-        }
-        // 27.3.2.2 segment and descriptor-table registers (unusable segments keep the unusable bit)
-        Segment[] seg = cpu.seg;
-        for (int s = 0; s < 6; s++) loadSegment(v, s, seg[s]);
-        loadSegment(v, 6, cpu.ldtr);
-        loadSegment(v, 7, cpu.tr);
-        cpu.gdtrBase = v.slot(Slots.GUEST_GDTR_BASE);
-        cpu.gdtrLimit = (int) v.slot(Slots.GUEST_GDTR_LIMIT);
-        cpu.idtrBase = v.slot(Slots.GUEST_IDTR_BASE);
-        cpu.idtrLimit = (int) v.slot(Slots.GUEST_IDTR_LIMIT);
         // 27.3.2.3 RIP, RSP, RFLAGS
         cpu.rip = v.slot(Slots.GUEST_RIP);
         cpu.gpr[Cpu.RSP] = v.slot(Slots.GUEST_RSP);
         cpu.setRflags(v.slot(Slots.GUEST_RFLAGS));
         // the CPL is SS.DPL (SDM 27.3.2.2)
-        cpu.cpl = seg[Segment.SS].dpl();
+        cpu.cpl = cpu.seg[Segment.SS].dpl();
         // 27.3.2.5 non-register state: interruptibility and activity
         int interruptibility = (int) v.slot(Slots.GUEST_INTERRUPTIBILITY);
         cpu.interruptShadow = interruptibility & 3;
@@ -120,6 +100,44 @@ public final class VmEntry {
         cpu.mmu.vmTransition();
     }
 
+    /** SDM 27.3.2.1 (control registers, MSRs) and 27.3.2.2 (segments, descriptor tables) for one state group. */
+    private void loadGroup(Vmcs v, int g, int entryControls) {
+        switch (g) {
+            case StateGroups.CONTROL -> {
+                long keep = VmExit.CR0_UNMODIFIED;
+                cpu.setCr0((cpu.cr0 & keep) | (v.slot(Slots.GUEST_CR0) & ~keep));
+                cpu.setCr3(v.slot(Slots.GUEST_CR3));
+                cpu.setCr4(v.slot(Slots.GUEST_CR4));
+                if (EntryControl.LOAD_IA32_EFER.isSet(entryControls)) {
+                    cpu.setEfer(v.slot(Slots.GUEST_EFER));
+                } else {
+                    // LMA follows "IA-32e mode guest"; LME too when the guest has paging on
+                    boolean ia32e = EntryControl.IA32E_MODE_GUEST.isSet(entryControls);
+                    long efer = ia32e ? cpu.efer | Cr.EFER_LMA : cpu.efer & ~Cr.EFER_LMA;
+                    if ((cpu.cr0 & Cr.CR0_PG) != 0) efer = ia32e ? efer | Cr.EFER_LME : efer & ~Cr.EFER_LME;
+                    cpu.setEfer(efer);
+                }
+            }
+            case StateGroups.MSR -> {
+                if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) cpu.setDebugCtl(v.slot(Slots.GUEST_DEBUGCTL));
+                cpu.setSysenterCs(v.slot(Slots.GUEST_SYSENTER_CS));
+                cpu.setSysenterEsp(v.slot(Slots.GUEST_SYSENTER_ESP));
+                cpu.setSysenterEip(v.slot(Slots.GUEST_SYSENTER_EIP));
+                if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.setPat(v.slot(Slots.GUEST_PAT));
+            }
+            case StateGroups.TABLES -> {
+                cpu.setGdtr(v.slot(Slots.GUEST_GDTR_BASE), (int) v.slot(Slots.GUEST_GDTR_LIMIT));
+                cpu.setIdtr(v.slot(Slots.GUEST_IDTR_BASE), (int) v.slot(Slots.GUEST_IDTR_LIMIT));
+            }
+            default -> {
+                // unusable segments keep the unusable bit
+                int s = g - StateGroups.SEGMENTS;
+                StateSync.segment(cpu, s).set((int) v.slot(Slots.GUEST_SELECTOR + s), v.slot(Slots.GUEST_BASE + s),
+                        (int) v.slot(Slots.GUEST_LIMIT + s), (int) v.slot(Slots.GUEST_AR + s) & 0x1F0FF);
+            }
+        }
+    }
+
     /**
      * SDM 27.7.3: the pending-debug-exceptions field holds valid pending debug exceptions when BS
      * (bit 14) or "enabled breakpoint" (bit 12) is set. A non-vectoring entry makes them pending in
@@ -134,10 +152,5 @@ public final class VmEntry {
         if ((field & (1L << 12 | 1L << 14)) == 0) return 0;
         if (vmx.read32(VM_ENTRY_INTR_INFO_FIELD) < 0) return 0;
         return field & VmExit.PENDING_DEBUG_BITS;
-    }
-
-    private static void loadSegment(Vmcs v, int s, Segment seg) {
-        seg.set((int) v.slot(Slots.GUEST_SELECTOR + s), v.slot(Slots.GUEST_BASE + s),
-                (int) v.slot(Slots.GUEST_LIMIT + s), (int) v.slot(Slots.GUEST_AR + s) & 0x1F0FF);
     }
 }

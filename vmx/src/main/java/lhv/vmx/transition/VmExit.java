@@ -11,6 +11,7 @@ import lhv.vmx.controls.EntryControl;
 import lhv.vmx.controls.ExitControl;
 import lhv.vmx.controls.PinBasedControl;
 import lhv.vmx.exit.ExitReason;
+import lhv.vmx.vmcs.StateGroups;
 import lhv.vmx.vmcs.Vmcs;
 import lhv.vmx.vmcs.VmcsField;
 
@@ -168,35 +169,24 @@ public final class VmExit {
 
     // ---- SDM 28.3: saving guest state ----
 
+    /** What saving guest state last established per state group (see {@link StateSync}). */
+    final StateSync saved = new StateSync(false, true);
+    private final StateSync.Procedure groupSave = this::saveGroup;
+    /** What loading host state last established per state group. */
+    final StateSync hostLoaded = new StateSync(true, false);
+    private final StateSync.Procedure hostGroupLoad = this::loadHostGroup;
+
     void saveGuestState(int reason) {
         Vmcs v = vmx.vmcs;
         int exitControls = (int) v.slot(Slots.EXIT_CONTROLS);
-        // every value is truncated to its field's width here (Vmcs.storeState asserts it)
-        v.storeState(Slots.GUEST_CR0, cpu.cr0);
-        v.storeState(Slots.GUEST_CR3, cpu.cr3);
-        v.storeState(Slots.GUEST_CR4, cpu.cr4);
-        if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) {
-            v.storeState(Slots.GUEST_DR7, cpu.dr[7]);
-            v.storeState(Slots.GUEST_DEBUGCTL, cpu.debugCtl);
-        }
-        v.storeState(Slots.GUEST_SYSENTER_CS, cpu.sysenterCs & 0xFFFF_FFFFL);
-        v.storeState(Slots.GUEST_SYSENTER_ESP, cpu.sysenterEsp);
-        v.storeState(Slots.GUEST_SYSENTER_EIP, cpu.sysenterEip);
-        if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) v.storeState(Slots.GUEST_PAT, cpu.pat);
-        if (ExitControl.SAVE_IA32_EFER.isSet(exitControls)) v.storeState(Slots.GUEST_EFER, cpu.efer);
+        // the groups: skipped when the fields already hold what saving would store (StateSync)
+        saved.bring(cpu, v, exitControls, groupSave);
+        if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) v.storeState(Slots.GUEST_DR7, cpu.dr[7]);
         if (vmx.caps.storesLmaOnExit()) {
             // IA32_VMX_MISC[5]: the exit stores EFER.LMA into the "IA-32e mode guest" entry control (SDM 28.2, A.6)
             long entry = vmx.read(VM_ENTRY_CONTROLS) & ~(long) EntryControl.IA32E_MODE_GUEST.mask();
             vmx.write(VM_ENTRY_CONTROLS, (cpu.efer & Cr.EFER_LMA) != 0 ? entry | EntryControl.IA32E_MODE_GUEST.mask() : entry);
         }
-        Segment[] seg = cpu.seg;
-        for (int s = 0; s < 6; s++) saveSegment(v, s, seg[s]);
-        saveSegment(v, 6, cpu.ldtr);
-        saveSegment(v, 7, cpu.tr);
-        v.storeState(Slots.GUEST_GDTR_BASE, cpu.gdtrBase);
-        v.storeState(Slots.GUEST_GDTR_LIMIT, cpu.gdtrLimit & 0xFFFF_FFFFL);
-        v.storeState(Slots.GUEST_IDTR_BASE, cpu.idtrBase);
-        v.storeState(Slots.GUEST_IDTR_LIMIT, cpu.idtrLimit & 0xFFFF_FFFFL);
         v.storeState(Slots.GUEST_RIP, cpu.rip);
         v.storeState(Slots.GUEST_RSP, cpu.gpr[Cpu.RSP]);
         v.storeState(Slots.GUEST_RFLAGS, cpu.getRflags());
@@ -209,6 +199,39 @@ public final class VmExit {
         if (ExitControl.SAVE_VMX_PREEMPTION_TIMER_VALUE.isSet(exitControls)
                 && PinBasedControl.ACTIVATE_VMX_PREEMPTION_TIMER.isSet(vmx.read32(PIN_BASED_VM_EXEC_CONTROL))) {
             vmx.write(VMX_PREEMPTION_TIMER_VALUE, reason == ExitReason.PREEMPTION_TIMER.number ? 0 : vmx.intercepts.preemptionTimerRemaining());
+        }
+    }
+
+    /** SDM 28.3.2 (control registers, MSRs), 28.3.2 (segments, descriptor tables) for one state group; every value truncated to its field's width. */
+    private void saveGroup(Vmcs v, int g, int exitControls) {
+        switch (g) {
+            case StateGroups.CONTROL -> {
+                v.storeState(Slots.GUEST_CR0, cpu.cr0);
+                v.storeState(Slots.GUEST_CR3, cpu.cr3);
+                v.storeState(Slots.GUEST_CR4, cpu.cr4);
+                if (ExitControl.SAVE_IA32_EFER.isSet(exitControls)) v.storeState(Slots.GUEST_EFER, cpu.efer);
+            }
+            case StateGroups.MSR -> {
+                if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) v.storeState(Slots.GUEST_DEBUGCTL, cpu.debugCtl);
+                v.storeState(Slots.GUEST_SYSENTER_CS, cpu.sysenterCs & 0xFFFF_FFFFL);
+                v.storeState(Slots.GUEST_SYSENTER_ESP, cpu.sysenterEsp);
+                v.storeState(Slots.GUEST_SYSENTER_EIP, cpu.sysenterEip);
+                if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) v.storeState(Slots.GUEST_PAT, cpu.pat);
+            }
+            case StateGroups.TABLES -> {
+                v.storeState(Slots.GUEST_GDTR_BASE, cpu.gdtrBase);
+                v.storeState(Slots.GUEST_GDTR_LIMIT, cpu.gdtrLimit & 0xFFFF_FFFFL);
+                v.storeState(Slots.GUEST_IDTR_BASE, cpu.idtrBase);
+                v.storeState(Slots.GUEST_IDTR_LIMIT, cpu.idtrLimit & 0xFFFF_FFFFL);
+            }
+            default -> {
+                int s = g - StateGroups.SEGMENTS;
+                Segment seg = StateSync.segment(cpu, s);
+                v.storeState(Slots.GUEST_SELECTOR + s, seg.selector & 0xFFFF);
+                v.storeState(Slots.GUEST_BASE + s, seg.base);
+                v.storeState(Slots.GUEST_LIMIT + s, seg.limit & 0xFFFF_FFFFL);
+                v.storeState(Slots.GUEST_AR + s, seg.attributes & 0x1F0FF);
+            }
         }
     }
 
@@ -236,13 +259,6 @@ public final class VmExit {
         return (pending | matchedEnabled) & PENDING_DEBUG_BITS;
     }
 
-    private static void saveSegment(Vmcs v, int s, Segment seg) {
-        v.storeState(Slots.GUEST_SELECTOR + s, seg.selector & 0xFFFF);
-        v.storeState(Slots.GUEST_BASE + s, seg.base);
-        v.storeState(Slots.GUEST_LIMIT + s, seg.limit & 0xFFFF_FFFFL);
-        v.storeState(Slots.GUEST_AR + s, seg.attributes & 0x1F0FF);
-    }
-
     // ---- SDM 28.5: loading host state ----
 
     /** CR0 bits a VM exit or entry does not modify: ET, NW, CD, reserved 15:6, 17, 28:19, 63:32 (SDM 28.5.1, 27.3.2.1). */
@@ -251,44 +267,10 @@ public final class VmExit {
     void loadHostState(boolean nmiExit) {
         Vmcs v = vmx.vmcs;
         int exitControls = (int) v.slot(Slots.EXIT_CONTROLS);
-        boolean host64 = ExitControl.HOST_ADDRESS_SPACE_SIZE.isSet(exitControls);
-        // control registers: fixed bits stay as VMX operation requires
-        long cr0Fixed = vmx.caps.cr0Fixed0 | ~vmx.caps.cr0Fixed1;
-        long keep0 = CR0_UNMODIFIED | cr0Fixed;
-        cpu.cr0 = (cpu.cr0 & keep0) | (v.slot(Slots.HOST_CR0) & ~keep0);
-        cpu.cr3 = v.slot(Slots.HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1);
-        long cr4Fixed = vmx.caps.cr4Fixed0 | ~vmx.caps.cr4Fixed1;
-        long cr4 = (cpu.cr4 & cr4Fixed) | (v.slot(Slots.HOST_CR4) & ~cr4Fixed);
-        if (host64) cr4 |= Cr.CR4_PAE; else cr4 &= ~Cr.CR4_PCIDE;
-        cpu.cr4 = cr4;
+        // the groups: skipped when the processor already holds what loading would put there (StateSync)
+        hostLoaded.bring(cpu, v, exitControls, hostGroupLoad);
         cpu.dr[7] = 0x400;
-        cpu.debugCtl = 0;
-        cpu.sysenterCs = v.slot(Slots.HOST_SYSENTER_CS);
-        cpu.sysenterEsp = v.slot(Slots.HOST_SYSENTER_ESP);
-        cpu.sysenterEip = v.slot(Slots.HOST_SYSENTER_EIP);
-        if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.pat = vmx.read(HOST_IA32_PAT);
         if (ExitControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(exitControls)) vmx.perfGlobalCtrl = vmx.read(HOST_IA32_PERF_GLOBAL_CTRL);
-        if (ExitControl.LOAD_IA32_EFER.isSet(exitControls)) {
-            cpu.efer = vmx.read(HOST_IA32_EFER);
-        } else {
-            long lm = Cr.EFER_LMA | Cr.EFER_LME;
-            cpu.efer = host64 ? cpu.efer | lm : cpu.efer & ~lm;
-        }
-        // SDM 28.5.2: segment registers with the fixed attributes of host segments
-        Segment[] seg = cpu.seg;
-        int codeAr = 0xB | Segment.AR_S | Segment.AR_P | Segment.AR_G | (host64 ? Segment.AR_L : Segment.AR_DB);
-        seg[Segment.CS].set((int) v.slot(Slots.HOST_CS), 0, -1, codeAr);
-        loadHostData(seg[Segment.SS], (int) v.slot(Slots.HOST_SS), 0);
-        loadHostData(seg[Segment.DS], (int) v.slot(Slots.HOST_DS), 0);
-        loadHostData(seg[Segment.ES], (int) v.slot(Slots.HOST_ES), 0);
-        loadHostData(seg[Segment.FS], (int) v.slot(Slots.HOST_FS), v.slot(Slots.HOST_FS_BASE));
-        loadHostData(seg[Segment.GS], (int) v.slot(Slots.HOST_GS), v.slot(Slots.HOST_GS_BASE));
-        cpu.tr.set((int) v.slot(Slots.HOST_TR), v.slot(Slots.HOST_TR_BASE), 0x67, 0xB | Segment.AR_P);
-        cpu.ldtr.set(0, 0, 0, Segment.AR_UNUSABLE);
-        cpu.gdtrBase = v.slot(Slots.HOST_GDTR_BASE);
-        cpu.gdtrLimit = 0xFFFF;
-        cpu.idtrBase = v.slot(Slots.HOST_IDTR_BASE);
-        cpu.idtrLimit = 0xFFFF;
         // SDM 28.5.3: RIP, RSP, RFLAGS (all flags cleared but bit 1)
         cpu.rip = v.slot(Slots.HOST_RIP);
         cpu.gpr[Cpu.RSP] = v.slot(Slots.HOST_RSP);
@@ -306,6 +288,55 @@ public final class VmExit {
         // SDM 28.6: VM-exit MSR-load area
         int failed = MsrAreas.load(cpu, vmx.read(VM_EXIT_MSR_LOAD_ADDR), vmx.read32(VM_EXIT_MSR_LOAD_COUNT));
         if (failed != 0) abort(ABORT_LOADING_HOST_MSRS);
+    }
+
+    /** SDM 28.5.1 (control registers, MSRs) and 28.5.2 (segments, descriptor tables) for one state group. */
+    private void loadHostGroup(Vmcs v, int g, int exitControls) {
+        boolean host64 = ExitControl.HOST_ADDRESS_SPACE_SIZE.isSet(exitControls);
+        switch (g) {
+            case StateGroups.CONTROL -> {
+                // control registers: fixed bits stay as VMX operation requires
+                long keep0 = CR0_UNMODIFIED | vmx.caps.cr0Fixed0 | ~vmx.caps.cr0Fixed1;
+                cpu.setCr0((cpu.cr0 & keep0) | (v.slot(Slots.HOST_CR0) & ~keep0));
+                cpu.setCr3(v.slot(Slots.HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1));
+                long cr4Fixed = vmx.caps.cr4Fixed0 | ~vmx.caps.cr4Fixed1;
+                long cr4 = (cpu.cr4 & cr4Fixed) | (v.slot(Slots.HOST_CR4) & ~cr4Fixed);
+                cpu.setCr4(host64 ? cr4 | Cr.CR4_PAE : cr4 & ~Cr.CR4_PCIDE);
+                if (ExitControl.LOAD_IA32_EFER.isSet(exitControls)) {
+                    cpu.setEfer(vmx.read(HOST_IA32_EFER));
+                } else {
+                    long lm = Cr.EFER_LMA | Cr.EFER_LME;
+                    cpu.setEfer(host64 ? cpu.efer | lm : cpu.efer & ~lm);
+                }
+            }
+            case StateGroups.MSR -> {
+                cpu.setDebugCtl(0);
+                cpu.setSysenterCs(v.slot(Slots.HOST_SYSENTER_CS));
+                cpu.setSysenterEsp(v.slot(Slots.HOST_SYSENTER_ESP));
+                cpu.setSysenterEip(v.slot(Slots.HOST_SYSENTER_EIP));
+                if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.setPat(vmx.read(HOST_IA32_PAT));
+            }
+            case StateGroups.TABLES -> {
+                cpu.setGdtr(v.slot(Slots.HOST_GDTR_BASE), 0xFFFF);
+                cpu.setIdtr(v.slot(Slots.HOST_IDTR_BASE), 0xFFFF);
+            }
+            default -> {
+                // SDM 28.5.2: segment registers with the fixed attributes of host segments
+                int s = g - StateGroups.SEGMENTS;
+                Segment seg = StateSync.segment(cpu, s);
+                switch (s) {
+                    case Segment.CS -> seg.set((int) v.slot(Slots.HOST_CS), 0, -1,
+                            0xB | Segment.AR_S | Segment.AR_P | Segment.AR_G | (host64 ? Segment.AR_L : Segment.AR_DB));
+                    case Segment.SS -> loadHostData(seg, (int) v.slot(Slots.HOST_SS), 0);
+                    case Segment.DS -> loadHostData(seg, (int) v.slot(Slots.HOST_DS), 0);
+                    case Segment.ES -> loadHostData(seg, (int) v.slot(Slots.HOST_ES), 0);
+                    case Segment.FS -> loadHostData(seg, (int) v.slot(Slots.HOST_FS), v.slot(Slots.HOST_FS_BASE));
+                    case Segment.GS -> loadHostData(seg, (int) v.slot(Slots.HOST_GS), v.slot(Slots.HOST_GS_BASE));
+                    case 6 -> seg.set(0, 0, 0, Segment.AR_UNUSABLE); // LDTR
+                    default -> seg.set((int) v.slot(Slots.HOST_TR), v.slot(Slots.HOST_TR_BASE), 0x67, 0xB | Segment.AR_P);
+                }
+            }
+        }
     }
 
     /** SS, DS, ES, FS, GS: unusable with a null selector, otherwise read/write accessed data, 4 GiB, DPL 0. */

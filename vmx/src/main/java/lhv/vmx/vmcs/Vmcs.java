@@ -33,6 +33,18 @@ public final class Vmcs {
      * the execution controls across VM entries on this).
      */
     private long controlStores;
+    /**
+     * Per VMCS-side state group ({@link StateGroups}): value-changing stores into its fields from any
+     * source (VMWRITE, a VM exit's save, wholesale loads and copies count for every group). Equal
+     * counts mean the group's fields hold the values they had.
+     */
+    private final long[] groupChanges = new long[StateGroups.VMCS_GROUPS];
+    /** The same summed per side (none, guest-state groups, host-state groups): equal sums mean no group of that side changed. */
+    private final long[] sideChanges = new long[3];
+    private static final byte[] GROUP = StateGroups.OF_FIELD, SIDE = new byte[VmcsField.COUNT];
+    static {
+        for (int o = 0; o < VmcsField.COUNT; o++) SIDE[o] = (byte) StateGroups.side(GROUP[o]);
+    }
     private static final boolean[] IS_CONTROL = new boolean[VmcsField.COUNT];
     static {
         for (VmcsField f : VmcsField.values()) IS_CONTROL[f.ordinal()] = f.type == FieldType.CONTROL;
@@ -81,6 +93,8 @@ public final class Vmcs {
         if (values[o] != v) { // a VM exit stores every guest field, most of them unchanged
             values[o] = v;
             written[o >>> 6] |= 1L << o;
+            groupChanges[GROUP[o]]++;
+            sideChanges[SIDE[o]]++;
             if (IS_CONTROL[o]) controlStores++;
         }
     }
@@ -104,6 +118,8 @@ public final class Vmcs {
         if (values[ordinal] != value) { // a VM exit stores every guest field, most of them unchanged
             values[ordinal] = value;
             written[ordinal >>> 6] |= 1L << ordinal;
+            groupChanges[GROUP[ordinal]]++;
+            sideChanges[SIDE[ordinal]]++;
         }
     }
 
@@ -112,8 +128,20 @@ public final class Vmcs {
         return controlStores;
     }
 
+    /** See {@link #groupChanges}: compare two values, never interpret one. */
+    public long groupChanges(int group) {
+        return groupChanges[group];
+    }
+
+    /** See {@link #sideChanges}; {@code side} is {@link StateGroups#GUEST_SIDE} or {@link StateGroups#HOST_SIDE}. */
+    public long sideChanges(int side) {
+        return sideChanges[side];
+    }
+
     private void writtenAll() {
         for (int o = 0; o < VmcsField.COUNT; o++) written[o >>> 6] |= 1L << o;
+        for (int g = 0; g < groupChanges.length; g++) groupChanges[g]++;
+        for (int d = 0; d < sideChanges.length; d++) sideChanges[d]++;
         controlStores++;
     }
 

@@ -57,7 +57,7 @@ class AccessCheckTest {
         });
         in("protected mode off", t -> {
             t.inVmxRootWithVmcs();
-            t.cpu.cr0 &= ~Cr.CR0_PE;
+            t.cpu.setCr0(t.cpu.cr0 & ~Cr.CR0_PE);
         });
         in("non-root operation", t -> {
             t.inVmxRootWithVmcs().validVmcs().launch();

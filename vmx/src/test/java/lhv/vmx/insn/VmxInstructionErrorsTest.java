@@ -33,7 +33,7 @@ class VmxInstructionErrorsTest {
 
     @Test
     void vmxonNeedsCr4Vmxe() {
-        t.cpu.cr4 &= ~Cr.CR4_VMXE;
+        t.cpu.setCr4(t.cpu.cr4 & ~Cr.CR4_VMXE);
         assertEquals(6, vector(() -> t.vmx.vmxon(VMXON)), "#UD");
     }
 
@@ -46,7 +46,7 @@ class VmxInstructionErrorsTest {
 
     @Test
     void vmxonNeedsCr0FixedBits() {
-        t.cpu.cr0 &= ~Cr.CR0_NE; // NE is fixed to 1 in VMX operation (IA32_VMX_CR0_FIXED0)
+        t.cpu.setCr0(t.cpu.cr0 & ~Cr.CR0_NE); // NE is fixed to 1 in VMX operation (IA32_VMX_CR0_FIXED0)
         assertEquals(13, vector(() -> t.vmx.vmxon(VMXON)));
     }
 

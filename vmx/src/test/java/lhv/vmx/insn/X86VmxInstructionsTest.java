@@ -147,7 +147,7 @@ class X86VmxInstructionsTest {
         assertEquals(6, fault(VmxInstruction.INVEPT, registerForm(0, 1)), "EPT not offered");
         assertEquals(6, fault(VmxInstruction.INVVPID, registerForm(0, 1)), "VPID not offered");
         assertEquals(6, fault(VmxInstruction.VMFUNC, registerForm(0, 0)));
-        t.cpu.seg[Segment.CS].attributes = 0xC09B; // L = 0 with EFER.LMA = 1: compatibility mode
+        t.cpu.seg[Segment.CS].setAttributes(0xC09B); // L = 0 with EFER.LMA = 1: compatibility mode
         t.cpu.stateChanged();
         assertEquals(6, fault(VmxInstruction.VMLAUNCH, registerForm(0, 0)));
         assertEquals(6, fault(VmxInstruction.VMCALL, registerForm(0, 0)));
@@ -165,8 +165,8 @@ class X86VmxInstructionsTest {
     @Test
     void vmreadVmwriteUse32BitOperandsOutside64BitMode() {
         t.inVmxRootWithVmcs();
-        t.cpu.efer &= ~Cr.EFER_LMA;                 // legacy protected mode
-        t.cpu.seg[Segment.CS].attributes = 0xC09B;
+        t.cpu.setEfer(t.cpu.efer & ~Cr.EFER_LMA);                 // legacy protected mode
+        t.cpu.seg[Segment.CS].setAttributes(0xC09B);
         t.cpu.stateChanged();
         assertEquals(lhv.cpu.Mode.PROTECTED, t.cpu.mode);
         t.cpu.gpr[Cpu.RDX] = 0xFFFF_FFFF_0000_0000L | VmcsField.GUEST_RSP.encoding; // high half ignored

@@ -232,7 +232,7 @@ class GuestExitsTest {
         t.w(CR0_GUEST_HOST_MASK, 1L << 3);
         t.w(CR0_READ_SHADOW, 0);
         launchOnly();
-        t.cpu.cr0 |= 1L << 3; // real TS set by the host
+        t.cpu.setCr0(t.cpu.cr0 | (1L << 3)); // real TS set by the host
         long written = intercept(Sensitive.CR_WRITE, 0, CR0);
         assertEquals(CR0 | 1L << 3, written, "host-owned TS keeps its real value");
         assertEquals(CR0, intercept(Sensitive.CR_READ, 0, t.cpu.cr0), "reads see the shadow's TS");

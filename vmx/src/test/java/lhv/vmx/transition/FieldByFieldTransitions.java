@@ -82,24 +82,24 @@ final class FieldByFieldTransitions {
         // control registers: fixed bits stay as VMX operation requires
         long cr0Fixed = vmx.caps.cr0Fixed0 | ~vmx.caps.cr0Fixed1;
         long keep0 = VmExit.CR0_UNMODIFIED | cr0Fixed;
-        cpu.cr0 = (cpu.cr0 & keep0) | (vmx.read(HOST_CR0) & ~keep0);
-        cpu.cr3 = vmx.read(HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1);
+        cpu.setCr0((cpu.cr0 & keep0) | (vmx.read(HOST_CR0) & ~keep0));
+        cpu.setCr3(vmx.read(HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1));
         long cr4Fixed = vmx.caps.cr4Fixed0 | ~vmx.caps.cr4Fixed1;
         long cr4 = (cpu.cr4 & cr4Fixed) | (vmx.read(HOST_CR4) & ~cr4Fixed);
         if (host64) cr4 |= Cr.CR4_PAE; else cr4 &= ~Cr.CR4_PCIDE;
-        cpu.cr4 = cr4;
+        cpu.setCr4(cr4);
         cpu.dr[7] = 0x400;
-        cpu.debugCtl = 0;
-        cpu.sysenterCs = vmx.read(HOST_IA32_SYSENTER_CS);
-        cpu.sysenterEsp = vmx.read(HOST_IA32_SYSENTER_ESP);
-        cpu.sysenterEip = vmx.read(HOST_IA32_SYSENTER_EIP);
-        if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.pat = vmx.read(HOST_IA32_PAT);
+        cpu.setDebugCtl(0);
+        cpu.setSysenterCs(vmx.read(HOST_IA32_SYSENTER_CS));
+        cpu.setSysenterEsp(vmx.read(HOST_IA32_SYSENTER_ESP));
+        cpu.setSysenterEip(vmx.read(HOST_IA32_SYSENTER_EIP));
+        if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.setPat(vmx.read(HOST_IA32_PAT));
         if (ExitControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(exitControls)) vmx.perfGlobalCtrl = vmx.read(HOST_IA32_PERF_GLOBAL_CTRL);
         if (ExitControl.LOAD_IA32_EFER.isSet(exitControls)) {
-            cpu.efer = vmx.read(HOST_IA32_EFER);
+            cpu.setEfer(vmx.read(HOST_IA32_EFER));
         } else {
             long lm = Cr.EFER_LMA | Cr.EFER_LME;
-            cpu.efer = host64 ? cpu.efer | lm : cpu.efer & ~lm;
+            cpu.setEfer(host64 ? cpu.efer | lm : cpu.efer & ~lm);
         }
         // SDM 28.5.2: segment registers with the fixed attributes of host segments
         int codeAr = 0xB | Segment.AR_S | Segment.AR_P | Segment.AR_G | (host64 ? Segment.AR_L : Segment.AR_DB);
@@ -111,10 +111,10 @@ final class FieldByFieldTransitions {
         loadHostData(Segment.GS, HOST_GS_SELECTOR, vmx.read(HOST_GS_BASE));
         cpu.tr.set((int) vmx.read(HOST_TR_SELECTOR), vmx.read(HOST_TR_BASE), 0x67, 0xB | Segment.AR_P);
         cpu.ldtr.set(0, 0, 0, Segment.AR_UNUSABLE);
-        cpu.gdtrBase = vmx.read(HOST_GDTR_BASE);
-        cpu.gdtrLimit = 0xFFFF;
-        cpu.idtrBase = vmx.read(HOST_IDTR_BASE);
-        cpu.idtrLimit = 0xFFFF;
+        cpu.setGdtr(vmx.read(HOST_GDTR_BASE), cpu.gdtrLimit);
+        cpu.setGdtr(cpu.gdtrBase, 0xFFFF);
+        cpu.setIdtr(vmx.read(HOST_IDTR_BASE), cpu.idtrLimit);
+        cpu.setIdtr(cpu.idtrBase, 0xFFFF);
         // SDM 28.5.3: RIP, RSP, RFLAGS (all flags cleared but bit 1)
         cpu.rip = vmx.read(HOST_RIP);
         cpu.gpr[Cpu.RSP] = vmx.read(HOST_RSP);
@@ -143,33 +143,33 @@ final class FieldByFieldTransitions {
         boolean ia32e = EntryControl.IA32E_MODE_GUEST.isSet(entryControls);
         // 27.3.2.1 control registers, debug registers, MSRs
         long keep = VmExit.CR0_UNMODIFIED;
-        cpu.cr0 = (cpu.cr0 & keep) | (vmx.read(GUEST_CR0) & ~keep);
-        cpu.cr3 = vmx.read(GUEST_CR3);
-        cpu.cr4 = vmx.read(GUEST_CR4);
+        cpu.setCr0((cpu.cr0 & keep) | (vmx.read(GUEST_CR0) & ~keep));
+        cpu.setCr3(vmx.read(GUEST_CR3));
+        cpu.setCr4(vmx.read(GUEST_CR4));
         if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) {
             cpu.dr[7] = (vmx.read(GUEST_DR7) & ~(1L << 12 | 3L << 14)) | 0x400; // bits 12, 15:14 read 0, bit 10 reads 1
-            cpu.debugCtl = vmx.read(GUEST_IA32_DEBUGCTL);
+            cpu.setDebugCtl(vmx.read(GUEST_IA32_DEBUGCTL));
         }
-        cpu.sysenterCs = vmx.read(GUEST_SYSENTER_CS);
-        cpu.sysenterEsp = vmx.read(GUEST_SYSENTER_ESP);
-        cpu.sysenterEip = vmx.read(GUEST_SYSENTER_EIP);
-        if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.pat = vmx.read(GUEST_IA32_PAT);
+        cpu.setSysenterCs(vmx.read(GUEST_SYSENTER_CS));
+        cpu.setSysenterEsp(vmx.read(GUEST_SYSENTER_ESP));
+        cpu.setSysenterEip(vmx.read(GUEST_SYSENTER_EIP));
+        if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.setPat(vmx.read(GUEST_IA32_PAT));
         if (EntryControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(entryControls)) vmx.perfGlobalCtrl = vmx.read(GUEST_IA32_PERF_GLOBAL_CTRL);
         if (EntryControl.LOAD_IA32_EFER.isSet(entryControls)) {
-            cpu.efer = vmx.read(GUEST_IA32_EFER);
+            cpu.setEfer(vmx.read(GUEST_IA32_EFER));
         } else {
             // LMA follows "IA-32e mode guest"; LME too when the guest has paging on
-            cpu.efer = ia32e ? cpu.efer | Cr.EFER_LMA : cpu.efer & ~Cr.EFER_LMA;
-            if ((cpu.cr0 & Cr.CR0_PG) != 0) cpu.efer = ia32e ? cpu.efer | Cr.EFER_LME : cpu.efer & ~Cr.EFER_LME;
+            cpu.setEfer(ia32e ? cpu.efer | Cr.EFER_LMA : cpu.efer & ~Cr.EFER_LMA);
+            if ((cpu.cr0 & Cr.CR0_PG) != 0) cpu.setEfer(ia32e ? cpu.efer | Cr.EFER_LME : cpu.efer & ~Cr.EFER_LME);
         }
         // 27.3.2.2 segment and descriptor-table registers (unusable segments keep the unusable bit)
         for (int s = 0; s < 6; s++) loadSegment(s, cpu.seg[s]);
         loadSegment(6, cpu.ldtr);
         loadSegment(7, cpu.tr);
-        cpu.gdtrBase = vmx.read(GUEST_GDTR_BASE);
-        cpu.gdtrLimit = vmx.read32(GUEST_GDTR_LIMIT);
-        cpu.idtrBase = vmx.read(GUEST_IDTR_BASE);
-        cpu.idtrLimit = vmx.read32(GUEST_IDTR_LIMIT);
+        cpu.setGdtr(vmx.read(GUEST_GDTR_BASE), cpu.gdtrLimit);
+        cpu.setGdtr(cpu.gdtrBase, vmx.read32(GUEST_GDTR_LIMIT));
+        cpu.setIdtr(vmx.read(GUEST_IDTR_BASE), cpu.idtrLimit);
+        cpu.setIdtr(cpu.idtrBase, vmx.read32(GUEST_IDTR_LIMIT));
         // 27.3.2.3 RIP, RSP, RFLAGS
         cpu.rip = vmx.read(GUEST_RIP);
         cpu.gpr[Cpu.RSP] = vmx.read(GUEST_RSP);

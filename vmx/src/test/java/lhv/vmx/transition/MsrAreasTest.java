@@ -138,12 +138,12 @@ class MsrAreasTest {
         Random r = new Random(seed);
         VmxTestbed t = new VmxTestbed();
         Cpu c = t.cpu;
-        if (r.nextBoolean()) c.cr0 &= ~Cr.CR0_PG; // EFER.LME may change only while paging is off
-        if (r.nextBoolean()) c.efer = Cr.EFER_NXE | (r.nextBoolean() ? Cr.EFER_LME : 0);
-        c.sysenterCs = r.nextLong() & 0xFFFF_FFFFL;
-        c.sysenterEsp = r.nextLong() >> 17;
+        if (r.nextBoolean()) c.setCr0(c.cr0 & ~Cr.CR0_PG); // EFER.LME may change only while paging is off
+        if (r.nextBoolean()) c.setEfer(Cr.EFER_NXE | (r.nextBoolean() ? Cr.EFER_LME : 0));
+        c.setSysenterCs(r.nextLong() & 0xFFFF_FFFFL);
+        c.setSysenterEsp(r.nextLong() >> 17);
         c.kernelGsBase = r.nextLong() >> 17;
-        c.seg[Segment.FS].base = r.nextLong() >> 17;
+        c.seg[Segment.FS].setBase(r.nextLong() >> 17);
         c.tscAux = r.nextInt() & 0xFFFF_FFFFL;
         if (claimingProvider) {
             // claims SYSENTER_CS (read-only, a fixed value) and STAR (stored, any value), ahead of the core

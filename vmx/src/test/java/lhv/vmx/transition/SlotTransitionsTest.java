@@ -9,12 +9,15 @@ import lhv.vmx.exit.ExitReason;
 import lhv.vmx.vmcs.VmcsField;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Differential test of the slot-indexed VM-exit and VM-entry state procedures ({@link VmExit}
@@ -61,6 +64,118 @@ class SlotTransitionsTest {
     }
 
     /**
+     * Round trips on one pair of processors, the reference doing every field every time, ours
+     * skipping the state groups whose result is in place (StateSync): between the steps random
+     * things happen to both — the guest changes a register of some group, the host VMWRITEs a
+     * guest-state or host-state field or the controls, or nothing — and after every step the VMCS and
+     * the processor must be equal.
+     */
+    @Property(tries = 150)
+    void repeatedRoundTripsMatchDoingEverything(@ForAll long seed) {
+        VmxTestbed fast = setUp(seed), reference = setUp(seed);
+        FieldByFieldTransitions ref = new FieldByFieldTransitions(reference.vmx);
+        Random r = new Random(seed ^ 0x2545F4914F6CDD1DL);
+        for (int round = 0; round < 12; round++) {
+            int reason = REASONS[r.nextInt(REASONS.length)];
+            step(fast, reference, () -> fast.vmx.exit.saveGuestState(reason), () -> ref.saveGuestState(reason), round + ": saving guest state");
+            step(fast, reference, () -> fast.vmx.exit.loadHostState(false), () -> ref.loadHostState(false), round + ": loading host state");
+            long edits = r.nextLong();
+            hostEdits(fast, new Random(edits));
+            hostEdits(reference, new Random(edits));
+            step(fast, reference, fast.vmx.entry::loadGuestState, ref::loadGuestState, round + ": loading guest state");
+            long guest = r.nextLong();
+            guestRuns(fast.cpu, new Random(guest));
+            guestRuns(reference.cpu, new Random(guest));
+        }
+    }
+
+    /**
+     * A guest whose state groups hold what a VM exit gives the host (the seed's guest shares the
+     * host's CR3, segments and tables): after one round trip that establishes it, a round trip in
+     * which nothing changes moves no group, and one in which the guest changes one segment moves that
+     * segment only (saved, then loaded for the host and back for the guest).
+     */
+    @Test
+    void sharedHostAndGuestStateMovesNothing() {
+        VmxTestbed t = new VmxTestbed().inVmxRootWithVmcs().validVmcs();
+        t.cpu.nonRoot = true;
+        VmExit exit = t.vmx.exit;
+        VmEntry entry = t.vmx.entry;
+        exit.saveGuestState(ExitReason.CPUID.number);
+        exit.loadHostState(false);
+        exit.saveGuestState(ExitReason.CPUID.number); // the guest-state fields now hold the host's state
+        entry.loadGuestState();
+        exit.saveGuestState(ExitReason.CPUID.number);
+        exit.loadHostState(false);
+        entry.loadGuestState();
+        long done = exit.saved.groupsDone + exit.hostLoaded.groupsDone + entry.guestLoaded.groupsDone;
+        String before = state(t.cpu);
+        for (int i = 0; i < 3; i++) {
+            exit.saveGuestState(ExitReason.CPUID.number);
+            exit.loadHostState(false);
+            entry.loadGuestState();
+        }
+        assertEquals(done, exit.saved.groupsDone + exit.hostLoaded.groupsDone + entry.guestLoaded.groupsDone, "groups moved");
+        assertEquals(before, state(t.cpu));
+        t.cpu.seg[Segment.DS].setBase(0x1234_5000L); // the guest changes DS.base
+        exit.saveGuestState(ExitReason.CPUID.number);
+        assertEquals(0x1234_5000L, t.vmx.vmcs.read(VmcsField.GUEST_DS_BASE));
+        exit.loadHostState(false);
+        entry.loadGuestState();
+        assertEquals(0x1234_5000L, t.cpu.seg[Segment.DS].base);
+        assertEquals(done + 3, exit.saved.groupsDone + exit.hostLoaded.groupsDone + entry.guestLoaded.groupsDone, "only DS moved, once per step");
+    }
+
+    /**
+     * The safety net of the skipping: with assertions on (every test run), a skipped group is done
+     * anyway and must change nothing, so a store into tracked state that bypassed the counting
+     * setters (here a test writing CR3 directly) is caught at the next transition.
+     */
+    @Test
+    void aWriteBehindTheSettersIsCaught() {
+        assertTrue(StateSync.class.desiredAssertionStatus(), "tests run with assertions on");
+        VmxTestbed t = new VmxTestbed().inVmxRootWithVmcs().validVmcs();
+        t.cpu.nonRoot = true;
+        t.vmx.exit.saveGuestState(ExitReason.CPUID.number);
+        t.cpu.cr3 ^= 0x1000; // no version counted
+        AssertionError e = assertThrows(AssertionError.class, () -> t.vmx.exit.saveGuestState(ExitReason.CPUID.number));
+        assertTrue(e.getMessage().contains("state group 0"), e.getMessage());
+    }
+
+    /** The host between an exit and the next entry: VMWRITEs of guest- or host-state fields or controls, or nothing. */
+    private static void hostEdits(VmxTestbed t, Random r) {
+        switch (r.nextInt(4)) {
+            case 0 -> t.vmx.vmcs.write(guestField(r), r.nextBoolean() ? r.nextLong() : 0);
+            case 1 -> {
+                VmcsField f;
+                do f = VmcsField.ofOrdinal(r.nextInt(VmcsField.COUNT)); while (!f.name().startsWith("HOST_"));
+                t.vmx.vmcs.write(f, r.nextLong());
+            }
+            case 2 -> {
+                long exit = t.vmx.vmcs.read(VmcsField.VM_EXIT_CONTROLS) ^ EXIT_BITS[r.nextInt(EXIT_BITS.length)].mask();
+                t.vmx.vmcs.write(VmcsField.VM_EXIT_CONTROLS, exit);
+                long entry = t.vmx.vmcs.read(VmcsField.VM_ENTRY_CONTROLS) ^ ENTRY_BITS[r.nextInt(ENTRY_BITS.length)].mask();
+                t.vmx.vmcs.write(VmcsField.VM_ENTRY_CONTROLS, entry);
+            }
+            default -> { }
+        }
+    }
+
+    /** The guest between an entry and the next exit: changes a register of some state group, or nothing. */
+    private static void guestRuns(Cpu c, Random r) {
+        switch (r.nextInt(7)) {
+            case 0 -> c.setCr3(r.nextLong() & 0xF_FFFF_F000L);
+            case 1 -> c.setEfer(c.efer ^ 1);
+            case 2 -> c.setSysenterEsp(r.nextLong());
+            case 3 -> c.setGdtr(r.nextLong(), r.nextInt(0x10000));
+            case 4 -> c.seg[r.nextInt(6)].setBase(r.nextLong());
+            case 5 -> c.ldtr.set(r.nextInt(0x10000), r.nextLong(), r.nextInt(), r.nextInt(0x20000));
+            default -> { }
+        }
+        c.rip = r.nextLong();
+    }
+
+    /**
      * Runs one step both ways: loading PDPTEs for PAE paging (SDM 27.3.2.4) faults on reserved bits in
      * random memory, which the real VM entry's checks exclude; then both must fault the same way.
      */
@@ -100,27 +215,27 @@ class SlotTransitionsTest {
         for (EntryControl c : ENTRY_BITS) entry = r.nextBoolean() ? entry | c.mask() : entry & ~(long) c.mask();
         t.vmx.vmcs.write(VmcsField.VM_ENTRY_CONTROLS, entry);
         Cpu c = t.cpu;
-        c.cr0 = r.nextLong();
-        c.cr3 = r.nextLong() & 0xF_FFFF_F000L;
-        c.cr4 = r.nextLong();
-        c.efer = r.nextLong();
+        c.setCr0(r.nextLong());
+        c.setCr3(r.nextLong() & 0xF_FFFF_F000L);
+        c.setCr4(r.nextLong());
+        c.setEfer(r.nextLong());
         for (int i = 0; i < 8; i++) c.dr[i] = r.nextLong();
-        c.debugCtl = r.nextLong();
-        c.sysenterCs = r.nextLong(); // wider than the 32-bit field: the save truncates
-        c.sysenterEsp = r.nextLong();
-        c.sysenterEip = r.nextLong();
-        c.pat = r.nextLong();
+        c.setDebugCtl(r.nextLong());
+        c.setSysenterCs(r.nextLong()); // wider than the 32-bit field: the save truncates
+        c.setSysenterEsp(r.nextLong());
+        c.setSysenterEip(r.nextLong());
+        c.setPat(r.nextLong());
         for (int s = 0; s < 8; s++) {
             Segment g = s < 6 ? c.seg[s] : s == 6 ? c.ldtr : c.tr;
-            g.selector = r.nextInt(); // direct field writes may leave bits above 15
-            g.base = r.nextLong();
-            g.limit = r.nextInt();
-            g.attributes = r.nextInt();
+            g.setSelector(r.nextInt()); // direct field writes may leave bits above 15
+            g.setBase(r.nextLong());
+            g.setLimit(r.nextInt());
+            g.setAttributes(r.nextInt());
         }
-        c.gdtrBase = r.nextLong();
-        c.gdtrLimit = r.nextInt();
-        c.idtrBase = r.nextLong();
-        c.idtrLimit = r.nextInt();
+        c.setGdtr(r.nextLong(), c.gdtrLimit);
+        c.setGdtr(c.gdtrBase, r.nextInt());
+        c.setIdtr(r.nextLong(), c.idtrLimit);
+        c.setIdtr(c.idtrBase, r.nextInt());
         c.rip = r.nextLong();
         for (int i = 0; i < 16; i++) c.gpr[i] = r.nextLong();
         c.setRflags(r.nextLong());
