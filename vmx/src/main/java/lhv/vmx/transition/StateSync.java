@@ -1,5 +1,6 @@
 package lhv.vmx.transition;
 
+import java.util.Arrays;
 import lhv.cpu.Cpu;
 import lhv.cpu.Segment;
 import lhv.vmx.vmcs.StateGroups;
@@ -54,7 +55,7 @@ final class StateSync {
     StateSync(boolean hostFields, boolean save) {
         this.hostFields = hostFields;
         this.save = save;
-        java.util.Arrays.fill(cpu, -1); // no version is negative: nothing is known yet
+        Arrays.fill(cpu, -1); // no version is negative: nothing is known yet
     }
 
     /** Runs {@code p} for every group whose result is not in place (class comment). */
@@ -64,7 +65,21 @@ final class StateSync {
             assert everyGroupInPlace(c, v, controlsNow, p);
             return;
         }
+        // after a completed run every group's record holds these controls; forget that until this one completes
+        boolean sameControls = allControls == controlsNow;
+        allCpu = -1;
+        allControls = -1;
+        long[] versions = c.stateVersions, changes = v.groupChangeCounts();
+        int base = vmcsGroup(0);
         for (int g = 0; g < N; g++) {
+            if (sameControls) {
+                // the next group whose processor version or field count moved: two vectorized compares
+                int a = Arrays.mismatch(cpu, g, N, versions, g, N), b = Arrays.mismatch(fields, g, N, changes, base + g, base + N);
+                int next = Math.min(a < 0 ? N : g + a, b < 0 ? N : g + b);
+                assert unchangedBetween(c, v, g, next, controlsNow, p);
+                if (next == N) break;
+                g = next;
+            }
             if (inPlace(c, v, g, controlsNow)) {
                 assert changesNothing(c, v, g, controlsNow, p) : "state group " + g + " changed behind its version";
                 continue;
@@ -76,6 +91,16 @@ final class StateSync {
         allCpu = c.stateVersion;
         allFields = v.sideChanges(side);
         allControls = controlsNow;
+    }
+
+    /** Assertion helper: groups {@code from} to {@code to} - 1, skipped as unchanged, are in place. */
+    private boolean unchangedBetween(Cpu c, Vmcs v, int from, int to, int controlsNow, Procedure p) {
+        for (int g = from; g < to; g++) {
+            if (!inPlace(c, v, g, controlsNow) || !changesNothing(c, v, g, controlsNow, p)) {
+                throw new AssertionError("state group " + g + " skipped but not in place");
+            }
+        }
+        return true;
     }
 
     private boolean everyGroupInPlace(Cpu c, Vmcs v, int controlsNow, Procedure p) {

@@ -133,6 +133,11 @@ public final class Vmcs {
         return groupChanges[group];
     }
 
+    /** The live array behind {@link #groupChanges(int)}, indexed by VMCS-side group number: read it, never write it. */
+    public long[] groupChangeCounts() {
+        return groupChanges;
+    }
+
     /** See {@link #sideChanges}; {@code side} is {@link StateGroups#GUEST_SIDE} or {@link StateGroups#HOST_SIDE}. */
     public long sideChanges(int side) {
         return sideChanges[side];
