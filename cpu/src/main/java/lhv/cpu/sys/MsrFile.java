@@ -26,7 +26,13 @@ final class MsrFile {
     }
 
     private MsrProvider provider(int index) {
-        for (MsrProvider p : cpu.msrProviders) if (p.handles(index)) return p;
+        // an indexed loop: every RDMSR/WRMSR (and each MSR-area entry of a VM transition) asks, and
+        // the iterator's allocation and modification checks cost more than the usual single provider
+        java.util.List<MsrProvider> providers = cpu.msrProviders;
+        for (int i = 0, n = providers.size(); i < n; i++) {
+            MsrProvider p = providers.get(i);
+            if (p.handles(index)) return p;
+        }
         return null;
     }
 

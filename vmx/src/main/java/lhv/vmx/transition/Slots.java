@@ -41,6 +41,13 @@ final class Slots {
 
     static final int EXIT_CONTROLS = VM_EXIT_CONTROLS.ordinal(), ENTRY_CONTROLS = VM_ENTRY_CONTROLS.ordinal();
 
+    /** The exit-information fields a VM exit records (SDM 28.2). */
+    static final int EXIT_REASON = VM_EXIT_REASON.ordinal(), EXIT_QUALIFICATION = VmcsField.EXIT_QUALIFICATION.ordinal(),
+            EXIT_INTR_INFO = VM_EXIT_INTR_INFO.ordinal(), EXIT_INTR_ERROR_CODE = VM_EXIT_INTR_ERROR_CODE.ordinal(),
+            IDT_VECTORING_INFO = IDT_VECTORING_INFO_FIELD.ordinal(), IDT_VECTORING_ERROR_CODE = VmcsField.IDT_VECTORING_ERROR_CODE.ordinal(),
+            EXIT_INSTRUCTION_LEN = VM_EXIT_INSTRUCTION_LEN.ordinal(), EXIT_INSTRUCTION_INFO = VMX_INSTRUCTION_INFO.ordinal(),
+            EXIT_GUEST_LINEAR = GUEST_LINEAR_ADDRESS.ordinal();
+
     static {
         VmcsField[][] runs = {VmExit.GUEST_SELECTOR, VmExit.GUEST_BASE, VmExit.GUEST_LIMIT, VmExit.GUEST_AR};
         for (VmcsField[] run : runs) {

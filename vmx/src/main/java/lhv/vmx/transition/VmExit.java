@@ -72,9 +72,10 @@ public final class VmExit {
         // SDM 28.3.3: an instruction that exits saves RF = 0; a task switch by CALL/JMP/IRET saves RF
         // as the old TSS would have received it (the guest's RF)
         if (reason != ExitReason.TASK_SWITCH.number) cpu.rflags &= ~Rflags.RF;
-        vmx.write(VM_EXIT_INSTRUCTION_LEN, length);
-        vmx.write(VMX_INSTRUCTION_INFO, instructionInfo);
-        if (guestLinear != -1) vmx.write(GUEST_LINEAR_ADDRESS, guestLinear);
+        Vmcs v = vmx.vmcs; // exit-information fields by slot, each value within its field's width
+        v.storeState(Slots.EXIT_INSTRUCTION_LEN, length & 0xFFFF_FFFFL);
+        v.storeState(Slots.EXIT_INSTRUCTION_INFO, instructionInfo & 0xFFFF_FFFFL);
+        if (guestLinear != -1) v.storeState(Slots.EXIT_GUEST_LINEAR, guestLinear);
         exit(reason, qualification, 0, 0);
     }
 
@@ -133,13 +134,14 @@ public final class VmExit {
 
     /** Everything a VM exit does, without throwing (also used by failed VM entries). */
     public void perform(int reason, long qualification, int interruptionInfo, int interruptionErrorCode) {
-        // SDM 28.2: exit information
-        vmx.write(VM_EXIT_REASON, reason & 0xFFFFL);
-        vmx.write(EXIT_QUALIFICATION, qualification);
-        vmx.write(VM_EXIT_INTR_INFO, interruptionInfo & 0xFFFF_FFFFL);
-        if (interruptionInfo < 0 && (interruptionInfo & 1 << 11) != 0) vmx.write(VM_EXIT_INTR_ERROR_CODE, interruptionErrorCode & 0xFFFF_FFFFL);
-        vmx.write(IDT_VECTORING_INFO_FIELD, vectoringInfo & 0xFFFF_FFFFL);
-        if (vectoringInfo < 0 && (vectoringInfo & 1 << 11) != 0) vmx.write(IDT_VECTORING_ERROR_CODE, vectoringErrorCode & 0xFFFF_FFFFL);
+        // SDM 28.2: exit information (by slot, each value within its field's width)
+        Vmcs v = vmx.vmcs;
+        v.storeState(Slots.EXIT_REASON, reason & 0xFFFFL);
+        v.storeState(Slots.EXIT_QUALIFICATION, qualification);
+        v.storeState(Slots.EXIT_INTR_INFO, interruptionInfo & 0xFFFF_FFFFL);
+        if (interruptionInfo < 0 && (interruptionInfo & 1 << 11) != 0) v.storeState(Slots.EXIT_INTR_ERROR_CODE, interruptionErrorCode & 0xFFFF_FFFFL);
+        v.storeState(Slots.IDT_VECTORING_INFO, vectoringInfo & 0xFFFF_FFFFL);
+        if (vectoringInfo < 0 && (vectoringInfo & 1 << 11) != 0) v.storeState(Slots.IDT_VECTORING_ERROR_CODE, vectoringErrorCode & 0xFFFF_FFFFL);
         vectoringInfo = 0;
         saveGuestState(reason);
         int failed = MsrAreas.store(cpu, vmx.read(VM_EXIT_MSR_STORE_ADDR), vmx.read32(VM_EXIT_MSR_STORE_COUNT));

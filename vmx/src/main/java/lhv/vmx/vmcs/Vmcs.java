@@ -108,9 +108,9 @@ public final class Vmcs {
     }
 
     /**
-     * {@link #write} for a VM exit saving guest state: the field is not a control field and the caller
-     * has already truncated the value to its width (both asserted, so every test run checks them),
-     * which leaves the compare and the written-field mark.
+     * {@link #write} for a VM exit saving guest state and recording the exit information: the field is
+     * not a control field and the caller has already truncated the value to its width (both asserted,
+     * so every test run checks them), which leaves the compare and the written-field mark.
      */
     public void storeState(int ordinal, long value) {
         assert !IS_CONTROL[ordinal] && (value & ~VmcsField.ofOrdinal(ordinal).mask()) == 0
