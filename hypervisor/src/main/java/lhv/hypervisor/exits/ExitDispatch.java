@@ -33,7 +33,7 @@ public final class ExitDispatch {
             ExitReason r = ExitReason.of(basic);
             return ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "unexpected VM exit reason " + basic
                     + (r != null ? " (" + r.name() + ": " + r.description + ")" : "") + " at rip 0x" + Long.toHexString(exit.rip)
-                    + ", qualification 0x" + Long.toHexString(exit.qualification));
+                    + ", qualification 0x" + Long.toHexString(exit.qualification()));
         }
         return h.handle(exit, vcpu);
     }

@@ -3,6 +3,7 @@ package lhv.hypervisor.trace;
 import java.io.PrintStream;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 
 /**
  * What {@code --stats} prints at the end of a run: VM exits by reason, exits per second of wall time
@@ -22,7 +23,13 @@ public final class ExitStats {
     private long[] lastCounter;
     private int lastReason = -1;
 
+    /** Counts an exit of basic reason {@code reason} called {@code name}. */
     public void count(int reason, String name) {
+        count(reason, r -> name);
+    }
+
+    /** Counts an exit of basic reason {@code reason}; {@code nameOf} names a reason when it is first seen. */
+    public void count(int reason, IntFunction<String> nameOf) {
         exits++;
         if (reason == lastReason) {
             lastCounter[0]++;
@@ -32,7 +39,7 @@ public final class ExitStats {
         if (c == null) {
             c = new long[1];
             byReason.put(reason, c);
-            names.put(reason, name);
+            names.put(reason, nameOf.apply(reason));
         }
         c[0]++;
         lastReason = reason;

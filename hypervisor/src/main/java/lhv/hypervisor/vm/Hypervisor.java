@@ -355,6 +355,7 @@ public final class Hypervisor {
         ExitAction.End handleExit(VmExit exit, Vcpu vcpu, ExitDispatch dispatch) {
             readExit(exit, vcpu);
             if (o.atExit() > 0 && exit.seq == o.atExit()) {
+                exit.readAll();   // the hook may write the VMCS: the trace records the exit as it happened
                 o.atExitHook().accept(vmcs);
                 writeTrace(exit);
                 return ExitAction.guestEnded(0, "stopped at exit " + exit.seq);
@@ -366,28 +367,28 @@ public final class Hypervisor {
         }
 
         void readExit(VmExit exit, Vcpu vcpu) {
+            // the qualification and instruction length are read when first asked for (VmExit)
             int reason = vmcs.read32(VmcsField.VM_EXIT_REASON);
-            long q = vmcs.read(VmcsField.EXIT_QUALIFICATION);
             long rip = vmcs.read(VmcsField.GUEST_RIP);
-            int len = vmcs.read32(VmcsField.VM_EXIT_INSTRUCTION_LEN);
-            exit.begin(vcpu.exitsHandled + 1, reason, q, rip, len);
-            stats.count(exit.basicReason(), exit.name());
+            exit.begin(vcpu.exitsHandled + 1, reason, rip, vmcs);
+            stats.count(exit.basicReason(), VmExit::nameOf);
             if (!console.quiet()) {
                 console.seed("VM exit reason is [" + exit.basicReason() + "] " + exit.name());
-                console.step(String.format("exit %d at rip %#x, qualification %#x, length %d", exit.seq, rip, q, len));
+                console.step(String.format("exit %d at rip %#x, qualification %#x, length %d", exit.seq, rip,
+                        exit.qualification(), exit.length()));
             }
         }
 
         void writeTrace(VmExit exit) {
             if (trace != null) {
-                trace.write(new ExitRecord(exit.seq, exit.basicReason(), exit.name(), exit.qualification, exit.rip, exit.length, exit.decoded()));
+                trace.write(new ExitRecord(exit.seq, exit.basicReason(), exit.name(), exit.qualification(), exit.rip, exit.length(), exit.decoded()));
             }
         }
 
         /** VM-entry failure (exit reason 33 or 34): host state is loaded, report the failed check. */
         ExitAction.End entryFailure(VmxResult.EntryFailed f, VmExit exit, Vcpu vcpu) {
             exit.begin(vcpu.exitsHandled + 1, f.exitReason(), f.qualification(), vmcs.read(VmcsField.GUEST_RIP), 0);
-            stats.count(exit.basicReason(), exit.name());
+            stats.count(exit.basicReason(), VmExit::nameOf);
             console.seed("VM exit reason is [" + exit.basicReason() + "] " + exit.name() + " (VM-entry failure)");
             exit.note("entry_failure", true);
             exit.note("diagnosis", f.diagnosis());
