@@ -58,13 +58,20 @@ public final class EntryCheckMemo {
     /** {@link #lastContext} with its memory seen through {@link #memory}. */
     private EntryContext recordingContext;
     private final TouchRecordingMemory memory = new TouchRecordingMemory();
+    /** Checks evaluated so far (tests observe which entries took the path that evaluates none). */
+    long evaluations;
 
     /** The first failing check in SDM order, or null when every check holds (VM entry may proceed). */
     public CheckFailure firstFailure(VmcsSnapshot s, EntryContext c) {
         s.recordReadsInto(null);
         if (c != lastContext && !c.equals(lastContext)) useContext(c);
-        if (primed && s == lastSource) markChanged(s); else markAll(s);
+        boolean any = true;
+        if (primed && s == lastSource) any = markChanged(s); else markAll(s);
         lastSource = s;
+        // Nothing to run (the usual VMRESUME: only fields no check read changed, e.g. the exit
+        // information, or a field was stored back with the value it had at the last entry, e.g.
+        // the guest RIP a CPUID handler advances): every check holds as before, primed stays true.
+        if (!any) return null;
         // stays false unless every check to run holds: a failure or an exception forgets everything
         primed = false;
         long[] run = toRun;
@@ -90,31 +97,39 @@ public final class EntryCheckMemo {
     /**
      * To run: the checks that read memory and those that read a field whose value changed. A live
      * view names the fields stored into since the previous entry, so only those are compared; for a
-     * copy every field is compared.
+     * copy every field is compared. Returns false when there is no check to run.
      */
-    private void markChanged(VmcsSnapshot s) {
+    private boolean markChanged(VmcsSnapshot s) {
         long[] run = toRun;
-        System.arraycopy(touchedMemory, 0, run, 0, cw);
+        long any = 0;
+        for (int w = 0; w < cw; w++) any |= run[w] = touchedMemory[w];
         long[] written = s.writtenFields();
         if (written == null) {
-            for (int i = 0; i < lastValues.length; i++) compare(s, i, run);
-            return;
+            for (int i = 0; i < lastValues.length; i++) any |= compare(s, i, run);
+            return any != 0;
         }
         for (int w = 0; w < written.length; w++) {
             for (long bits = written[w]; bits != 0; bits &= bits - 1) {
-                compare(s, (w << 6) + Long.numberOfTrailingZeros(bits), run);
+                any |= compare(s, (w << 6) + Long.numberOfTrailingZeros(bits), run);
             }
         }
         s.clearWritten();
+        return any != 0;
     }
 
-    private void compare(VmcsSnapshot s, int i, long[] run) {
+    /** Marks the readers of field {@code i} when its value changed; non-zero when it has any. */
+    private long compare(VmcsSnapshot s, int i, long[] run) {
         long v = s.valueAt(i);
-        if (v != lastValues[i]) {
-            lastValues[i] = v;
-            int base = i * cw;
-            for (int w = 0; w < cw; w++) run[w] |= readers[base + w];
+        if (v == lastValues[i]) return 0;
+        lastValues[i] = v;
+        int base = i * cw;
+        long any = 0;
+        for (int w = 0; w < cw; w++) {
+            long r = readers[base + w];
+            run[w] |= r;
+            any |= r;
         }
+        return any;
     }
 
     /** To run: every check. */
@@ -133,6 +148,7 @@ public final class EntryCheckMemo {
 
     /** Evaluates check {@code k}, recording what it read. */
     private boolean evaluate(int k, VmcsSnapshot s, EntryContext x) {
+        evaluations++;
         long[] reads = scratch;
         for (int w = 0; w < WORDS; w++) reads[w] = 0;
         s.recordReadsInto(reads);
