@@ -28,8 +28,9 @@ public final class VmExit {
     public long rip;
     private long qualification;
     private int length;
-    /** Where {@link #qualification} and {@link #length} are still to be read from, or null once known. */
-    private CheckedVmcs unread;
+    /** Where the fields not read yet come from (the current VMCS of the exit loop). */
+    private CheckedVmcs vmcs;
+    private boolean qualificationRead, lengthRead;
     private final Map<String, Object> decoded;
 
     public VmExit(boolean tracing) {
@@ -42,23 +43,26 @@ public final class VmExit {
 
     /** The exit qualification (SDM 25.9.1). */
     public long qualification() {
-        if (unread != null) readAll();
+        if (!qualificationRead) {
+            qualification = vmcs.read(VmcsField.EXIT_QUALIFICATION);
+            qualificationRead = true;
+        }
         return qualification;
     }
 
     /** The VM-exit instruction length (SDM 25.9.4). */
     public int length() {
-        if (unread != null) readAll();
+        if (!lengthRead) {
+            length = vmcs.read32(VmcsField.VM_EXIT_INSTRUCTION_LEN);
+            lengthRead = true;
+        }
         return length;
     }
 
     /** Reads the fields not read yet (before anything that may write the VMCS, e.g. a test hook). */
     public void readAll() {
-        CheckedVmcs v = unread;
-        if (v == null) return;
-        qualification = v.read(VmcsField.EXIT_QUALIFICATION);
-        length = v.read32(VmcsField.VM_EXIT_INSTRUCTION_LEN);
-        unread = null;
+        qualification();
+        length();
     }
 
     /** The Linux name of the basic reason (design.md), or "UNKNOWN_n". */
@@ -96,7 +100,7 @@ public final class VmExit {
         this.qualification = qualification;
         this.rip = rip;
         this.length = length;
-        this.unread = null;
+        this.qualificationRead = this.lengthRead = true;
     }
 
     /**
@@ -108,6 +112,7 @@ public final class VmExit {
         this.seq = seq;
         this.reasonField = reasonField;
         this.rip = rip;
-        this.unread = vmcs;
+        this.vmcs = vmcs;
+        this.qualificationRead = this.lengthRead = false;
     }
 }

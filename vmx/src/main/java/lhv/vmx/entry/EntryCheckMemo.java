@@ -35,18 +35,21 @@ import lhv.vmx.vmcs.VmcsSnapshot;
 public final class EntryCheckMemo {
     private static final int WORDS = VmcsSnapshot.READ_SET_WORDS;
 
-    private final List<EntryCheck> checks = EntryChecks.checks();
-    private final int n = checks.size();
-    /** Words of a bit set over the checks (bit k = check k in SDM order). */
-    private final int cw = (n + 63) >>> 6;
+    private static final List<EntryCheck> CHECKS = EntryChecks.checks();
+    private static final int N = CHECKS.size();
+    /**
+     * Words of a bit set over the checks (bit k = check k in SDM order). Static final like
+     * {@link #WORDS}, so the JIT unrolls the per-entry loops over them.
+     */
+    private static final int CW = (N + 63) >>> 6;
     /** Per check, WORDS words: the fields it read at its last evaluation. */
-    private final long[] readSets = new long[n * WORDS];
-    /** Per field, cw words: the checks whose last evaluation read it (the inverse of readSets). */
-    private final long[] readers = new long[VmcsField.COUNT * cw];
+    private final long[] readSets = new long[N * WORDS];
+    /** Per field, CW words: the checks whose last evaluation read it (the inverse of readSets). */
+    private final long[] readers = new long[VmcsField.COUNT * CW];
     /** Checks that read physical memory at their last evaluation: they run on every entry. */
-    private final long[] touchedMemory = new long[cw];
+    private final long[] touchedMemory = new long[CW];
     /** The checks to evaluate at this entry. */
-    private final long[] toRun = new long[cw];
+    private final long[] toRun = new long[CW];
     /** Field values at the previous entry. */
     private final long[] lastValues = new long[VmcsField.COUNT];
     private final long[] scratch = new long[WORDS];
@@ -76,10 +79,10 @@ public final class EntryCheckMemo {
         primed = false;
         long[] run = toRun;
         EntryContext x = recordingContext;
-        for (int w = 0; w < cw; w++) {
+        for (int w = 0; w < CW; w++) {
             for (long bits = run[w]; bits != 0; bits &= bits - 1) {
                 int k = (w << 6) + Long.numberOfTrailingZeros(bits);
-                if (!evaluate(k, s, x)) return checks.get(k).failure(s, c);
+                if (!evaluate(k, s, x)) return CHECKS.get(k).failure(s, c);
             }
         }
         primed = true;
@@ -102,7 +105,7 @@ public final class EntryCheckMemo {
     private boolean markChanged(VmcsSnapshot s) {
         long[] run = toRun;
         long any = 0;
-        for (int w = 0; w < cw; w++) any |= run[w] = touchedMemory[w];
+        for (int w = 0; w < CW; w++) any |= run[w] = touchedMemory[w];
         long[] written = s.writtenFields();
         if (written == null) {
             for (int i = 0; i < lastValues.length; i++) any |= compare(s, i, run);
@@ -122,9 +125,9 @@ public final class EntryCheckMemo {
         long v = s.valueAt(i);
         if (v == lastValues[i]) return 0;
         lastValues[i] = v;
-        int base = i * cw;
+        int base = i * CW;
         long any = 0;
-        for (int w = 0; w < cw; w++) {
+        for (int w = 0; w < CW; w++) {
             long r = readers[base + w];
             run[w] |= r;
             any |= r;
@@ -137,8 +140,8 @@ public final class EntryCheckMemo {
         s.clearWritten();
         for (int i = 0; i < lastValues.length; i++) lastValues[i] = s.valueAt(i);
         long[] run = toRun;
-        for (int w = 0; w < cw; w++) run[w] = -1L;
-        if ((n & 63) != 0) run[cw - 1] = (1L << (n & 63)) - 1;
+        for (int w = 0; w < CW; w++) run[w] = -1L;
+        if ((N & 63) != 0) run[CW - 1] = (1L << (N & 63)) - 1;
     }
 
     /** Nothing is known any more: the next entry evaluates every check. */
@@ -153,7 +156,7 @@ public final class EntryCheckMemo {
         for (int w = 0; w < WORDS; w++) reads[w] = 0;
         s.recordReadsInto(reads);
         memory.touched = false;
-        boolean holds = checks.get(k).holds(s, x);
+        boolean holds = CHECKS.get(k).holds(s, x);
         s.recordReadsInto(null);
         long bit = 1L << k;
         int word = k >>> 6;
@@ -162,10 +165,10 @@ public final class EntryCheckMemo {
         for (int w = 0; w < WORDS; w++) {
             long old = readSets[base + w], now = reads[w];
             for (long gone = old & ~now; gone != 0; gone &= gone - 1) {
-                readers[((w << 6) + Long.numberOfTrailingZeros(gone)) * cw + word] &= ~bit;
+                readers[((w << 6) + Long.numberOfTrailingZeros(gone)) * CW + word] &= ~bit;
             }
             for (long added = now & ~old; added != 0; added &= added - 1) {
-                readers[((w << 6) + Long.numberOfTrailingZeros(added)) * cw + word] |= bit;
+                readers[((w << 6) + Long.numberOfTrailingZeros(added)) * CW + word] |= bit;
             }
             readSets[base + w] = now;
         }
