@@ -144,7 +144,9 @@ public final class Intercepts {
         cpu.repIterationLimit = 0;
         injection = 0;
         injecting = false;
-        if (vmx.hasCurrentVmcs()) vmx.write(VM_ENTRY_INTR_INFO_FIELD, vmx.read32(VM_ENTRY_INTR_INFO_FIELD) & 0x7FFF_FFFFL);
+        if (!vmx.hasCurrentVmcs()) return;
+        int info = vmx.read32(VM_ENTRY_INTR_INFO_FIELD);
+        if (info < 0) vmx.write(VM_ENTRY_INTR_INFO_FIELD, info & 0x7FFF_FFFFL);   // clear already: the store would change nothing
     }
 
     /** Loads the NMI-blocking bit of the guest interruptibility state (virtual-NMI blocking with "virtual NMIs"). */
@@ -192,8 +194,7 @@ public final class Intercepts {
     /** {@link #intercept} for every action but CPUID. */
     private long interceptOther(Sensitive what, Insn insn, long a, long b) {
         switch (what) {
-            // SDM 26.1.2: instructions that cause VM exits unconditionally (CPUID: see intercept)
-            case CPUID -> exitForInstruction(ExitReason.CPUID, insn, 0);
+            // SDM 26.1.2: instructions that cause VM exits unconditionally (CPUID: decided in intercept)
             case GETSEC -> exitForInstruction(ExitReason.GETSEC, insn, 0);
             case INVD -> exitForInstruction(ExitReason.INVD, insn, 0);
             case XSETBV -> exitForInstruction(ExitReason.XSETBV, insn, 0);
