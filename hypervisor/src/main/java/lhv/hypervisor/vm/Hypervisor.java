@@ -297,14 +297,12 @@ public final class Hypervisor {
             ExitAction.End end = null;
             VmxResult entered = vmx.vmlaunch();
             String entryInstruction = "VMLAUNCH";
+            // The loop keeps only the round trip (run, handle the exit, VMRESUME); every rarer outcome
+            // is decided in a method of its own, so the loop's compiled code stays small and the same
+            // whichever outcomes a run happened to reach first.
             while (end == null) {
-                if (entered instanceof VmxResult.EntryFailed f) {
-                    end = entryFailure(f, exit, vcpu);
-                    break;
-                }
                 if (!entered.succeeded()) {
-                    end = ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, entryInstruction + " failed: " + CheckedVmcs.describe(entered)
-                            + diagnosis());
+                    end = entryFailed(entered, entryInstruction, exit, vcpu);
                     break;
                 }
                 long budget = Long.MAX_VALUE;
@@ -314,34 +312,18 @@ public final class Hypervisor {
                 StopReason s = budget <= 0 ? StopReason.INSTRUCTION_LIMIT : cpu.run(budget);
                 // A fault storm uses the budget without retiring instructions (Interpreter.loop).
                 spent += s == StopReason.INSTRUCTION_LIMIT ? Math.max(budget, 0) : cpu.instructionsRetired - before;
-                switch (s) {
-                    case VM_EXIT -> {
-                        end = handleExit(exit, vcpu, dispatch);
-                        if (end == null && deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
-                            // an exit-heavy guest may never use up a slice: check the clock at exits too
-                            end = ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");
-                        }
-                        if (end == null) {
-                            entered = vmx.vmresume();
-                            entryInstruction = "VMRESUME";
-                        }
+                if (s == StopReason.VM_EXIT) {
+                    end = handleExit(exit, vcpu, dispatch);
+                    if (end == null && deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
+                        // an exit-heavy guest may never use up a slice: check the clock at exits too
+                        end = timeout();
                     }
-                    case INSTRUCTION_LIMIT -> {
-                        if (o.maxInstructions() > 0 && spent >= o.maxInstructions()) {
-                            end = ExitAction.failed(ExitAction.STATUS_LIMIT, "instruction limit reached (" + o.maxInstructions() + " guest instructions)");
-                        } else if (System.nanoTime() >= deadline) {
-                            end = ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");
-                        }
+                    if (end == null) {
+                        entered = vmx.vmresume();
+                        entryInstruction = "VMRESUME";
                     }
-                    case REQUESTED -> {
-                        int status = board.debugExitStatus();
-                        end = status >= 0 ? ExitAction.guestEnded(status, "the guest wrote the debug-exit port (status " + status + ")")
-                                : ExitAction.failed(ExitAction.STATUS_LIMIT, "the machine asked to stop");
-                    }
-                    case SHUTDOWN -> end = ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "the processor shut down in VMX non-root operation");
-                    case HALTED -> end = ExitAction.guestEnded(0, "the guest halted");
-                    case NOT_IMPLEMENTED -> end = ExitAction.failed(ExitAction.STATUS_NOT_IMPLEMENTED,
-                            "the guest used an instruction this processor does not implement (rip 0x" + Long.toHexString(cpu.rip) + ")");
+                } else {
+                    end = stopped(s, spent, deadline);
                 }
             }
             long cpuNow = threadCpuNanos();
@@ -349,6 +331,39 @@ public final class Hypervisor {
             if (cpu.nonRoot) leaveNonRoot(exit, vcpu);
             if (!cpu.nonRoot && vmcs != null) finalState = guestState();
             return end;
+        }
+
+        /** VMLAUNCH/VMRESUME did not enter: a VM-entry failure (exit 33/34) or a VMfail. */
+        ExitAction.End entryFailed(VmxResult entered, String entryInstruction, VmExit exit, Vcpu vcpu) {
+            if (entered instanceof VmxResult.EntryFailed f) return entryFailure(f, exit, vcpu);
+            return ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, entryInstruction + " failed: " + CheckedVmcs.describe(entered)
+                    + diagnosis());
+        }
+
+        ExitAction.End timeout() {
+            return ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");
+        }
+
+        /** The run stopped other than by a VM exit: how the run ends, or null to run on (a slice used up). */
+        ExitAction.End stopped(StopReason s, long spent, long deadline) {
+            return switch (s) {
+                case VM_EXIT -> throw new IllegalArgumentException("a VM exit is handled by the loop");
+                case INSTRUCTION_LIMIT -> {
+                    if (o.maxInstructions() > 0 && spent >= o.maxInstructions()) {
+                        yield ExitAction.failed(ExitAction.STATUS_LIMIT, "instruction limit reached (" + o.maxInstructions() + " guest instructions)");
+                    }
+                    yield System.nanoTime() >= deadline ? timeout() : null;
+                }
+                case REQUESTED -> {
+                    int status = board.debugExitStatus();
+                    yield status >= 0 ? ExitAction.guestEnded(status, "the guest wrote the debug-exit port (status " + status + ")")
+                            : ExitAction.failed(ExitAction.STATUS_LIMIT, "the machine asked to stop");
+                }
+                case SHUTDOWN -> ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "the processor shut down in VMX non-root operation");
+                case HALTED -> ExitAction.guestEnded(0, "the guest halted");
+                case NOT_IMPLEMENTED -> ExitAction.failed(ExitAction.STATUS_NOT_IMPLEMENTED,
+                        "the guest used an instruction this processor does not implement (rip 0x" + Long.toHexString(cpu.rip) + ")");
+            };
         }
 
         /** Reads the exit information, counts and traces the exit, prints the seed's line, dispatches. */
