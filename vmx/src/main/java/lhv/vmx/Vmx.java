@@ -225,9 +225,19 @@ public final class Vmx implements Virtualization {
 
     /** Mode checks every VMX instruction makes first (#UD outside protected mode, in v8086 or compatibility mode). */
     private void requireRootJavaCaller(boolean needVmxOperation) {
+        // one test on the exit loop's path (every VMRESUME); the cold method below tells the cases apart
+        if (cpu.nonRoot || (cpu.cr0 & Cr.CR0_PE) == 0 || cpu.mode == Mode.VIRTUAL_8086 || cpu.mode == Mode.COMPATIBILITY
+                || needVmxOperation && !inVmxOperation) {
+            rootJavaCallerRefused(needVmxOperation);
+        }
+    }
+
+    /** Why {@link #requireRootJavaCaller} refuses: non-root operation first, then the #UD cases. */
+    private void rootJavaCallerRefused(boolean needVmxOperation) {
         if (cpu.nonRoot) throw new IllegalStateException("VMX instruction from Java while the processor is in VMX non-root operation");
         if ((cpu.cr0 & Cr.CR0_PE) == 0 || cpu.mode == Mode.VIRTUAL_8086 || cpu.mode == Mode.COMPATIBILITY) throw CpuFault.ud();
         if (needVmxOperation && !inVmxOperation) throw CpuFault.ud();
+        throw new AssertionError("requireRootJavaCaller refused without a reason");
     }
 
     /** VMXON with the VMXON pointer {@code pa} (SDM 31.3 VMXON). */

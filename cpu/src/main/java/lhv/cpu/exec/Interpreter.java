@@ -539,11 +539,12 @@ public final class Interpreter {
     // ---- decoded-block cache ----
 
     private int codeSize() {
-        switch (cpu.mode) {
-            case LONG64: return 8;
-            case VIRTUAL_8086: return 2;
-            default: return cpu.seg[Segment.CS].big() ? 4 : 2;
-        }
+        // compares instead of an enum switch (its ordinal table costs a load on every full lookup,
+        // e.g. the first one after each VM entry)
+        Mode m = cpu.mode;
+        if (m == Mode.LONG64) return 8;
+        if (m == Mode.VIRTUAL_8086) return 2;
+        return cpu.seg[Segment.CS].big() ? 4 : 2;
     }
 
     private Block lookup() {

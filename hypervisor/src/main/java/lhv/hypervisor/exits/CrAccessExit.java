@@ -22,7 +22,7 @@ final class CrAccessExit implements ExitHandler {
 
     @Override
     public ExitAction handle(VmExit exit, Vcpu vcpu) {
-        CrAccess a = CrAccess.decode(exit.qualification);
+        CrAccess a = CrAccess.decode(exit.qualification());
         exit.note("cr", a.cr());
         exit.note("access", TYPES[a.type().ordinal()]);
         switch (a.type()) {

@@ -27,9 +27,9 @@ final class ExceptionExit implements ExitHandler {
         exit.note("exception", name);
         exit.note("type", type);
         if (hasError) exit.note("error_code", new Hex(error & 0xFFFFFFFFL));
-        if (vector == 14) exit.note("address", new Hex(exit.qualification));
+        if (vector == 14) exit.note("address", new Hex(exit.qualification()));
         String what = name + (hasError ? "(0x" + Integer.toHexString(error) + ")" : "") + " at rip 0x" + Long.toHexString(exit.rip)
-                + (vector == 14 ? " address 0x" + Long.toHexString(exit.qualification) : "");
+                + (vector == 14 ? " address 0x" + Long.toHexString(exit.qualification()) : "");
         if ((vcpu.config.stopOnExceptions() & (1 << vector)) != 0 && type != 2) {
             return ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "guest exception " + what + " (configured to stop)");
         }
@@ -54,12 +54,12 @@ final class ExceptionExit implements ExitHandler {
             }
         }
         vcpu.console.step("guest exception " + what + ": re-injecting");
-        if (vector == 14) vcpu.cpu.cr2 = exit.qualification;
+        if (vector == 14) vcpu.cpu.cr2 = exit.qualification();
         // Re-inject: vector, type, deliver-error-code and valid bits carry over (SDM 25.8.3).
         long inject = (info & (0xFFL | 7L << 8 | 1L << 11)) | (1L << 31);
         vcpu.vmcs.write(VmcsField.VM_ENTRY_INTR_INFO_FIELD, inject);
         if (hasError) vcpu.vmcs.write(VmcsField.VM_ENTRY_EXCEPTION_ERROR_CODE, error & 0xFFFFFFFFL);
-        if (type == 4 || type == 5 || type == 6) vcpu.vmcs.write(VmcsField.VM_ENTRY_INSTRUCTION_LEN, exit.length);
+        if (type == 4 || type == 5 || type == 6) vcpu.vmcs.write(VmcsField.VM_ENTRY_INSTRUCTION_LEN, exit.length());
         return ExitAction.RESUME;
     }
 }

@@ -28,7 +28,7 @@ final class IoInstructionExit implements ExitHandler {
 
     @Override
     public ExitAction handle(VmExit exit, Vcpu vcpu) {
-        IoAccess io = IoAccess.decode(exit.qualification);
+        IoAccess io = IoAccess.decode(exit.qualification());
         if (exit.tracing()) {
             exit.note("port", new Hex(io.port()));
             exit.note("size", io.size());

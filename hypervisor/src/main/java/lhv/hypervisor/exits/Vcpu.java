@@ -75,7 +75,7 @@ public final class Vcpu {
      * saves the RIP of the instruction and its length).
      */
     public void advanceRip(VmExit exit) {
-        vmcs.write(VmcsField.GUEST_RIP, exit.rip + exit.length);
+        vmcs.write(VmcsField.GUEST_RIP, exit.rip + exit.length());
         // Blocking by STI / MOV SS covers only the instruction after them, which has now been
         // emulated: drop it, as the processor would after executing it (SDM 25.4.2 Table 25-3).
         long blocking = vmcs.read(VmcsField.GUEST_INTERRUPTIBILITY_INFO);

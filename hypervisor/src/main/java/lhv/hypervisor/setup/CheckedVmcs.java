@@ -25,11 +25,27 @@ public final class CheckedVmcs {
         return vmx;
     }
 
+    /*
+     * The exit loop calls these a few times per VM exit. Each is the cheap check and the field access
+     * only, so the JIT inlines it at every call site whatever it compiled first; a failing access
+     * takes the instruction path in a separate method, which names the field and the error.
+     */
+
     public void write(VmcsField field, long value) {
-        if (vmx.vmwriteSucceeds(field)) {   // every VMWRITE's checks, without a result object
-            vmx.write(field, value);
-            return;
-        }
+        if (vmx.vmwriteSucceeds(field)) vmx.write(field, value);   // every VMWRITE's checks, without a result object
+        else writeFailing(field, value);
+    }
+
+    public long read(VmcsField field) {
+        return vmx.vmreadSucceeds(field) ? vmx.read(field) : readFailing(field);   // likewise for VMREAD
+    }
+
+    public int read32(VmcsField field) {
+        return (int) read(field);
+    }
+
+    /** VMWRITE through the instruction: stores the value if it succeeds after all, else throws naming field and error. */
+    private void writeFailing(VmcsField field, long value) {
         VmxResult r;
         try {
             r = vmx.vmwrite(field, value);
@@ -39,8 +55,8 @@ public final class CheckedVmcs {
         if (!r.succeeded()) throw new VmxFailure("VMWRITE " + field + " = 0x" + Long.toHexString(value) + " failed: " + describe(r));
     }
 
-    public long read(VmcsField field) {
-        if (vmx.vmreadSucceeds(field)) return vmx.read(field);   // every VMREAD's checks, without a result object
+    /** VMREAD through the instruction: its value if it succeeds after all, else throws naming field and error. */
+    private long readFailing(VmcsField field) {
         VmReadResult r;
         try {
             r = vmx.vmread(field);
@@ -51,10 +67,6 @@ public final class CheckedVmcs {
             case VmReadResult.Value v -> v.value();
             case VmReadResult.Failed f -> throw new VmxFailure("VMREAD " + field + " failed: " + describe(f.failure()));
         };
-    }
-
-    public int read32(VmcsField field) {
-        return (int) read(field);
     }
 
     /** "VMfailValid, error 12 (VMREAD/VMWRITE from/to unsupported VMCS component)" and the like. */

@@ -3,6 +3,7 @@ package lhv.hypervisor.trace;
 import java.io.PrintStream;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 
 /**
  * What {@code --stats} prints at the end of a run: VM exits by reason, exits per second of wall time
@@ -18,25 +19,34 @@ public final class ExitStats {
     private long nanos;
     private long cpuNanos;
 
-    /** The counter of the last reason counted: a run of one reason finds it without a map lookup. */
-    private long[] lastCounter;
-    private int lastReason = -1;
+    /**
+     * The counters of basic reasons below 128 (every reason the SDM defines), by reason, once a reason
+     * has been seen: the exit loop counts each exit with one array load, no map lookup.
+     */
+    private final long[][] counters = new long[128][];
 
+    /** Counts an exit of basic reason {@code reason} called {@code name}. */
     public void count(int reason, String name) {
+        count(reason, r -> name);
+    }
+
+    /** Counts an exit of basic reason {@code reason}; {@code nameOf} names a reason when it is first seen. */
+    public void count(int reason, IntFunction<String> nameOf) {
         exits++;
-        if (reason == lastReason) {
-            lastCounter[0]++;
-            return;
-        }
+        long[] c = reason >= 0 && reason < counters.length ? counters[reason] : null;
+        if (c == null) c = counter(reason, nameOf);
+        c[0]++;
+    }
+
+    private long[] counter(int reason, IntFunction<String> nameOf) {
         long[] c = byReason.get(reason);
         if (c == null) {
             c = new long[1];
             byReason.put(reason, c);
-            names.put(reason, name);
+            names.put(reason, nameOf.apply(reason));
         }
-        c[0]++;
-        lastReason = reason;
-        lastCounter = c;
+        if (reason >= 0 && reason < counters.length) counters[reason] = c;
+        return c;
     }
 
     /** {@code cpuNanos}: CPU time of the running thread (-1 if unknown): on a busy host it shows the rate without waiting. */

@@ -297,14 +297,12 @@ public final class Hypervisor {
             ExitAction.End end = null;
             VmxResult entered = vmx.vmlaunch();
             String entryInstruction = "VMLAUNCH";
+            // The loop keeps only the round trip (run, handle the exit, VMRESUME); every rarer outcome
+            // is decided in a method of its own, so the loop's compiled code stays small and the same
+            // whichever outcomes a run happened to reach first.
             while (end == null) {
-                if (entered instanceof VmxResult.EntryFailed f) {
-                    end = entryFailure(f, exit, vcpu);
-                    break;
-                }
                 if (!entered.succeeded()) {
-                    end = ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, entryInstruction + " failed: " + CheckedVmcs.describe(entered)
-                            + diagnosis());
+                    end = entryFailed(entered, entryInstruction, exit, vcpu);
                     break;
                 }
                 long budget = Long.MAX_VALUE;
@@ -314,34 +312,18 @@ public final class Hypervisor {
                 StopReason s = budget <= 0 ? StopReason.INSTRUCTION_LIMIT : cpu.run(budget);
                 // A fault storm uses the budget without retiring instructions (Interpreter.loop).
                 spent += s == StopReason.INSTRUCTION_LIMIT ? Math.max(budget, 0) : cpu.instructionsRetired - before;
-                switch (s) {
-                    case VM_EXIT -> {
-                        end = handleExit(exit, vcpu, dispatch);
-                        if (end == null && deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
-                            // an exit-heavy guest may never use up a slice: check the clock at exits too
-                            end = ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");
-                        }
-                        if (end == null) {
-                            entered = vmx.vmresume();
-                            entryInstruction = "VMRESUME";
-                        }
+                if (s == StopReason.VM_EXIT) {
+                    end = handleExit(exit, vcpu, dispatch);
+                    if (end == null && deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
+                        // an exit-heavy guest may never use up a slice: check the clock at exits too
+                        end = timeout();
                     }
-                    case INSTRUCTION_LIMIT -> {
-                        if (o.maxInstructions() > 0 && spent >= o.maxInstructions()) {
-                            end = ExitAction.failed(ExitAction.STATUS_LIMIT, "instruction limit reached (" + o.maxInstructions() + " guest instructions)");
-                        } else if (System.nanoTime() >= deadline) {
-                            end = ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");
-                        }
+                    if (end == null) {
+                        entered = vmx.vmresume();
+                        entryInstruction = "VMRESUME";
                     }
-                    case REQUESTED -> {
-                        int status = board.debugExitStatus();
-                        end = status >= 0 ? ExitAction.guestEnded(status, "the guest wrote the debug-exit port (status " + status + ")")
-                                : ExitAction.failed(ExitAction.STATUS_LIMIT, "the machine asked to stop");
-                    }
-                    case SHUTDOWN -> end = ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "the processor shut down in VMX non-root operation");
-                    case HALTED -> end = ExitAction.guestEnded(0, "the guest halted");
-                    case NOT_IMPLEMENTED -> end = ExitAction.failed(ExitAction.STATUS_NOT_IMPLEMENTED,
-                            "the guest used an instruction this processor does not implement (rip 0x" + Long.toHexString(cpu.rip) + ")");
+                } else {
+                    end = stopped(s, spent, deadline);
                 }
             }
             long cpuNow = threadCpuNanos();
@@ -351,10 +333,44 @@ public final class Hypervisor {
             return end;
         }
 
+        /** VMLAUNCH/VMRESUME did not enter: a VM-entry failure (exit 33/34) or a VMfail. */
+        ExitAction.End entryFailed(VmxResult entered, String entryInstruction, VmExit exit, Vcpu vcpu) {
+            if (entered instanceof VmxResult.EntryFailed f) return entryFailure(f, exit, vcpu);
+            return ExitAction.failed(ExitAction.STATUS_VMX_FAILURE, entryInstruction + " failed: " + CheckedVmcs.describe(entered)
+                    + diagnosis());
+        }
+
+        ExitAction.End timeout() {
+            return ExitAction.failed(ExitAction.STATUS_TIMEOUT, "timeout after " + o.timeoutMillis() + " ms");
+        }
+
+        /** The run stopped other than by a VM exit: how the run ends, or null to run on (a slice used up). */
+        ExitAction.End stopped(StopReason s, long spent, long deadline) {
+            return switch (s) {
+                case VM_EXIT -> throw new IllegalArgumentException("a VM exit is handled by the loop");
+                case INSTRUCTION_LIMIT -> {
+                    if (o.maxInstructions() > 0 && spent >= o.maxInstructions()) {
+                        yield ExitAction.failed(ExitAction.STATUS_LIMIT, "instruction limit reached (" + o.maxInstructions() + " guest instructions)");
+                    }
+                    yield System.nanoTime() >= deadline ? timeout() : null;
+                }
+                case REQUESTED -> {
+                    int status = board.debugExitStatus();
+                    yield status >= 0 ? ExitAction.guestEnded(status, "the guest wrote the debug-exit port (status " + status + ")")
+                            : ExitAction.failed(ExitAction.STATUS_LIMIT, "the machine asked to stop");
+                }
+                case SHUTDOWN -> ExitAction.failed(ExitAction.STATUS_GUEST_FAULT, "the processor shut down in VMX non-root operation");
+                case HALTED -> ExitAction.guestEnded(0, "the guest halted");
+                case NOT_IMPLEMENTED -> ExitAction.failed(ExitAction.STATUS_NOT_IMPLEMENTED,
+                        "the guest used an instruction this processor does not implement (rip 0x" + Long.toHexString(cpu.rip) + ")");
+            };
+        }
+
         /** Reads the exit information, counts and traces the exit, prints the seed's line, dispatches. */
         ExitAction.End handleExit(VmExit exit, Vcpu vcpu, ExitDispatch dispatch) {
             readExit(exit, vcpu);
             if (o.atExit() > 0 && exit.seq == o.atExit()) {
+                exit.readAll();   // the hook may write the VMCS: the trace records the exit as it happened
                 o.atExitHook().accept(vmcs);
                 writeTrace(exit);
                 return ExitAction.guestEnded(0, "stopped at exit " + exit.seq);
@@ -366,28 +382,28 @@ public final class Hypervisor {
         }
 
         void readExit(VmExit exit, Vcpu vcpu) {
+            // the qualification and instruction length are read when first asked for (VmExit)
             int reason = vmcs.read32(VmcsField.VM_EXIT_REASON);
-            long q = vmcs.read(VmcsField.EXIT_QUALIFICATION);
             long rip = vmcs.read(VmcsField.GUEST_RIP);
-            int len = vmcs.read32(VmcsField.VM_EXIT_INSTRUCTION_LEN);
-            exit.begin(vcpu.exitsHandled + 1, reason, q, rip, len);
-            stats.count(exit.basicReason(), exit.name());
+            exit.begin(vcpu.exitsHandled + 1, reason, rip, vmcs);
+            stats.count(exit.basicReason(), VmExit::nameOf);
             if (!console.quiet()) {
                 console.seed("VM exit reason is [" + exit.basicReason() + "] " + exit.name());
-                console.step(String.format("exit %d at rip %#x, qualification %#x, length %d", exit.seq, rip, q, len));
+                console.step(String.format("exit %d at rip %#x, qualification %#x, length %d", exit.seq, rip,
+                        exit.qualification(), exit.length()));
             }
         }
 
         void writeTrace(VmExit exit) {
             if (trace != null) {
-                trace.write(new ExitRecord(exit.seq, exit.basicReason(), exit.name(), exit.qualification, exit.rip, exit.length, exit.decoded()));
+                trace.write(new ExitRecord(exit.seq, exit.basicReason(), exit.name(), exit.qualification(), exit.rip, exit.length(), exit.decoded()));
             }
         }
 
         /** VM-entry failure (exit reason 33 or 34): host state is loaded, report the failed check. */
         ExitAction.End entryFailure(VmxResult.EntryFailed f, VmExit exit, Vcpu vcpu) {
             exit.begin(vcpu.exitsHandled + 1, f.exitReason(), f.qualification(), vmcs.read(VmcsField.GUEST_RIP), 0);
-            stats.count(exit.basicReason(), exit.name());
+            stats.count(exit.basicReason(), VmExit::nameOf);
             console.seed("VM exit reason is [" + exit.basicReason() + "] " + exit.name() + " (VM-entry failure)");
             exit.note("entry_failure", true);
             exit.note("diagnosis", f.diagnosis());

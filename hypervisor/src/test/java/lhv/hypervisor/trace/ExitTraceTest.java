@@ -3,11 +3,13 @@ package lhv.hypervisor.trace;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ExitTraceTest {
     @Test
@@ -39,6 +41,31 @@ class ExitTraceTest {
         assertEquals(2, s.count(10));
         assertEquals(3.0, s.exitsPerSecond(), 1e-9);
         assertEquals(0.001, s.mips(), 1e-12);
+    }
+
+    /** Reasons below 128 are counted in an array, others in the map; the printout orders them by reason either way. */
+    @Test
+    void statsCountReasonsInAndOutsideTheArrayAndPrintThemInOrder() {
+        ExitStats s = new ExitStats();
+        s.count(200, "UNKNOWN_200");
+        s.count(30, "IO_INSTRUCTION");
+        s.count(200, "UNKNOWN_200");
+        s.count(10, "CPUID");
+        s.count(30, "IO_INSTRUCTION");
+        s.count(30, "IO_INSTRUCTION");
+        assertEquals(6, s.exits());
+        assertEquals(1, s.count(10));
+        assertEquals(3, s.count(30));
+        assertEquals(2, s.count(200));
+        assertEquals(0, s.count(12));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        s.print(new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("""
+                VM exits by reason:
+                   10 CPUID                  1
+                   30 IO_INSTRUCTION         3
+                  200 UNKNOWN_200            2
+                """), out.toString(StandardCharsets.UTF_8));
     }
 
     @Test

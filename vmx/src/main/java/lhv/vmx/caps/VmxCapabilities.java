@@ -62,6 +62,7 @@ public final class VmxCapabilities {
         this.cr4Fixed1 = cr4Fixed1;
         this.eptVpidCap = eptVpidCap;
         this.vmfunc = vmfunc;
+        this.supportedFields = computeSupportedFields();
         this.vmcsEnum = computeVmcsEnum();
     }
 
@@ -181,17 +182,21 @@ public final class VmxCapabilities {
 
     /** True when {@code field} exists on this processor (SDM Appendix B footnotes). */
     public boolean supports(VmcsField field) {
-        boolean[] known = supportedFields;
-        if (known == null) {
-            known = new boolean[VmcsField.COUNT];
-            for (VmcsField f : VmcsField.values()) known[f.ordinal()] = computeSupports(f);
-            supportedFields = known; // the capabilities are immutable, so is this table
-        }
-        return known[field.ordinal()];
+        return supportedFields[field.ordinal()];
     }
 
-    /** Per field ordinal: {@link #supports}, computed on first use (VMREAD/VMWRITE ask on every access). */
-    private boolean[] supportedFields;
+    /**
+     * Per field ordinal: {@link #supports}, computed when the capabilities are made (they are
+     * immutable, so is this table). VMREAD/VMWRITE ask on every access, the hosted hypervisor's
+     * exit loop several times per VM exit: a final table keeps that one load, with no first-use branch.
+     */
+    private final boolean[] supportedFields;
+
+    private boolean[] computeSupportedFields() {
+        boolean[] known = new boolean[VmcsField.COUNT];
+        for (VmcsField f : VmcsField.values()) known[f.ordinal()] = computeSupports(f);
+        return known;
+    }
 
     private boolean computeSupports(VmcsField field) {
         if (field.requiredControls().isEmpty()) return true;

@@ -35,18 +35,21 @@ import lhv.vmx.vmcs.VmcsSnapshot;
 public final class EntryCheckMemo {
     private static final int WORDS = VmcsSnapshot.READ_SET_WORDS;
 
-    private final List<EntryCheck> checks = EntryChecks.checks();
-    private final int n = checks.size();
-    /** Words of a bit set over the checks (bit k = check k in SDM order). */
-    private final int cw = (n + 63) >>> 6;
+    private static final List<EntryCheck> CHECKS = EntryChecks.checks();
+    private static final int N = CHECKS.size();
+    /**
+     * Words of a bit set over the checks (bit k = check k in SDM order). Static final like
+     * {@link #WORDS}, so the JIT unrolls the per-entry loops over them.
+     */
+    private static final int CW = (N + 63) >>> 6;
     /** Per check, WORDS words: the fields it read at its last evaluation. */
-    private final long[] readSets = new long[n * WORDS];
-    /** Per field, cw words: the checks whose last evaluation read it (the inverse of readSets). */
-    private final long[] readers = new long[VmcsField.COUNT * cw];
+    private final long[] readSets = new long[N * WORDS];
+    /** Per field, CW words: the checks whose last evaluation read it (the inverse of readSets). */
+    private final long[] readers = new long[VmcsField.COUNT * CW];
     /** Checks that read physical memory at their last evaluation: they run on every entry. */
-    private final long[] touchedMemory = new long[cw];
+    private final long[] touchedMemory = new long[CW];
     /** The checks to evaluate at this entry. */
-    private final long[] toRun = new long[cw];
+    private final long[] toRun = new long[CW];
     /** Field values at the previous entry. */
     private final long[] lastValues = new long[VmcsField.COUNT];
     private final long[] scratch = new long[WORDS];
@@ -58,21 +61,28 @@ public final class EntryCheckMemo {
     /** {@link #lastContext} with its memory seen through {@link #memory}. */
     private EntryContext recordingContext;
     private final TouchRecordingMemory memory = new TouchRecordingMemory();
+    /** Checks evaluated so far (tests observe which entries took the path that evaluates none). */
+    long evaluations;
 
     /** The first failing check in SDM order, or null when every check holds (VM entry may proceed). */
     public CheckFailure firstFailure(VmcsSnapshot s, EntryContext c) {
         s.recordReadsInto(null);
         if (c != lastContext && !c.equals(lastContext)) useContext(c);
-        if (primed && s == lastSource) markChanged(s); else markAll(s);
+        boolean any = true;
+        if (primed && s == lastSource) any = markChanged(s); else markAll(s);
         lastSource = s;
+        // Nothing to run (the usual VMRESUME: only fields no check read changed, e.g. the exit
+        // information, or a field was stored back with the value it had at the last entry, e.g.
+        // the guest RIP a CPUID handler advances): every check holds as before, primed stays true.
+        if (!any) return null;
         // stays false unless every check to run holds: a failure or an exception forgets everything
         primed = false;
         long[] run = toRun;
         EntryContext x = recordingContext;
-        for (int w = 0; w < cw; w++) {
+        for (int w = 0; w < CW; w++) {
             for (long bits = run[w]; bits != 0; bits &= bits - 1) {
                 int k = (w << 6) + Long.numberOfTrailingZeros(bits);
-                if (!evaluate(k, s, x)) return checks.get(k).failure(s, c);
+                if (!evaluate(k, s, x)) return CHECKS.get(k).failure(s, c);
             }
         }
         primed = true;
@@ -90,31 +100,39 @@ public final class EntryCheckMemo {
     /**
      * To run: the checks that read memory and those that read a field whose value changed. A live
      * view names the fields stored into since the previous entry, so only those are compared; for a
-     * copy every field is compared.
+     * copy every field is compared. Returns false when there is no check to run.
      */
-    private void markChanged(VmcsSnapshot s) {
+    private boolean markChanged(VmcsSnapshot s) {
         long[] run = toRun;
-        System.arraycopy(touchedMemory, 0, run, 0, cw);
+        long any = 0;
+        for (int w = 0; w < CW; w++) any |= run[w] = touchedMemory[w];
         long[] written = s.writtenFields();
         if (written == null) {
-            for (int i = 0; i < lastValues.length; i++) compare(s, i, run);
-            return;
+            for (int i = 0; i < lastValues.length; i++) any |= compare(s, i, run);
+            return any != 0;
         }
         for (int w = 0; w < written.length; w++) {
             for (long bits = written[w]; bits != 0; bits &= bits - 1) {
-                compare(s, (w << 6) + Long.numberOfTrailingZeros(bits), run);
+                any |= compare(s, (w << 6) + Long.numberOfTrailingZeros(bits), run);
             }
         }
         s.clearWritten();
+        return any != 0;
     }
 
-    private void compare(VmcsSnapshot s, int i, long[] run) {
+    /** Marks the readers of field {@code i} when its value changed; non-zero when it has any. */
+    private long compare(VmcsSnapshot s, int i, long[] run) {
         long v = s.valueAt(i);
-        if (v != lastValues[i]) {
-            lastValues[i] = v;
-            int base = i * cw;
-            for (int w = 0; w < cw; w++) run[w] |= readers[base + w];
+        if (v == lastValues[i]) return 0;
+        lastValues[i] = v;
+        int base = i * CW;
+        long any = 0;
+        for (int w = 0; w < CW; w++) {
+            long r = readers[base + w];
+            run[w] |= r;
+            any |= r;
         }
+        return any;
     }
 
     /** To run: every check. */
@@ -122,8 +140,8 @@ public final class EntryCheckMemo {
         s.clearWritten();
         for (int i = 0; i < lastValues.length; i++) lastValues[i] = s.valueAt(i);
         long[] run = toRun;
-        for (int w = 0; w < cw; w++) run[w] = -1L;
-        if ((n & 63) != 0) run[cw - 1] = (1L << (n & 63)) - 1;
+        for (int w = 0; w < CW; w++) run[w] = -1L;
+        if ((N & 63) != 0) run[CW - 1] = (1L << (N & 63)) - 1;
     }
 
     /** Nothing is known any more: the next entry evaluates every check. */
@@ -133,11 +151,12 @@ public final class EntryCheckMemo {
 
     /** Evaluates check {@code k}, recording what it read. */
     private boolean evaluate(int k, VmcsSnapshot s, EntryContext x) {
+        evaluations++;
         long[] reads = scratch;
         for (int w = 0; w < WORDS; w++) reads[w] = 0;
         s.recordReadsInto(reads);
         memory.touched = false;
-        boolean holds = checks.get(k).holds(s, x);
+        boolean holds = CHECKS.get(k).holds(s, x);
         s.recordReadsInto(null);
         long bit = 1L << k;
         int word = k >>> 6;
@@ -146,10 +165,10 @@ public final class EntryCheckMemo {
         for (int w = 0; w < WORDS; w++) {
             long old = readSets[base + w], now = reads[w];
             for (long gone = old & ~now; gone != 0; gone &= gone - 1) {
-                readers[((w << 6) + Long.numberOfTrailingZeros(gone)) * cw + word] &= ~bit;
+                readers[((w << 6) + Long.numberOfTrailingZeros(gone)) * CW + word] &= ~bit;
             }
             for (long added = now & ~old; added != 0; added &= added - 1) {
-                readers[((w << 6) + Long.numberOfTrailingZeros(added)) * cw + word] |= bit;
+                readers[((w << 6) + Long.numberOfTrailingZeros(added)) * CW + word] |= bit;
             }
             readSets[base + w] = now;
         }

@@ -144,7 +144,9 @@ public final class Intercepts {
         cpu.repIterationLimit = 0;
         injection = 0;
         injecting = false;
-        if (vmx.hasCurrentVmcs()) vmx.write(VM_ENTRY_INTR_INFO_FIELD, vmx.read32(VM_ENTRY_INTR_INFO_FIELD) & 0x7FFF_FFFFL);
+        if (!vmx.hasCurrentVmcs()) return;
+        int info = vmx.read32(VM_ENTRY_INTR_INFO_FIELD);
+        if (info < 0) vmx.write(VM_ENTRY_INTR_INFO_FIELD, info & 0x7FFF_FFFFL);   // clear already: the store would change nothing
     }
 
     /** Loads the NMI-blocking bit of the guest interruptibility state (virtual-NMI blocking with "virtual NMIs"). */
@@ -174,11 +176,25 @@ public final class Intercepts {
         vmx.exit.instructionExit(reason.number, qualification, insn == null ? 0 : insn.length, info, linear);
     }
 
-    /** The sensitive action {@code what}; see {@link Sensitive} for a and b. */
+    /**
+     * The sensitive action {@code what}; see {@link Sensitive} for a and b. CPUID, the most frequent
+     * exit of all (every exit benchmark and hypervisor probe), is decided here before the large
+     * switch of {@link #interceptOther}: this method stays small enough for the JIT to inline into
+     * the interpreter's call, and the CPUID path does not pass through the switch.
+     */
     public long intercept(Sensitive what, Insn insn, long a, long b) {
+        // SDM 26.1.2: CPUID causes a VM exit unconditionally
+        if (what == Sensitive.CPUID) {
+            exitForInstruction(ExitReason.CPUID, insn, 0);
+            return b;
+        }
+        return interceptOther(what, insn, a, b);
+    }
+
+    /** {@link #intercept} for every action but CPUID. */
+    private long interceptOther(Sensitive what, Insn insn, long a, long b) {
         switch (what) {
-            // SDM 26.1.2: instructions that cause VM exits unconditionally
-            case CPUID -> exitForInstruction(ExitReason.CPUID, insn, 0);
+            // SDM 26.1.2: instructions that cause VM exits unconditionally (CPUID: decided in intercept)
             case GETSEC -> exitForInstruction(ExitReason.GETSEC, insn, 0);
             case INVD -> exitForInstruction(ExitReason.INVD, insn, 0);
             case XSETBV -> exitForInstruction(ExitReason.XSETBV, insn, 0);

@@ -77,6 +77,39 @@ class EntryCheckMemoTest {
         assertNull(memo.firstFailure(vmcs.view(), context));
     }
 
+    /**
+     * The exit loop's VMRESUME after a CPUID exit: the exit stored the instruction's RIP and the
+     * handler stored it back advanced, so the field was written but holds its value of the last
+     * entry; the exit-information fields changed, but no check reads them. No check runs, and the
+     * outcome is still the full evaluation's; a changed input afterwards is still seen.
+     */
+    @Test
+    void aResumeWithNoReadInputChangedEvaluatesNothingAndStillDecidesAsTheFullEvaluation() {
+        Vmcs vmcs = new Vmcs();
+        vmcs.copyFrom(Baseline.vmcs());
+        EntryContext context = Baseline.context();
+        EntryCheckMemo memo = new EntryCheckMemo();
+        compare(memo, vmcs, context);
+        long rip = vmcs.read(GUEST_RIP);
+        for (int exit = 1; exit <= 3; exit++) {
+            vmcs.write(GUEST_RIP, rip - 2);              // the exit saves the RIP of CPUID
+            vmcs.write(VM_EXIT_REASON, 10);
+            vmcs.write(VM_EXIT_INSTRUCTION_LEN, 2);
+            vmcs.write(EXIT_QUALIFICATION, exit);
+            vmcs.write(GUEST_RIP, rip);                  // the handler advances it past CPUID
+            long before = memo.evaluations;
+            compare(memo, vmcs, context);
+            assertEquals(before, memo.evaluations, "exit " + exit + ": no check has a changed input");
+        }
+        vmcs.write(GUEST_RIP, 0x8000_0000_0000L);        // not canonical: the RIP checks run and fail
+        long before = memo.evaluations;
+        compare(memo, vmcs, context);
+        assertTrue(memo.evaluations > before);
+        vmcs.write(GUEST_RIP, rip);
+        compare(memo, vmcs, context);
+        compare(memo, vmcs, context);
+    }
+
     @Test
     void theViewReflectsLaterWritesAndTheSnapshotDoesNot() {
         Vmcs vmcs = new Vmcs();
