@@ -36,6 +36,11 @@ final class MsrFile {
         return null;
     }
 
+    /** True when a provider ({@code Cpu.msrProviders}) implements MSR {@code index}. */
+    boolean provided(int index) {
+        return provider(index) != null;
+    }
+
     long read(int index) {
         MsrProvider p = provider(index);
         if (p != null) return p.read(cpu, index);

@@ -5,6 +5,7 @@ import lhv.cpu.intercept.Sensitive;
 import lhv.cpu.CpuFault;
 import lhv.cpu.Cr;
 import lhv.cpu.Mode;
+import lhv.cpu.Msr;
 import lhv.cpu.Rflags;
 import lhv.cpu.Segment;
 import lhv.cpu.mmu.Mmu;
@@ -450,6 +451,21 @@ public final class SystemUnit {
     /** Writes an MSR with its architectural rules; the WRMSR instruction's CPL check is the interpreter's. */
     public void wrmsr(int index, long value) {
         msrs.write(index, value);
+    }
+
+    /**
+     * True when MSR {@code index} is the processor core's own and its whole state is tracked state
+     * (lhv.cpu.Cpu#stateVersion): IA32_SYSENTER_CS/ESP/EIP, IA32_PAT, IA32_DEBUGCTL, IA32_EFER, with
+     * no {@code Cpu.msrProviders} entry claiming it. For such an MSR, RDMSR and WRMSR read and write
+     * nothing but tracked state, so an unchanged stateVersion means an unchanged MSR (VM-transition
+     * MSR areas rely on it).
+     */
+    public boolean msrIsTrackedState(int index) {
+        return switch (index) {
+            case Msr.IA32_SYSENTER_CS, Msr.IA32_SYSENTER_ESP, Msr.IA32_SYSENTER_EIP, Msr.IA32_PAT, Msr.IA32_DEBUGCTL,
+                 Msr.IA32_EFER -> !msrs.provided(index);
+            default -> false;
+        };
     }
 
     /** Executes CPUID: reads EAX/ECX, writes EAX/EBX/ECX/EDX (zero-extended). */

@@ -13,10 +13,90 @@ import java.lang.foreign.ValueLayout;
  * order. The per-entry failure rules are those of SDM 27.4 (entry load), 28.4 (exit store) and 28.6
  * (exit load).
  *
+ * <p>An instance stands for one of a processor's three areas and remembers what processing it last
+ * left, so that a VM transition can leave alone an area whose processing would change nothing
+ * ({@link #loadRemembered}, {@link #storeRemembered}): when the area holds the same words at the same
+ * address, every entry names an MSR whose whole state is tracked (SystemUnit#msrIsTrackedState) and
+ * the processor's tracked state has not changed since ({@code Cpu.stateVersion}), then the loads
+ * would write the values the MSRs already hold and the stores would write the words the area already
+ * holds. With assertions on (every test run) the area is processed anyway and must change nothing.
+ *
  * <p>Context: VM entry and VM exit, reading and writing guest-physical memory directly.
  */
 public final class MsrAreas {
-    private MsrAreas() { }
+    /** Areas longer than this are not remembered (the seed's have one entry). */
+    private static final int REMEMBERED_ENTRIES = 8;
+
+    private long address = -1, stateVersion = -1;
+    private int count;
+    private final long[] words = new long[2 * REMEMBERED_ENTRIES];
+    /** Areas processed in full so far (not left alone): for tests and diagnostics. */
+    long processed;
+
+    MsrAreas() { }
+
+    /** {@link #load} unless the area would change nothing (class comment). */
+    int loadRemembered(Cpu cpu, long address, int count) {
+        if (count <= 0) return 0;
+        if (unchanged(cpu, address, count)) {
+            assert loadChangesNothing(cpu, address, count) : "MSR-load area changed something";
+            return 0;
+        }
+        processed++;
+        int failed = load(cpu, address, count);
+        remember(cpu, address, count, failed);
+        return failed;
+    }
+
+    /** {@link #store} unless the area would change nothing (class comment). */
+    int storeRemembered(Cpu cpu, long address, int count) {
+        if (count <= 0) return 0;
+        if (unchanged(cpu, address, count)) {
+            assert store(cpu, address, count) == 0 && unchanged(cpu, address, count) : "MSR-store area changed something";
+            return 0;
+        }
+        processed++;
+        int failed = store(cpu, address, count);
+        remember(cpu, address, count, failed);
+        return failed;
+    }
+
+    /** Assertion helper: processing a load area left alone again must leave every MSR it can reach as it was. */
+    private static boolean loadChangesNothing(Cpu cpu, long address, int count) {
+        long[] before = trackedMsrs(cpu);
+        return load(cpu, address, count) == 0 && java.util.Arrays.equals(before, trackedMsrs(cpu));
+    }
+
+    private static long[] trackedMsrs(Cpu cpu) {
+        return new long[] {cpu.sysenterCs, cpu.sysenterEsp, cpu.sysenterEip, cpu.pat, cpu.debugCtl, cpu.efer};
+    }
+
+    private boolean unchanged(Cpu cpu, long address, int count) {
+        if (address != this.address || count != this.count || cpu.stateVersion != stateVersion) return false;
+        MemorySegment ram = cpu.mem.ram();
+        for (int i = 0; i < 2 * count; i++) {
+            long w = ram.get(LE64, address + 8L * i);
+            if (w != words[i]) return false;
+            // the MSR's owner could have changed since (a provider added): ask again
+            if ((i & 1) == 0 && !cpu.sys.msrIsTrackedState((int) w)) return false;
+        }
+        return true;
+    }
+
+    /** After processing: remembers the area's words and the tracked state, when the area qualifies. */
+    private void remember(Cpu cpu, long address, int count, int failed) {
+        this.address = -1;
+        if (failed != 0 || count > REMEMBERED_ENTRIES || !inRam(cpu, address, count)) return;
+        MemorySegment ram = cpu.mem.ram();
+        for (int i = 0; i < 2 * count; i++) {
+            long w = ram.get(LE64, address + 8L * i);
+            if ((i & 1) == 0 && (w >>> 32 != 0 || !cpu.sys.msrIsTrackedState((int) w))) return;
+            words[i] = w;
+        }
+        this.address = address;
+        this.count = count;
+        this.stateVersion = cpu.stateVersion;
+    }
 
     static final int IA32_SMM_MONITOR_CTL = 0x9B, IA32_SMBASE = 0x9E;
 

@@ -50,7 +50,7 @@ public final class VmEntry {
         vmx.hostIsJava = fromJava;
         loadGuestState();
         // SDM 27.4: VM-entry MSR-load area; failure is exit 34 with the 1-based entry number
-        int failed = MsrAreas.load(cpu, vmx.read(VM_ENTRY_MSR_LOAD_ADDR), vmx.read32(VM_ENTRY_MSR_LOAD_COUNT));
+        int failed = msrLoad.loadRemembered(cpu, vmx.read(VM_ENTRY_MSR_LOAD_ADDR), vmx.read32(VM_ENTRY_MSR_LOAD_COUNT));
         if (failed != 0) {
             vmx.exit.entryFailure(ExitReason.MSR_LOAD_FAIL.number, failed);
             return new VmxResult.EntryFailed(ExitReason.MSR_LOAD_FAIL.number | ExitReason.ENTRY_FAILURE_BIT, failed,
@@ -65,6 +65,8 @@ public final class VmEntry {
 
     // ---- SDM 27.3.2: loading guest state ----
 
+    /** The VM-entry MSR-load area, with what it last left (see {@link MsrAreas}). */
+    final MsrAreas msrLoad = new MsrAreas();
     /** What loading guest state last established per state group (see {@link StateSync}). */
     final StateSync guestLoaded = new StateSync(false, false);
     private final StateSync.Procedure groupLoad = this::loadGroup;

@@ -144,7 +144,7 @@ public final class VmExit {
         if (vectoringInfo < 0 && (vectoringInfo & 1 << 11) != 0) v.storeState(Slots.IDT_VECTORING_ERROR_CODE, vectoringErrorCode & 0xFFFF_FFFFL);
         vectoringInfo = 0;
         saveGuestState(reason);
-        int failed = MsrAreas.store(cpu, vmx.read(VM_EXIT_MSR_STORE_ADDR), vmx.read32(VM_EXIT_MSR_STORE_COUNT));
+        int failed = msrStore.storeRemembered(cpu, vmx.read(VM_EXIT_MSR_STORE_ADDR), vmx.read32(VM_EXIT_MSR_STORE_COUNT));
         if (failed != 0) {
             abort(ABORT_SAVING_GUEST_MSRS);
             return;
@@ -171,6 +171,8 @@ public final class VmExit {
 
     // ---- SDM 28.3: saving guest state ----
 
+    /** The VM-exit MSR-store and MSR-load areas, with what they last left (see {@link MsrAreas}). */
+    final MsrAreas msrStore = new MsrAreas(), msrLoad = new MsrAreas();
     /** What saving guest state last established per state group (see {@link StateSync}). */
     final StateSync saved = new StateSync(false, true);
     private final StateSync.Procedure groupSave = this::saveGroup;
@@ -288,7 +290,7 @@ public final class VmExit {
         // translation set only where that cannot be told apart from the flush (Mmu.vmTransition)
         cpu.mmu.vmTransition();
         // SDM 28.6: VM-exit MSR-load area
-        int failed = MsrAreas.load(cpu, vmx.read(VM_EXIT_MSR_LOAD_ADDR), vmx.read32(VM_EXIT_MSR_LOAD_COUNT));
+        int failed = msrLoad.loadRemembered(cpu, vmx.read(VM_EXIT_MSR_LOAD_ADDR), vmx.read32(VM_EXIT_MSR_LOAD_COUNT));
         if (failed != 0) abort(ABORT_LOADING_HOST_MSRS);
     }
 

@@ -98,6 +98,93 @@ class MsrAreasTest {
         assertEquals(7, t.cpu.star);
     }
 
+    /**
+     * The remembered areas of VM transitions ({@link MsrAreas#loadRemembered}, {@link MsrAreas#storeRemembered})
+     * against the plain procedures on a twin processor, over random sequences of what can happen
+     * between transitions: the guest writes a tracked MSR, the host rewrites an area word, a provider
+     * starts claiming an MSR, or nothing. After every step the MSRs and the area must be equal.
+     */
+    @Property(tries = 200)
+    void rememberedAreasMatchProcessingEveryTime(@ForAll long seed) {
+        VmxTestbed fast = setUp(seed, false), reference = setUp(seed, false);
+        Random r = new Random(seed ^ 0x77);
+        int count = 1 + r.nextInt(3);
+        int[] tracked = {Msr.IA32_SYSENTER_CS, Msr.IA32_SYSENTER_ESP, Msr.IA32_SYSENTER_EIP, Msr.IA32_PAT, Msr.IA32_STAR};
+        for (int i = 0; i < count; i++) {
+            int index = tracked[r.nextInt(tracked.length)];
+            long value = index == Msr.IA32_PAT ? 0x0007_0406_0007_0406L : r.nextInt(0x1000);
+            entry(fast, i, index, value);
+            entry(reference, i, index, value);
+        }
+        MsrAreas load = new MsrAreas(), store = new MsrAreas();
+        for (int step = 0; step < 30; step++) {
+            boolean loading = r.nextBoolean();
+            int f = loading ? load.loadRemembered(fast.cpu, AREA, count) : store.storeRemembered(fast.cpu, AREA, count);
+            int g = loading ? MsrAreas.load(reference.cpu, AREA, count) : MsrAreas.store(reference.cpu, AREA, count);
+            assertEquals(g, f, step + ": failing entry");
+            assertEquals(msrs(reference.cpu), msrs(fast.cpu), step + ": MSRs");
+            for (int i = 0; i < 16 * count; i += 8) assertEquals(reference.mem.read(AREA + i, 8), fast.mem.read(AREA + i, 8), step + ": area word " + i / 8);
+            long v = r.nextInt(0x1000);
+            int at = r.nextInt(count);
+            switch (r.nextInt(5)) {
+                case 0 -> { fast.cpu.setSysenterCs(v); reference.cpu.setSysenterCs(v); }
+                case 1 -> { fast.mem.write(AREA + 16L * at + 8, 8, v); reference.mem.write(AREA + 16L * at + 8, 8, v); }
+                case 2 -> {
+                    if (fast.cpu.msrProviders.isEmpty()) {
+                        for (VmxTestbed t : new VmxTestbed[]{fast, reference}) t.cpu.msrProviders.add(new StarProvider());
+                    }
+                }
+                default -> { }
+            }
+        }
+    }
+
+    /** A steady area is processed once; after that only a change of the MSR, the area or its owner makes it run again. */
+    @Test
+    void aSteadyAreaIsProcessedOnce() {
+        VmxTestbed t = new VmxTestbed();
+        entry(t, 0, Msr.IA32_SYSENTER_CS, 0x10);
+        MsrAreas load = new MsrAreas(), store = new MsrAreas();
+        for (int i = 0; i < 3; i++) assertEquals(0, load.loadRemembered(t.cpu, AREA, 1));
+        assertEquals(1, load.processed);
+        t.cpu.setSysenterCs(0x20); // the guest changes the MSR
+        assertEquals(0, load.loadRemembered(t.cpu, AREA, 1));
+        assertEquals(0x10, t.cpu.sysenterCs);
+        assertEquals(2, load.processed);
+        t.mem.write(AREA + 8, 8, 0x30); // the host rewrites the value
+        assertEquals(0, load.loadRemembered(t.cpu, AREA, 1));
+        assertEquals(0x30, t.cpu.sysenterCs);
+        assertEquals(3, load.processed);
+        for (int i = 0; i < 3; i++) assertEquals(0, store.storeRemembered(t.cpu, AREA, 1));
+        assertEquals(1, store.processed);
+        t.mem.write(AREA + 8, 8, 0x99); // the guest scribbles over the stored value
+        assertEquals(0, store.storeRemembered(t.cpu, AREA, 1));
+        assertEquals(0x30, t.mem.read(AREA + 8, 8));
+        assertEquals(2, store.processed);
+        entry(t, 0, Msr.IA32_STAR, 7); // STAR is not tracked state: processed every time
+        load.loadRemembered(t.cpu, AREA, 1);
+        load.loadRemembered(t.cpu, AREA, 1);
+        assertEquals(5, load.processed);
+    }
+
+    /** Claims STAR like the random-area provider, for the remembered-area property. */
+    private static final class StarProvider implements MsrProvider {
+        @Override
+        public boolean handles(int index) {
+            return index == Msr.IA32_SYSENTER_CS || index == Msr.IA32_STAR;
+        }
+
+        @Override
+        public long read(Cpu cpu, int index) {
+            return 0xABCD;
+        }
+
+        @Override
+        public void write(Cpu cpu, int index, long value) {
+            cpu.fmask = value & 0xFF;
+        }
+    }
+
     /** SDM 27.4 / 28.6, entry by entry. */
     private static int modelLoad(Cpu cpu, int count) {
         for (int i = 0; i < count; i++) {
