@@ -7,14 +7,14 @@ import java.util.regex.Pattern;
 
 /**
  * The VM-exit benchmark: runs guests/bench-cpuid (10,000,000 CPUIDs, each a full VM-exit round trip:
- * exit, the Java CPUID handler, VMRESUME) with {@code hv run -q --stats}, each run in a fresh JVM as
- * a user runs it, and prints each run's round trips per second of wall time and per CPU-second of
+ * exit, the Java CPUID handler, VMRESUME) with {@code ./hv run -q --stats}, each run a fresh process
+ * started by the launcher as a user starts it (with its AOT cache and training profiles), and prints each run's round trips per second of wall time and per CPU-second of
  * the running thread, whole run including JIT warm-up (about 0.3 s of it). Fresh processes because
  * several runs in one JVM measure the JIT's profile pollution more than the product (each run's new
  * machine and translated-code classes make later runs' call sites megamorphic: their figures
  * scattered 1.9-4.4 M where fresh long runs agree within a few percent).
  *
- * <p>Context: a Java host program on the built jar; run with bench/run-exit-bench [runs] [image].
+ * <p>Context: a Java program in the repository root; run with bench/run-exit-bench [runs] [image].
  */
 public final class ExitBench {
     private static final Pattern WALL = Pattern.compile("total exits (\\d+) in ([\\d.]+) s: (\\d+) exits/s");
@@ -23,12 +23,10 @@ public final class ExitBench {
     public static void main(String[] args) throws IOException, InterruptedException {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         String image = args.length > 1 ? args[1] : "guests/bench-cpuid/bench-cpuid.bin";
-        String java = ProcessHandle.current().info().command().orElse("java");
         long bestWall = 0, bestCpu = 0;
         List<Long> cpus = new ArrayList<>();
         for (int i = 1; i <= runs; i++) {
-            Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-jar", "cli/target/hv.jar",
-                    "run", "-q", "--stats", image).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("./hv", "run", "-q", "--stats", image).redirectErrorStream(true).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             int status = p.waitFor();
             Matcher w = WALL.matcher(text), c = CPU.matcher(text);
