@@ -28,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@code Cpu.stateVersions}; lhv.vmx.transition). That is only sound
  * while every write to that state goes through the counting setters. This test reads the bytecode
  * of every class of the product (all modules are on this module's class path) and fails for any
- * field store into the tracked fields outside the class that owns them.
+ * field store into the tracked fields outside the class that owns them. (The classes the translator
+ * generates at run time store only RIP, the instruction start, the retired count and the
+ * interpreter's budget: see the putfield sites of lhv.cpu.exec.Translator.)
  *
  * <p>Context: build-time check, plain JUnit over the compiled classes (java.lang.classfile).
  */
