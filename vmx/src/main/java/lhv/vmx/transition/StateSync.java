@@ -42,6 +42,8 @@ final class StateSync {
     }
 
     private final boolean hostFields, save;
+    /** The VMCS side of the fields the procedure works on ({@link StateGroups#GUEST_SIDE} or {@link StateGroups#HOST_SIDE}). */
+    private final int side;
     private final long[] cpu = new long[N], fields = new long[N], controls = new long[N];
     /** Groups this procedure has done (not skipped) so far: for tests and diagnostics. */
     long groupsDone;
@@ -55,16 +57,23 @@ final class StateSync {
     StateSync(boolean hostFields, boolean save) {
         this.hostFields = hostFields;
         this.save = save;
+        this.side = hostFields ? StateGroups.HOST_SIDE : StateGroups.GUEST_SIDE;
         Arrays.fill(cpu, -1); // no version is negative: nothing is known yet
     }
 
-    /** Runs {@code p} for every group whose result is not in place (class comment). */
+    /**
+     * Runs {@code p} for every group whose result is not in place (class comment). Small, so that it
+     * inlines into the transition: the usual case is the three comparisons.
+     */
     void bring(Cpu c, Vmcs v, int controlsNow, Procedure p) {
-        int side = hostFields ? StateGroups.HOST_SIDE : StateGroups.GUEST_SIDE;
         if (allCpu == c.stateVersion && allFields == v.sideChanges(side) && allControls == controlsNow) {
             assert everyGroupInPlace(c, v, controlsNow, p);
             return;
         }
+        bringGroups(c, v, controlsNow, p);
+    }
+
+    private void bringGroups(Cpu c, Vmcs v, int controlsNow, Procedure p) {
         // after a completed run every group's record holds these controls; forget that until this one completes
         boolean sameControls = allControls == controlsNow;
         allCpu = -1;
