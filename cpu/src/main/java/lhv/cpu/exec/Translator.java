@@ -68,6 +68,7 @@ final class Translator {
 
     private static final ClassDesc CD_CPU = ClassDesc.of("lhv.cpu.Cpu");
     private static final ClassDesc CD_INTERPRETER = ClassDesc.of("lhv.cpu.exec.Interpreter");
+    private static final ClassDesc CD_SYSTEM_OPS = ClassDesc.of("lhv.cpu.exec.SystemOps");
     private static final ClassDesc CD_REGION = ClassDesc.of("lhv.cpu.exec.Region");
     private static final ClassDesc CD_INSN = ClassDesc.of("lhv.cpu.decode.Insn");
     private static final ClassDesc CD_FAST = ClassDesc.of("lhv.cpu.exec.Fast");
@@ -603,7 +604,12 @@ final class Translator {
         }
 
         private void execute(Insn i) {
-            code.aload(C).ldc(classData(CD_INSN, 1 + current)).invokestatic(CD_INTERPRETER, "execute", EXECUTE);
+            code.aload(C).ldc(classData(CD_INSN, 1 + current));
+            // CPUID, the instruction a hypervisor's guest exits with most, calls its operation directly
+            // (Interpreter.execute's case does nothing else): the region's compiled code then holds the
+            // exit path instead of one shared 4 KB switch whose inlining varies with C2's budget
+            if (i.op == Op.CPUID) code.invokestatic(CD_SYSTEM_OPS, "cpuid", EXECUTE);
+            else code.invokestatic(CD_INTERPRETER, "execute", EXECUTE);
         }
 
         private static final String[] ALU64 = {"add64", "or64", null, null, "and64", "sub64", "xor64", "cmp64"};
