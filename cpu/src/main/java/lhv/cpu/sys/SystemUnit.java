@@ -454,11 +454,12 @@ public final class SystemUnit {
     }
 
     /**
-     * True when MSR {@code index} is the processor core's own and its whole state is tracked state
-     * (lhv.cpu.Cpu#stateVersion): IA32_SYSENTER_CS/ESP/EIP, IA32_PAT, IA32_DEBUGCTL, IA32_EFER, with
-     * no {@code Cpu.msrProviders} entry claiming it. For such an MSR, RDMSR and WRMSR read and write
-     * nothing but tracked state, so an unchanged stateVersion means an unchanged MSR (VM-transition
-     * MSR areas rely on it).
+     * True when MSR {@code index} is the processor core's own and its whole state is tracked state:
+     * IA32_SYSENTER_CS/ESP/EIP, IA32_PAT, IA32_DEBUGCTL (state group STATE_MSR) and IA32_EFER
+     * (STATE_CONTROL), with no {@code Cpu.msrProviders} entry claiming it. For such an MSR, RDMSR and
+     * WRMSR read and write nothing but those two groups (WRMSR's checks depend on the value, CR0.PG and
+     * EFER only), so unchanged versions of both mean an unchanged MSR and an unchanged outcome
+     * (VM-transition MSR areas rely on it).
      */
     public boolean msrIsTrackedState(int index) {
         return switch (index) {

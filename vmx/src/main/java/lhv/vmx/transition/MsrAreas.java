@@ -17,7 +17,8 @@ import java.lang.foreign.ValueLayout;
  * left, so that a VM transition can leave alone an area whose processing would change nothing
  * ({@link #loadRemembered}, {@link #storeRemembered}): when the area holds the same words at the same
  * address, every entry names an MSR whose whole state is tracked (SystemUnit#msrIsTrackedState) and
- * the processor's tracked state has not changed since ({@code Cpu.stateVersion}), then the loads
+ * the state those MSRs live in has not changed since (the MSR and control groups of
+ * {@code Cpu.stateVersions}), then the loads
  * would write the values the MSRs already hold and the stores would write the words the area already
  * holds. With assertions on (every test run) the area is processed anyway and must change nothing.
  *
@@ -71,8 +72,17 @@ public final class MsrAreas {
         return new long[] {cpu.sysenterCs, cpu.sysenterEsp, cpu.sysenterEip, cpu.pat, cpu.debugCtl, cpu.efer};
     }
 
+    /**
+     * The change count of the state the tracked MSRs live in: the MSR group (SYSENTER, PAT, DEBUGCTL)
+     * and the control group (EFER, and CR4 which decides what is canonical). Both only grow, so their
+     * sum is unchanged exactly when both are; other groups (segments, tables) may change meanwhile.
+     */
+    private static long msrVersion(Cpu cpu) {
+        return cpu.stateVersions[Cpu.STATE_MSR] + cpu.stateVersions[Cpu.STATE_CONTROL];
+    }
+
     private boolean unchanged(Cpu cpu, long address, int count) {
-        if (address != this.address || count != this.count || cpu.stateVersion != stateVersion) return false;
+        if (address != this.address || count != this.count || msrVersion(cpu) != stateVersion) return false;
         MemorySegment ram = cpu.mem.ram();
         for (int i = 0; i < 2 * count; i++) {
             long w = ram.get(LE64, address + 8L * i);
@@ -95,7 +105,7 @@ public final class MsrAreas {
         }
         this.address = address;
         this.count = count;
-        this.stateVersion = cpu.stateVersion;
+        this.stateVersion = msrVersion(cpu);
     }
 
     static final int IA32_SMM_MONITOR_CTL = 0x9B, IA32_SMBASE = 0x9E;

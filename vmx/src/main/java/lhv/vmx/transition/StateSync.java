@@ -23,7 +23,7 @@ import lhv.vmx.vmcs.Vmcs;
  * keeps the bits it does not load, EFER.LMA/LME follow the controls either way), so when the numbers
  * match, skipping the group cannot be told from doing it.
  *
- * <p>The same holds for all groups at once: {@link #bring} first compares the processor's total
+ * <p>The same holds for all groups at once: {@link #outOfPlace} first compares the processor's total
  * ({@code Cpu.stateVersion}) and the VMCS side's total ({@code Vmcs.sideChanges}) with those after
  * its last run, which costs three comparisons where the groups one by one cost about thirty.
  *
@@ -47,7 +47,7 @@ final class StateSync {
     private final long[] cpu = new long[N], fields = new long[N], controls = new long[N];
     /** Groups this procedure has done (not skipped) so far: for tests and diagnostics. */
     long groupsDone;
-    /** After the last {@link #bring}: the processor's and the VMCS side's totals and the controls. */
+    /** After the last {@link #done}: the processor's and the VMCS side's totals and the controls. */
     private long allCpu = -1, allFields, allControls;
 
     /**
@@ -62,54 +62,49 @@ final class StateSync {
     }
 
     /**
-     * Runs {@code p} for every group whose result is not in place (class comment). Small, so that it
-     * inlines into the transition: the usual case is the three comparisons.
+     * The groups whose result is not in place (class comment), as a bit mask (bit g for group g), for
+     * the caller to do with its own group method and then report with {@link #done}. Small, so that it
+     * inlines into the transition: the usual case is three comparisons and 0. {@code p} is the same
+     * group method, used only by the assertions.
      */
-    void bring(Cpu c, Vmcs v, int controlsNow, Procedure p) {
+    int outOfPlace(Cpu c, Vmcs v, int controlsNow, Procedure p) {
         if (allCpu == c.stateVersion && allFields == v.sideChanges(side) && allControls == controlsNow) {
             assert everyGroupInPlace(c, v, controlsNow, p);
-            return;
+            return 0;
         }
-        bringGroups(c, v, controlsNow, p);
+        return walk(c, v, controlsNow, p);
     }
 
-    private void bringGroups(Cpu c, Vmcs v, int controlsNow, Procedure p) {
-        // after a completed run every group's record holds these controls; forget that until this one completes
-        boolean sameControls = allControls == controlsNow;
-        allCpu = -1;
-        allControls = -1;
+    /** A plain walk over the eleven groups: three loads and compares each. */
+    private int walk(Cpu c, Vmcs v, int controlsNow, Procedure p) {
+        long[] versions = c.stateVersions, changes = v.groupChangeCounts();
+        int base = vmcsGroup(0), todo = 0;
+        for (int g = 0; g < N; g++) {
+            if (cpu[g] == versions[g] && fields[g] == changes[base + g] && controls[g] == controlsNow) {
+                assert changesNothing(c, v, g, controlsNow, p) : "state group " + g + " changed behind its version";
+            } else {
+                todo |= 1 << g;
+            }
+        }
+        allCpu = -1; // until done() reports this run complete
+        return todo;
+    }
+
+    /** The caller has done the groups of {@code todo} ({@link #outOfPlace}): records them and the totals. */
+    void done(Cpu c, Vmcs v, int controlsNow, int todo) {
+        if (todo == 0 && allCpu != -1) return;
         long[] versions = c.stateVersions, changes = v.groupChangeCounts();
         int base = vmcsGroup(0);
-        for (int g = 0; g < N; g++) {
-            if (sameControls) {
-                // the next group whose processor version or field count moved: two vectorized compares
-                int a = Arrays.mismatch(cpu, g, N, versions, g, N), b = Arrays.mismatch(fields, g, N, changes, base + g, base + N);
-                int next = Math.min(a < 0 ? N : g + a, b < 0 ? N : g + b);
-                assert unchangedBetween(c, v, g, next, controlsNow, p);
-                if (next == N) break;
-                g = next;
-            }
-            if (inPlace(c, v, g, controlsNow)) {
-                assert changesNothing(c, v, g, controlsNow, p) : "state group " + g + " changed behind its version";
-                continue;
-            }
-            p.apply(v, g, controlsNow);
-            record(c, v, g, controlsNow);
+        for (int m = todo; m != 0; m &= m - 1) {
+            int g = Integer.numberOfTrailingZeros(m);
+            cpu[g] = versions[g];
+            fields[g] = changes[base + g];
+            controls[g] = controlsNow;
             groupsDone++;
         }
         allCpu = c.stateVersion;
         allFields = v.sideChanges(side);
         allControls = controlsNow;
-    }
-
-    /** Assertion helper: groups {@code from} to {@code to} - 1, skipped as unchanged, are in place. */
-    private boolean unchangedBetween(Cpu c, Vmcs v, int from, int to, int controlsNow, Procedure p) {
-        for (int g = from; g < to; g++) {
-            if (!inPlace(c, v, g, controlsNow) || !changesNothing(c, v, g, controlsNow, p)) {
-                throw new AssertionError("state group " + g + " skipped but not in place");
-            }
-        }
-        return true;
     }
 
     private boolean everyGroupInPlace(Cpu c, Vmcs v, int controlsNow, Procedure p) {
@@ -138,17 +133,5 @@ final class StateSync {
 
     private int vmcsGroup(int g) {
         return hostFields ? StateGroups.host(g) : StateGroups.guest(g);
-    }
-
-    /** True when the procedure's result for {@code g} is in place (class comment). */
-    private boolean inPlace(Cpu c, Vmcs v, int g, long controlsNow) {
-        return cpu[g] == version(c, g) && fields[g] == v.groupChanges(vmcsGroup(g)) && controls[g] == controlsNow;
-    }
-
-    /** The procedure has just done group {@code g}. */
-    private void record(Cpu c, Vmcs v, int g, long controlsNow) {
-        cpu[g] = version(c, g);
-        fields[g] = v.groupChanges(vmcsGroup(g));
-        controls[g] = controlsNow;
     }
 }

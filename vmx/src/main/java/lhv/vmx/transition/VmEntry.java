@@ -75,7 +75,9 @@ public final class VmEntry {
         Vmcs v = vmx.vmcs;
         int entryControls = (int) v.slot(Slots.ENTRY_CONTROLS);
         // the groups: skipped when the processor already holds what loading would put there (StateSync)
-        guestLoaded.bring(cpu, v, entryControls, groupLoad);
+        int todo = guestLoaded.outOfPlace(cpu, v, entryControls, groupLoad);
+        for (int m = todo; m != 0; m &= m - 1) loadGroup(v, Integer.numberOfTrailingZeros(m), entryControls);
+        guestLoaded.done(cpu, v, entryControls, todo);
         if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) {
             cpu.dr[7] = (v.slot(Slots.GUEST_DR7) & ~(1L << 12 | 3L << 14)) | 0x400; // bits 12, 15:14 read 0, bit 10 reads 1
         }

@@ -184,7 +184,9 @@ public final class VmExit {
         Vmcs v = vmx.vmcs;
         int exitControls = (int) v.slot(Slots.EXIT_CONTROLS);
         // the groups: skipped when the fields already hold what saving would store (StateSync)
-        saved.bring(cpu, v, exitControls, groupSave);
+        int todo = saved.outOfPlace(cpu, v, exitControls, groupSave);
+        for (int m = todo; m != 0; m &= m - 1) saveGroup(v, Integer.numberOfTrailingZeros(m), exitControls);
+        saved.done(cpu, v, exitControls, todo);
         if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) v.storeState(Slots.GUEST_DR7, cpu.dr[7]);
         if (vmx.caps.storesLmaOnExit()) {
             // IA32_VMX_MISC[5]: the exit stores EFER.LMA into the "IA-32e mode guest" entry control (SDM 28.2, A.6)
@@ -272,7 +274,9 @@ public final class VmExit {
         Vmcs v = vmx.vmcs;
         int exitControls = (int) v.slot(Slots.EXIT_CONTROLS);
         // the groups: skipped when the processor already holds what loading would put there (StateSync)
-        hostLoaded.bring(cpu, v, exitControls, hostGroupLoad);
+        int todo = hostLoaded.outOfPlace(cpu, v, exitControls, hostGroupLoad);
+        for (int m = todo; m != 0; m &= m - 1) loadHostGroup(v, Integer.numberOfTrailingZeros(m), exitControls);
+        hostLoaded.done(cpu, v, exitControls, todo);
         cpu.dr[7] = 0x400;
         if (ExitControl.LOAD_IA32_PERF_GLOBAL_CTRL.isSet(exitControls)) vmx.perfGlobalCtrl = vmx.read(HOST_IA32_PERF_GLOBAL_CTRL);
         // SDM 28.5.3: RIP, RSP, RFLAGS (all flags cleared but bit 1)
