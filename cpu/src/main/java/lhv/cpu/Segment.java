@@ -14,8 +14,8 @@ public final class Segment {
             AR_DB = 1 << 14, AR_G = 1 << 15, AR_UNUSABLE = 1 << 16;
 
     // The four parts are read directly everywhere; every write goes through the methods below, which
-    // count changes in the owner's state version (StateWriteGuardTest checks that no class outside this one
-    // stores into these fields).
+    // count changes in the owner's state versions (StateWriteGuardTest checks that no class outside
+    // this one stores into these fields).
     public int selector;
     public long base;
     /** Byte-granular limit (already scaled when G=1). */
