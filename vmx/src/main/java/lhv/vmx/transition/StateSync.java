@@ -1,129 +1,97 @@
 package lhv.vmx.transition;
 
-import java.util.Arrays;
 import lhv.cpu.Cpu;
 import lhv.cpu.Segment;
 import lhv.vmx.vmcs.StateGroups;
 import lhv.vmx.vmcs.Vmcs;
 
 /**
- * What one state-moving procedure of VM entry or exit (saving guest state, loading host state,
- * loading guest state) last established per state group ({@link StateGroups}), so that it can leave
- * a group alone that would come out the same.
+ * Which state groups ({@link StateGroups}) one state-moving procedure of VM entry or exit (saving
+ * guest state, loading host state, loading guest state) has to do, so that it can leave alone a group
+ * that would come out the same.
  *
- * <p>A record for group g says: "with the processor's group g at version {@code cpu}, the VMCS
- * fields of g at change count {@code fields} and the VM-exit or VM-entry controls equal to
- * {@code controls}, the procedure's result for g is already in place" — for a load, the processor
- * holds what the load would put there; for the save, the fields hold what the save would store.
- * Versions and change counts only grow and change with every change of value
- * (lhv.cpu.Cpu#stateVersions, Vmcs#groupChanges), so equal numbers mean equal
- * contents, and the statement stays true for as long as all three are equal again. Each procedure
- * is a function of exactly these inputs (and of constants of the processor: its VMX fixed bits and
- * physical-address width) and applying it twice gives what applying it once gives (a load's CR0
- * keeps the bits it does not load, EFER.LMA/LME follow the controls either way), so when the numbers
- * match, skipping the group cannot be told from doing it.
+ * <p>After a run of the procedure completes, every group's result is in place: for a load, the
+ * processor holds what the load would put there; for the save, the fields hold what the save would
+ * store. The procedure registers as a watcher at the processor ({@code Cpu.watchStateChanges}) and
+ * at the VMCS cache ({@code Vmcs.watchGroupChanges}); both set the watcher's bit for a group on every
+ * change of value in it (the processor's counting setters, any store into the group's fields,
+ * VMPTRLD and copies set all bits) and the procedure clears its masks when a run completes. Each
+ * procedure is a function of exactly the group's processor state, its fields and the VM-exit or
+ * VM-entry controls (and constants of the processor: its VMX fixed bits, physical-address width), and
+ * applying it twice gives what applying it once gives (a load's CR0 keeps the bits it does not load,
+ * EFER.LMA/LME follow the controls either way). So a group whose bits are clear, after a completed
+ * run with the same controls, is in place, and skipping it cannot be told from doing it. The usual
+ * case costs two loads and compares.
  *
- * <p>The same holds for all groups at once: {@link #outOfPlace} first compares the processor's total
- * ({@code Cpu.stateVersion}) and the VMCS side's total ({@code Vmcs.sideChanges}) with those after
- * its last run, which costs three comparisons where the groups one by one cost about thirty.
- *
- * <p>With assertions on (every test run), a skipped group is done anyway and must change nothing
- * ({@link VmEntry}, {@link VmExit}): a write to tracked state that bypassed the counting setters
- * fails there.
+ * <p>With assertions on (every test run), a skipped group is done anyway and must change nothing:
+ * a write to tracked state that bypassed the counting setters fails there.
  *
  * <p>Context: three per logical processor's VMX unit, used inside VM entry and exit.
  */
 final class StateSync {
-    private static final int N = StateGroups.COUNT;
+    private static final int N = StateGroups.COUNT, ALL = (1 << N) - 1;
 
     /** One state group's part of a procedure of VM entry or exit. */
     interface Procedure {
         void apply(Vmcs v, int group, int controls);
     }
 
-    private final boolean hostFields, save;
-    /** The VMCS side of the fields the procedure works on ({@link StateGroups#GUEST_SIDE} or {@link StateGroups#HOST_SIDE}). */
-    private final int side;
-    private final long[] cpu = new long[N], fields = new long[N], controls = new long[N];
+    private final boolean save;
+    /** This procedure's watcher numbers at the processor and at the VMCS cache. */
+    private final int cpuWatcher, vmcsWatcher;
+    /** Where this procedure's side of the VMCS groups starts in the VMCS change mask. */
+    private final int shift;
+    /** The last run completed ({@link #done}), with these controls: every group's result was then in place. */
+    private boolean complete;
+    private int lastControls;
     /** Groups this procedure has done (not skipped) so far: for tests and diagnostics. */
     long groupsDone;
-    /** After the last {@link #done}: the processor's and the VMCS side's totals and the controls. */
-    private long allCpu = -1, allFields, allControls;
 
     /**
      * @param hostFields the procedure works on the host-state fields (loading host state), else the guest-state fields
      * @param save the procedure writes the fields (saving guest state), else the processor's state
      */
-    StateSync(boolean hostFields, boolean save) {
-        this.hostFields = hostFields;
+    StateSync(Cpu c, Vmcs v, boolean hostFields, boolean save) {
         this.save = save;
-        this.side = hostFields ? StateGroups.HOST_SIDE : StateGroups.GUEST_SIDE;
-        Arrays.fill(cpu, -1); // no version is negative: nothing is known yet
+        this.cpuWatcher = c.watchStateChanges();
+        this.vmcsWatcher = v.watchGroupChanges();
+        this.shift = hostFields ? StateGroups.host(0) : StateGroups.guest(0);
     }
 
     /**
      * The groups whose result is not in place (class comment), as a bit mask (bit g for group g), for
-     * the caller to do with its own group method and then report with {@link #done}. Small, so that it
-     * inlines into the transition: the usual case is three comparisons and 0. {@code p} is the same
-     * group method, used only by the assertions.
+     * the caller to do with its own group method and then report with {@link #done}: the groups whose
+     * processor state or fields changed since the last completed run, or all of them when the controls
+     * changed or the last run did not complete. Small, so that it inlines into the transition: the usual
+     * case is two loads and compares. {@code p} is the same group method, used only by the assertions.
      */
     int outOfPlace(Cpu c, Vmcs v, int controlsNow, Procedure p) {
-        if (allCpu == c.stateVersion && allFields == v.sideChanges(side) && allControls == controlsNow) {
-            assert everyGroupInPlace(c, v, controlsNow, p);
-            return 0;
-        }
-        return walk(c, v, controlsNow, p);
+        int moved = c.changedGroups(cpuWatcher) | (int) (v.changedGroups(vmcsWatcher) >>> shift) & ALL;
+        if (!complete || controlsNow != lastControls) moved = ALL;
+        assert skippedInPlace(c, v, controlsNow, p, ~moved & ALL);
+        complete = false; // until done() reports this run
+        return moved;
     }
 
-    /** A plain walk over the eleven groups: three loads and compares each. */
-    private int walk(Cpu c, Vmcs v, int controlsNow, Procedure p) {
-        long[] versions = c.stateVersions, changes = v.groupChangeCounts();
-        int base = vmcsGroup(0), todo = 0;
-        for (int g = 0; g < N; g++) {
-            if (cpu[g] == versions[g] && fields[g] == changes[base + g] && controls[g] == controlsNow) {
-                assert changesNothing(c, v, g, controlsNow, p) : "state group " + g + " changed behind its version";
-            } else {
-                todo |= 1 << g;
-            }
-        }
-        allCpu = -1; // until done() reports this run complete
-        return todo;
-    }
-
-    /** The caller has done the groups of {@code todo} ({@link #outOfPlace}): records them and the totals. */
+    /** The caller has done the groups of {@code todo} ({@link #outOfPlace}): every group's result is now in place. */
     void done(Cpu c, Vmcs v, int controlsNow, int todo) {
-        if (todo == 0 && allCpu != -1) return;
-        long[] versions = c.stateVersions, changes = v.groupChangeCounts();
-        int base = vmcsGroup(0);
-        for (int m = todo; m != 0; m &= m - 1) {
-            int g = Integer.numberOfTrailingZeros(m);
-            cpu[g] = versions[g];
-            fields[g] = changes[base + g];
-            controls[g] = controlsNow;
-            groupsDone++;
-        }
-        allCpu = c.stateVersion;
-        allFields = v.sideChanges(side);
-        allControls = controlsNow;
+        c.clearChangedGroups(cpuWatcher);
+        v.clearChangedGroups(vmcsWatcher);
+        lastControls = controlsNow;
+        complete = true;
+        groupsDone += Integer.bitCount(todo);
     }
 
-    private boolean everyGroupInPlace(Cpu c, Vmcs v, int controlsNow, Procedure p) {
-        for (int g = 0; g < N; g++) {
-            if (!changesNothing(c, v, g, controlsNow, p)) throw new AssertionError("state group " + g + " changed behind the versions");
+    /** Assertion helper: the groups of {@code skipped} are done anyway and must change nothing. */
+    private boolean skippedInPlace(Cpu c, Vmcs v, int controlsNow, Procedure p, int skipped) {
+        for (int m = skipped; m != 0; m &= m - 1) {
+            int g = Integer.numberOfTrailingZeros(m);
+            long before = save ? v.groupChanges(vmcsGroup(g)) : c.stateVersions[g];
+            p.apply(v, g, controlsNow);
+            long after = save ? v.groupChanges(vmcsGroup(g)) : c.stateVersions[g];
+            if (after != before) throw new AssertionError("state group " + g + " changed behind its version");
         }
         return true;
-    }
-
-    /** Assertion helper: does group {@code g} again and tells whether that changed anything. */
-    private boolean changesNothing(Cpu c, Vmcs v, int g, int controlsNow, Procedure p) {
-        long before = save ? v.groupChanges(vmcsGroup(g)) : version(c, g);
-        p.apply(v, g, controlsNow);
-        return (save ? v.groupChanges(vmcsGroup(g)) : version(c, g)) == before;
-    }
-
-    /** The processor's change count of group {@code g}. */
-    static long version(Cpu c, int g) {
-        return c.stateVersions[g];
     }
 
     /** Segment s in VMCS order: ES, CS, SS, DS, FS, GS, LDTR, TR. */
@@ -132,6 +100,6 @@ final class StateSync {
     }
 
     private int vmcsGroup(int g) {
-        return hostFields ? StateGroups.host(g) : StateGroups.guest(g);
+        return shift + g;
     }
 }

@@ -34,6 +34,7 @@ public final class VmEntry {
     public VmEntry(Vmx vmx) {
         this.vmx = vmx;
         this.cpu = vmx.cpu;
+        this.guestLoaded = new StateSync(cpu, vmx.vmcs, false, false);
     }
 
     /** VM entry proper, after VMLAUNCH/VMRESUME's own checks ({@link lhv.vmx.insn.VmlaunchVmresume}). */
@@ -68,7 +69,7 @@ public final class VmEntry {
     /** The VM-entry MSR-load area, with what it last left (see {@link MsrAreas}). */
     final MsrAreas msrLoad = new MsrAreas();
     /** What loading guest state last established per state group (see {@link StateSync}). */
-    final StateSync guestLoaded = new StateSync(false, false);
+    final StateSync guestLoaded;
     private final StateSync.Procedure groupLoad = this::loadGroup;
 
     void loadGuestState() {

@@ -57,6 +57,8 @@ public final class VmExit {
     public VmExit(Vmx vmx) {
         this.vmx = vmx;
         this.cpu = vmx.cpu;
+        this.saved = new StateSync(cpu, vmx.vmcs, false, true);
+        this.hostLoaded = new StateSync(cpu, vmx.vmcs, true, false);
     }
 
     // ---- entry points ----
@@ -174,10 +176,10 @@ public final class VmExit {
     /** The VM-exit MSR-store and MSR-load areas, with what they last left (see {@link MsrAreas}). */
     final MsrAreas msrStore = new MsrAreas(), msrLoad = new MsrAreas();
     /** What saving guest state last established per state group (see {@link StateSync}). */
-    final StateSync saved = new StateSync(false, true);
+    final StateSync saved;
     private final StateSync.Procedure groupSave = this::saveGroup;
     /** What loading host state last established per state group. */
-    final StateSync hostLoaded = new StateSync(true, false);
+    final StateSync hostLoaded;
     private final StateSync.Procedure hostGroupLoad = this::loadHostGroup;
 
     void saveGuestState(int reason) {

@@ -93,8 +93,7 @@ public final class Vmcs {
         if (values[o] != v) { // a VM exit stores every guest field, most of them unchanged
             values[o] = v;
             written[o >>> 6] |= 1L << o;
-            groupChanges[GROUP[o]]++;
-            sideChanges[SIDE[o]]++;
+            groupChanged(o);
             if (IS_CONTROL[o]) controlStores++;
         }
     }
@@ -118,14 +117,46 @@ public final class Vmcs {
         if (values[ordinal] != value) { // a VM exit stores every guest field, most of them unchanged
             values[ordinal] = value;
             written[ordinal >>> 6] |= 1L << ordinal;
-            groupChanges[GROUP[ordinal]]++;
-            sideChanges[SIDE[ordinal]]++;
+            groupChanged(ordinal);
         }
     }
 
     /** See {@link #controlStores}: compare two values, never interpret one. */
     public long controlStores() {
         return controlStores;
+    }
+
+    private void groupChanged(int ordinal) {
+        int g = GROUP[ordinal];
+        groupChanges[g]++;
+        sideChanges[SIDE[ordinal]]++;
+        long bit = 1L << g;
+        long[] w = groupWatchers;
+        for (int k = 0; k < w.length; k++) w[k] |= bit;
+    }
+
+    /**
+     * Per watcher (the VM entry and exit procedures of lhv.vmx.transition): bit n set when a field of
+     * VMCS-side group n ({@link StateGroups}) changed value since the watcher last cleared its mask,
+     * from any source; wholesale loads and copies set every bit. A new watcher starts with every bit set.
+     */
+    private long[] groupWatchers = new long[0];
+
+    /** Registers a watcher of group changes; returns its number for {@link #changedGroups}. */
+    public int watchGroupChanges() {
+        int k = groupWatchers.length;
+        groupWatchers = java.util.Arrays.copyOf(groupWatchers, k + 1);
+        groupWatchers[k] = -1L;
+        return k;
+    }
+
+    /** The VMCS-side groups whose fields changed since watcher {@code k} last cleared its mask (bit n for group n). */
+    public long changedGroups(int k) {
+        return groupWatchers[k];
+    }
+
+    public void clearChangedGroups(int k) {
+        groupWatchers[k] = 0;
     }
 
     /** See {@link #groupChanges}: compare two values, never interpret one. */
@@ -147,6 +178,7 @@ public final class Vmcs {
         for (int o = 0; o < VmcsField.COUNT; o++) written[o >>> 6] |= 1L << o;
         for (int g = 0; g < groupChanges.length; g++) groupChanges[g]++;
         for (int d = 0; d < sideChanges.length; d++) sideChanges[d]++;
+        java.util.Arrays.fill(groupWatchers, -1L);
         controlStores++;
     }
 
