@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class StateWriteGuardTest {
     private static final Set<String> CPU_TRACKED = Set.of("cr0", "cr3", "cr4", "efer", "pat", "debugCtl", "sysenterCs",
-            "sysenterEsp", "sysenterEip", "gdtrBase", "gdtrLimit", "idtrBase", "idtrLimit", "stateVersion");
+            "sysenterEsp", "sysenterEip", "gdtrBase", "gdtrLimit", "idtrBase", "idtrLimit");
     private static final Set<String> SEGMENT_TRACKED = Set.of("selector", "base", "limit", "attributes");
 
     @Test

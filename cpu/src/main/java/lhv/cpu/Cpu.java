@@ -67,15 +67,13 @@ public final class Cpu {
      * and EFER ({@code STATE_CONTROL}); PAT, DEBUGCTL and the SYSENTER MSRs ({@code STATE_MSR}); GDTR
      * and IDTR ({@code STATE_TABLES}); each segment register ES, CS, SS, DS, FS, GS, LDTR, TR
      * ({@code STATE_SEGMENTS} + 0..7). Every setter of that state counts a write that changes a value
-     * in its group's {@link #stateVersions} entry and in {@link #stateVersion}, and nothing else
-     * does, so an unchanged count means an unchanged group (lhv.vmx.transition skips saving or
-     * loading it then).
+     * in its group's {@link #stateVersions} entry and sets the group's bit in every watcher's mask
+     * ({@link #watchStateChanges}), and nothing else does, so an unchanged count or a clear bit means
+     * an unchanged group (lhv.vmx.transition skips saving or loading it then).
      */
     public static final int STATE_CONTROL = 0, STATE_MSR = 1, STATE_TABLES = 2, STATE_SEGMENTS = 3, STATE_GROUPS = STATE_SEGMENTS + 8;
     /** Per state group: its changes so far (see {@link #STATE_GROUPS}). */
     public final long[] stateVersions = new long[STATE_GROUPS];
-    /** Changes so far of all state groups together: unchanged means no group changed. */
-    public long stateVersion;
     public long tscAux;
     /** IA32_APIC_BASE: base 0xFEE00000, global enable (bit 11), BSP (bit 8). */
     public long apicBase = 0xFEE00900L;
@@ -232,7 +230,6 @@ public final class Cpu {
     /** Counts a change of state group {@code group} (the setters below and {@link Segment}'s). */
     public void countChange(int group) {
         stateVersions[group]++;
-        stateVersion++;
         int bit = 1 << group;
         int[] w = changeWatchers;
         for (int k = 0; k < w.length; k++) w[k] |= bit;

@@ -7,8 +7,9 @@ import static lhv.vmx.vmcs.VmcsField.*;
  * one change counter of the processor (lhv.cpu.Cpu and lhv.cpu.Segment): the control registers
  * and EFER, the MSRs PAT, DEBUGCTL and SYSENTER_CS/ESP/EIP, the descriptor-table registers, and one
  * group per segment register ES, CS, SS, DS, FS, GS, LDTR, TR. {@link Vmcs} counts the value changes
- * of each group's fields ({@link Vmcs#groupChanges}), so that VM entry and exit can tell that
- * neither side of a group moved since they last synchronized it (lhv.vmx.transition).
+ * of each group's fields ({@link Vmcs#groupChanges}, and per watcher as change masks), so that VM
+ * entry and exit can tell that neither side of a group moved since they last synchronized it
+ * (lhv.vmx.transition).
  *
  * <p>Group numbers: {@link #guest}(g) and {@link #host}(g) for g in 0..{@link #COUNT}-1; 0 is "no
  * group". Context: constants for the VMCS cache and VM entry/exit.
@@ -28,14 +29,6 @@ public final class StateGroups {
 
     public static int host(int group) {
         return 1 + COUNT + group;
-    }
-
-    /** Side numbers for {@link Vmcs#sideChanges}: guest-state groups, host-state groups. */
-    public static final int GUEST_SIDE = 1, HOST_SIDE = 2;
-
-    /** The side of a VMCS-side group number (0 for none). */
-    static int side(int group) {
-        return group == 0 ? 0 : group <= COUNT ? GUEST_SIDE : HOST_SIDE;
     }
 
     /** Per field ordinal: its VMCS-side group number, or 0. */

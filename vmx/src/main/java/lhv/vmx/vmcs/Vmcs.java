@@ -39,12 +39,7 @@ public final class Vmcs {
      * counts mean the group's fields hold the values they had.
      */
     private final long[] groupChanges = new long[StateGroups.VMCS_GROUPS];
-    /** The same summed per side (none, guest-state groups, host-state groups): equal sums mean no group of that side changed. */
-    private final long[] sideChanges = new long[3];
-    private static final byte[] GROUP = StateGroups.OF_FIELD, SIDE = new byte[VmcsField.COUNT];
-    static {
-        for (int o = 0; o < VmcsField.COUNT; o++) SIDE[o] = (byte) StateGroups.side(GROUP[o]);
-    }
+    private static final byte[] GROUP = StateGroups.OF_FIELD;
     private static final boolean[] IS_CONTROL = new boolean[VmcsField.COUNT];
     static {
         for (VmcsField f : VmcsField.values()) IS_CONTROL[f.ordinal()] = f.type == FieldType.CONTROL;
@@ -129,7 +124,6 @@ public final class Vmcs {
     private void groupChanged(int ordinal) {
         int g = GROUP[ordinal];
         groupChanges[g]++;
-        sideChanges[SIDE[ordinal]]++;
         long bit = 1L << g;
         long[] w = groupWatchers;
         for (int k = 0; k < w.length; k++) w[k] |= bit;
@@ -164,20 +158,9 @@ public final class Vmcs {
         return groupChanges[group];
     }
 
-    /** The live array behind {@link #groupChanges(int)}, indexed by VMCS-side group number: read it, never write it. */
-    public long[] groupChangeCounts() {
-        return groupChanges;
-    }
-
-    /** See {@link #sideChanges}; {@code side} is {@link StateGroups#GUEST_SIDE} or {@link StateGroups#HOST_SIDE}. */
-    public long sideChanges(int side) {
-        return sideChanges[side];
-    }
-
     private void writtenAll() {
         for (int o = 0; o < VmcsField.COUNT; o++) written[o >>> 6] |= 1L << o;
         for (int g = 0; g < groupChanges.length; g++) groupChanges[g]++;
-        for (int d = 0; d < sideChanges.length; d++) sideChanges[d]++;
         java.util.Arrays.fill(groupWatchers, -1L);
         controlStores++;
     }
