@@ -230,32 +230,27 @@ public final class Cpu {
     /** Counts a change of state group {@code group} (the setters below and {@link Segment}'s). */
     public void countChange(int group) {
         stateVersions[group]++;
-        int bit = 1 << group;
-        int[] w = changeWatchers;
-        for (int k = 0; k < w.length; k++) w[k] |= bit;
+        changeWatchers.mark(1L << group);
     }
 
     /**
      * Per watcher (the VM entry and exit procedures of lhv.vmx.transition): bit g set when state
      * group g changed since the watcher last cleared its mask. A new watcher starts with every bit set.
      */
-    private int[] changeWatchers = new int[0];
+    private final ChangeWatchers changeWatchers = new ChangeWatchers();
 
     /** Registers a watcher of state-group changes; returns its number for {@link #changedGroups}. */
     public int watchStateChanges() {
-        int k = changeWatchers.length;
-        changeWatchers = java.util.Arrays.copyOf(changeWatchers, k + 1);
-        changeWatchers[k] = (1 << STATE_GROUPS) - 1;
-        return k;
+        return changeWatchers.add();
     }
 
     /** The groups that changed since watcher {@code k} last cleared its mask (bit g for group g). */
     public int changedGroups(int k) {
-        return changeWatchers[k];
+        return (int) changeWatchers.get(k) & ((1 << STATE_GROUPS) - 1);
     }
 
     public void clearChangedGroups(int k) {
-        changeWatchers[k] = 0;
+        changeWatchers.clear(k);
     }
 
     public void setCr0(long value) {

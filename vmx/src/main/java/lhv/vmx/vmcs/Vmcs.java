@@ -1,5 +1,6 @@
 package lhv.vmx.vmcs;
 
+import lhv.cpu.ChangeWatchers;
 import lhv.cpu.bus.PhysicalMemory;
 
 /**
@@ -124,9 +125,7 @@ public final class Vmcs {
     private void groupChanged(int ordinal) {
         int g = GROUP[ordinal];
         groupChanges[g]++;
-        long bit = 1L << g;
-        long[] w = groupWatchers;
-        for (int k = 0; k < w.length; k++) w[k] |= bit;
+        groupWatchers.mark(1L << g);
     }
 
     /**
@@ -134,23 +133,20 @@ public final class Vmcs {
      * VMCS-side group n ({@link StateGroups}) changed value since the watcher last cleared its mask,
      * from any source; wholesale loads and copies set every bit. A new watcher starts with every bit set.
      */
-    private long[] groupWatchers = new long[0];
+    private final ChangeWatchers groupWatchers = new ChangeWatchers();
 
     /** Registers a watcher of group changes; returns its number for {@link #changedGroups}. */
     public int watchGroupChanges() {
-        int k = groupWatchers.length;
-        groupWatchers = java.util.Arrays.copyOf(groupWatchers, k + 1);
-        groupWatchers[k] = -1L;
-        return k;
+        return groupWatchers.add();
     }
 
     /** The VMCS-side groups whose fields changed since watcher {@code k} last cleared its mask (bit n for group n). */
     public long changedGroups(int k) {
-        return groupWatchers[k];
+        return groupWatchers.get(k);
     }
 
     public void clearChangedGroups(int k) {
-        groupWatchers[k] = 0;
+        groupWatchers.clear(k);
     }
 
     /** See {@link #groupChanges}: compare two values, never interpret one. */
@@ -161,7 +157,7 @@ public final class Vmcs {
     private void writtenAll() {
         for (int o = 0; o < VmcsField.COUNT; o++) written[o >>> 6] |= 1L << o;
         for (int g = 0; g < groupChanges.length; g++) groupChanges[g]++;
-        java.util.Arrays.fill(groupWatchers, -1L);
+        groupWatchers.markAll();
         controlStores++;
     }
 
