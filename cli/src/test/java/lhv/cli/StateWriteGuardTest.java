@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * VM entry and exit skip saving and loading a state group whose change counter did not move
- * ({@code Cpu.stateVersions}; lhv.vmx.transition). That is only sound
+ * (the change masks of {@code Cpu.watchStateChanges}; lhv.vmx.transition). That is only sound
  * while every write to that state goes through the counting setters. This test reads the bytecode
  * of every class of the product (all modules are on this module's class path) and fails for any
  * field store into the tracked fields outside the class that owns them. (The classes the translator

@@ -21,10 +21,10 @@ import java.util.List;
  * depends on ({@link #mode}, the TLB) are restored by the setter methods of the system unit; code
  * that writes CR0/CR4/EFER/CS directly (VM entry/exit) must call {@link #stateChanged()} afterwards.
  *
- * <p>The state a VM entry loads and a VM exit saves as groups is written only through methods that
- * count changes: segment registers ({@link Segment#version}) and the control state below
- * ({@link #stateVersions}). The fields stay public for reading; StateWriteGuardTest checks that no
- * class stores into them directly.
+ * <p>The state a VM entry loads and a VM exit saves as groups ({@link #STATE_GROUPS}) is written only
+ * through methods that report changes to the watchers ({@link #watchStateChanges}): the setters
+ * below and {@link Segment}'s. The fields stay public for reading; StateWriteGuardTest checks that
+ * no class stores into them directly.
  */
 public final class Cpu {
     public static final int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
@@ -63,17 +63,14 @@ public final class Cpu {
     /** IA32_DEBUGCTL; tracked ({@link #STATE_MSR}). */
     public long debugCtl;
     /**
-     * The state VM entry loads and VM exit saves, in groups with a change count each: CR0, CR3, CR4
+     * The state VM entry loads and VM exit saves, in groups: CR0, CR3, CR4
      * and EFER ({@code STATE_CONTROL}); PAT, DEBUGCTL and the SYSENTER MSRs ({@code STATE_MSR}); GDTR
      * and IDTR ({@code STATE_TABLES}); each segment register ES, CS, SS, DS, FS, GS, LDTR, TR
-     * ({@code STATE_SEGMENTS} + 0..7). Every setter of that state counts a write that changes a value
-     * in its group's {@link #stateVersions} entry and sets the group's bit in every watcher's mask
-     * ({@link #watchStateChanges}), and nothing else does, so an unchanged count or a clear bit means
-     * an unchanged group (lhv.vmx.transition skips saving or loading it then).
+     * ({@code STATE_SEGMENTS} + 0..7). Every setter of that state sets the group's bit in every
+     * watcher's mask ({@link #watchStateChanges}) on a write that changes a value, and nothing else
+     * does, so a clear bit means an unchanged group (lhv.vmx.transition skips saving or loading it then).
      */
     public static final int STATE_CONTROL = 0, STATE_MSR = 1, STATE_TABLES = 2, STATE_SEGMENTS = 3, STATE_GROUPS = STATE_SEGMENTS + 8;
-    /** Per state group: its changes so far (see {@link #STATE_GROUPS}). */
-    public final long[] stateVersions = new long[STATE_GROUPS];
     public long tscAux;
     /** IA32_APIC_BASE: base 0xFEE00000, global enable (bit 11), BSP (bit 8). */
     public long apicBase = 0xFEE00900L;
@@ -225,11 +222,10 @@ public final class Cpu {
         }
     }
 
-    // ---- the tracked state: each setter counts a change in its group's version ----
+    // ---- the tracked state: each setter reports a change of its group ----
 
-    /** Counts a change of state group {@code group} (the setters below and {@link Segment}'s). */
+    /** Reports a change of state group {@code group} to the watchers (the setters below and {@link Segment}'s). */
     public void countChange(int group) {
-        stateVersions[group]++;
         changeWatchers.mark(1L << group);
     }
 

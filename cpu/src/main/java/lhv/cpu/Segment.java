@@ -14,7 +14,7 @@ public final class Segment {
             AR_DB = 1 << 14, AR_G = 1 << 15, AR_UNUSABLE = 1 << 16;
 
     // The four parts are read directly everywhere; every write goes through the methods below, which
-    // count changes in the owner's state versions (StateWriteGuardTest checks that no class outside
+    // report changes to the owner's watchers (StateWriteGuardTest checks that no class outside
     // this one stores into these fields).
     public int selector;
     public long base;
@@ -31,7 +31,7 @@ public final class Segment {
         this(null, 0);
     }
 
-    /** A segment register of {@code owner}: its changes count in state group {@code group} ({@link Cpu#stateVersions}). */
+    /** A segment register of {@code owner}: its changes are reported as state group {@code group} ({@link Cpu#countChange}). */
     public Segment(Cpu owner, int group) {
         this.owner = owner;
         this.group = group;

@@ -17,10 +17,9 @@ import java.lang.foreign.ValueLayout;
  * left, so that a VM transition can leave alone an area whose processing would change nothing
  * ({@link #loadRemembered}, {@link #storeRemembered}): when the area holds the same words at the same
  * address, every entry names an MSR whose whole state is tracked (SystemUnit#msrIsTrackedState) and
- * the state those MSRs live in has not changed since (the MSR and control groups of
- * {@code Cpu.stateVersions}), then the loads
- * would write the values the MSRs already hold and the stores would write the words the area already
- * holds. With assertions on (every test run) the area is processed anyway and must change nothing.
+ * the state those MSRs live in has not changed since (the MSR and control state groups, watched
+ * through {@code Cpu.watchStateChanges}), then the loads would write the values the MSRs already hold
+ * and the stores would write the words the area already holds. With assertions on (every test run) the area is processed anyway and must change nothing.
  *
  * <p>Context: VM entry and VM exit, reading and writing guest-physical memory directly.
  */
@@ -28,13 +27,23 @@ public final class MsrAreas {
     /** Areas longer than this are not remembered (the seed's have one entry). */
     private static final int REMEMBERED_ENTRIES = 8;
 
-    private long address = -1, stateVersion = -1;
+    /** The state groups the tracked MSRs live in (SystemUnit#msrIsTrackedState). */
+    private static final int MSR_STATE = 1 << Cpu.STATE_MSR | 1 << Cpu.STATE_CONTROL;
+
+    private final Cpu cpu;
+    /** This area's watcher of the processor's state-group changes, cleared when it remembers. */
+    private final int watcher;
+    private long address = -1;
     private int count;
     private final long[] words = new long[2 * REMEMBERED_ENTRIES];
     /** Areas processed in full so far (not left alone): for tests and diagnostics. */
     long processed;
 
-    MsrAreas() { }
+    /** One of {@code cpu}'s areas (its loads and stores then take that processor). */
+    MsrAreas(Cpu cpu) {
+        this.cpu = cpu;
+        this.watcher = cpu.watchStateChanges();
+    }
 
     /** {@link #load} unless the area would change nothing (class comment). */
     int loadRemembered(Cpu cpu, long address, int count) {
@@ -72,17 +81,10 @@ public final class MsrAreas {
         return new long[] {cpu.sysenterCs, cpu.sysenterEsp, cpu.sysenterEip, cpu.pat, cpu.debugCtl, cpu.efer};
     }
 
-    /**
-     * The change count of the state the tracked MSRs live in: the MSR group (SYSENTER, PAT, DEBUGCTL)
-     * and the control group (EFER, and CR4 which decides what is canonical). Both only grow, so their
-     * sum is unchanged exactly when both are; other groups (segments, tables) may change meanwhile.
-     */
-    private static long msrVersion(Cpu cpu) {
-        return cpu.stateVersions[Cpu.STATE_MSR] + cpu.stateVersions[Cpu.STATE_CONTROL];
-    }
-
     private boolean unchanged(Cpu cpu, long address, int count) {
-        if (address != this.address || count != this.count || msrVersion(cpu) != stateVersion) return false;
+        assert cpu == this.cpu : "an area of another processor";
+        // the MSR group (SYSENTER, PAT, DEBUGCTL) and the control group (EFER, CR0.PG for its checks)
+        if (address != this.address || count != this.count || (cpu.changedGroups(watcher) & MSR_STATE) != 0) return false;
         MemorySegment ram = cpu.mem.ram();
         for (int i = 0; i < 2 * count; i++) {
             long w = ram.get(LE64, address + 8L * i);
@@ -105,7 +107,7 @@ public final class MsrAreas {
         }
         this.address = address;
         this.count = count;
-        this.stateVersion = msrVersion(cpu);
+        cpu.clearChangedGroups(watcher);
     }
 
     static final int IA32_SMM_MONITOR_CTL = 0x9B, IA32_SMBASE = 0x9E;

@@ -36,7 +36,6 @@ final class StateSync {
         void apply(Vmcs v, int group, int controls);
     }
 
-    private final boolean save;
     /** This procedure's watcher numbers at the processor and at the VMCS cache. */
     private final int cpuWatcher, vmcsWatcher;
     /** Where this procedure's side of the VMCS groups starts in the VMCS change mask. */
@@ -49,10 +48,8 @@ final class StateSync {
 
     /**
      * @param hostFields the procedure works on the host-state fields (loading host state), else the guest-state fields
-     * @param save the procedure writes the fields (saving guest state), else the processor's state
      */
-    StateSync(Cpu c, Vmcs v, boolean hostFields, boolean save) {
-        this.save = save;
+    StateSync(Cpu c, Vmcs v, boolean hostFields) {
         this.cpuWatcher = c.watchStateChanges();
         this.vmcsWatcher = v.watchGroupChanges();
         this.shift = hostFields ? StateGroups.host(0) : StateGroups.guest(0);
@@ -66,11 +63,16 @@ final class StateSync {
      * case is two loads and compares. {@code p} is the same group method, used only by the assertions.
      */
     int outOfPlace(Cpu c, Vmcs v, int controlsNow, Procedure p) {
-        int moved = c.changedGroups(cpuWatcher) | (int) (v.changedGroups(vmcsWatcher) >>> shift) & ALL;
+        int moved = moved(c, v);
         if (!complete || controlsNow != lastControls) moved = ALL;
         assert skippedInPlace(c, v, controlsNow, p, ~moved & ALL);
         complete = false; // until done() reports this run
         return moved;
+    }
+
+    /** The groups whose processor state or fields changed since this procedure's masks were last cleared. */
+    private int moved(Cpu c, Vmcs v) {
+        return c.changedGroups(cpuWatcher) | (int) (v.changedGroups(vmcsWatcher) >>> shift) & ALL;
     }
 
     /** The caller has done the groups of {@code todo} ({@link #outOfPlace}): every group's result is now in place. */
@@ -86,10 +88,9 @@ final class StateSync {
     private boolean skippedInPlace(Cpu c, Vmcs v, int controlsNow, Procedure p, int skipped) {
         for (int m = skipped; m != 0; m &= m - 1) {
             int g = Integer.numberOfTrailingZeros(m);
-            long before = save ? v.groupChanges(vmcsGroup(g)) : c.stateVersions[g];
             p.apply(v, g, controlsNow);
-            long after = save ? v.groupChanges(vmcsGroup(g)) : c.stateVersions[g];
-            if (after != before) throw new AssertionError("state group " + g + " changed behind its version");
+            // the group's bits were clear (that is why it was skipped): a change would have set one
+            if ((moved(c, v) & 1 << g) != 0) throw new AssertionError("state group " + g + " changed behind its version");
         }
         return true;
     }
@@ -97,9 +98,5 @@ final class StateSync {
     /** Segment s in VMCS order: ES, CS, SS, DS, FS, GS, LDTR, TR. */
     static Segment segment(Cpu c, int s) {
         return s < 6 ? c.seg[s] : s == 6 ? c.ldtr : c.tr;
-    }
-
-    private int vmcsGroup(int g) {
-        return shift + g;
     }
 }

@@ -34,7 +34,8 @@ public final class VmEntry {
     public VmEntry(Vmx vmx) {
         this.vmx = vmx;
         this.cpu = vmx.cpu;
-        this.guestLoaded = new StateSync(cpu, vmx.vmcs, false, false);
+        this.guestLoaded = new StateSync(cpu, vmx.vmcs, false);
+        this.msrLoad = new MsrAreas(cpu);
     }
 
     /** VM entry proper, after VMLAUNCH/VMRESUME's own checks ({@link lhv.vmx.insn.VmlaunchVmresume}). */
@@ -67,7 +68,7 @@ public final class VmEntry {
     // ---- SDM 27.3.2: loading guest state ----
 
     /** The VM-entry MSR-load area, with what it last left (see {@link MsrAreas}). */
-    final MsrAreas msrLoad = new MsrAreas();
+    final MsrAreas msrLoad;
     /** What loading guest state last established per state group (see {@link StateSync}). */
     final StateSync guestLoaded;
     private final StateSync.Procedure groupLoad = this::loadGroup;

@@ -57,8 +57,10 @@ public final class VmExit {
     public VmExit(Vmx vmx) {
         this.vmx = vmx;
         this.cpu = vmx.cpu;
-        this.saved = new StateSync(cpu, vmx.vmcs, false, true);
-        this.hostLoaded = new StateSync(cpu, vmx.vmcs, true, false);
+        this.saved = new StateSync(cpu, vmx.vmcs, false);
+        this.hostLoaded = new StateSync(cpu, vmx.vmcs, true);
+        this.msrStore = new MsrAreas(cpu);
+        this.msrLoad = new MsrAreas(cpu);
     }
 
     // ---- entry points ----
@@ -174,7 +176,7 @@ public final class VmExit {
     // ---- SDM 28.3: saving guest state ----
 
     /** The VM-exit MSR-store and MSR-load areas, with what they last left (see {@link MsrAreas}). */
-    final MsrAreas msrStore = new MsrAreas(), msrLoad = new MsrAreas();
+    final MsrAreas msrStore, msrLoad;
     /** What saving guest state last established per state group (see {@link StateSync}). */
     final StateSync saved;
     private final StateSync.Procedure groupSave = this::saveGroup;

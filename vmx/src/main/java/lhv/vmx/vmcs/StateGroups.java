@@ -7,7 +7,7 @@ import static lhv.vmx.vmcs.VmcsField.*;
  * one change counter of the processor (lhv.cpu.Cpu and lhv.cpu.Segment): the control registers
  * and EFER, the MSRs PAT, DEBUGCTL and SYSENTER_CS/ESP/EIP, the descriptor-table registers, and one
  * group per segment register ES, CS, SS, DS, FS, GS, LDTR, TR. {@link Vmcs} counts the value changes
- * of each group's fields ({@link Vmcs#groupChanges}, and per watcher as change masks), so that VM
+ * of each group's fields per watcher as change masks ({@link Vmcs#changedGroups}), so that VM
  * entry and exit can tell that neither side of a group moved since they last synchronized it
  * (lhv.vmx.transition).
  *
@@ -20,7 +20,7 @@ public final class StateGroups {
     /** Processor-side groups: CR0/CR3/CR4/EFER, PAT/DEBUGCTL/SYSENTER MSRs, GDTR/IDTR, then segment s at SEGMENTS + s. */
     public static final int CONTROL = lhv.cpu.Cpu.STATE_CONTROL, MSR = lhv.cpu.Cpu.STATE_MSR, TABLES = lhv.cpu.Cpu.STATE_TABLES,
             SEGMENTS = lhv.cpu.Cpu.STATE_SEGMENTS, COUNT = lhv.cpu.Cpu.STATE_GROUPS;
-    /** Number of VMCS-side group numbers including 0 (none). */
+    /** Number of VMCS-side group numbers including 0 (none): bits of the 64-bit change masks. */
     public static final int VMCS_GROUPS = 1 + 2 * COUNT;
 
     public static int guest(int group) {
@@ -35,6 +35,7 @@ public final class StateGroups {
     static final byte[] OF_FIELD = new byte[VmcsField.COUNT];
 
     static {
+        if (VMCS_GROUPS > 64) throw new ExceptionInInitializerError("VMCS-side groups do not fit a 64-bit mask");
         put(guest(CONTROL), GUEST_CR0, GUEST_CR3, GUEST_CR4, GUEST_IA32_EFER);
         put(guest(MSR), GUEST_IA32_PAT, GUEST_IA32_DEBUGCTL, GUEST_SYSENTER_CS, GUEST_SYSENTER_ESP, GUEST_SYSENTER_EIP);
         put(guest(TABLES), GUEST_GDTR_BASE, GUEST_GDTR_LIMIT, GUEST_IDTR_BASE, GUEST_IDTR_LIMIT);

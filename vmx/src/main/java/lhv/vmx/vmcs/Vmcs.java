@@ -34,12 +34,6 @@ public final class Vmcs {
      * the execution controls across VM entries on this).
      */
     private long controlStores;
-    /**
-     * Per VMCS-side state group ({@link StateGroups}): value-changing stores into its fields from any
-     * source (VMWRITE, a VM exit's save, wholesale loads and copies count for every group). Equal
-     * counts mean the group's fields hold the values they had.
-     */
-    private final long[] groupChanges = new long[StateGroups.VMCS_GROUPS];
     private static final byte[] GROUP = StateGroups.OF_FIELD;
     private static final boolean[] IS_CONTROL = new boolean[VmcsField.COUNT];
     static {
@@ -123,9 +117,7 @@ public final class Vmcs {
     }
 
     private void groupChanged(int ordinal) {
-        int g = GROUP[ordinal];
-        groupChanges[g]++;
-        groupWatchers.mark(1L << g);
+        groupWatchers.mark(1L << GROUP[ordinal]);
     }
 
     /**
@@ -149,14 +141,8 @@ public final class Vmcs {
         groupWatchers.clear(k);
     }
 
-    /** See {@link #groupChanges}: compare two values, never interpret one. */
-    public long groupChanges(int group) {
-        return groupChanges[group];
-    }
-
     private void writtenAll() {
         for (int o = 0; o < VmcsField.COUNT; o++) written[o >>> 6] |= 1L << o;
-        for (int g = 0; g < groupChanges.length; g++) groupChanges[g]++;
         groupWatchers.markAll();
         controlStores++;
     }

@@ -116,7 +116,7 @@ class MsrAreasTest {
             entry(fast, i, index, value);
             entry(reference, i, index, value);
         }
-        MsrAreas load = new MsrAreas(), store = new MsrAreas();
+        MsrAreas load = new MsrAreas(fast.cpu), store = new MsrAreas(fast.cpu);
         for (int step = 0; step < 30; step++) {
             boolean loading = r.nextBoolean();
             int f = loading ? load.loadRemembered(fast.cpu, AREA, count) : store.storeRemembered(fast.cpu, AREA, count);
@@ -144,7 +144,7 @@ class MsrAreasTest {
     void aSteadyAreaIsProcessedOnce() {
         VmxTestbed t = new VmxTestbed();
         entry(t, 0, Msr.IA32_SYSENTER_CS, 0x10);
-        MsrAreas load = new MsrAreas(), store = new MsrAreas();
+        MsrAreas load = new MsrAreas(t.cpu), store = new MsrAreas(t.cpu);
         for (int i = 0; i < 3; i++) assertEquals(0, load.loadRemembered(t.cpu, AREA, 1));
         assertEquals(1, load.processed);
         t.cpu.setSysenterCs(0x20); // the guest changes the MSR
