@@ -21,7 +21,7 @@ public final class StateGroups {
     public static final int CONTROL = lhv.cpu.Cpu.STATE_CONTROL, MSR = lhv.cpu.Cpu.STATE_MSR, TABLES = lhv.cpu.Cpu.STATE_TABLES,
             SEGMENTS = lhv.cpu.Cpu.STATE_SEGMENTS, COUNT = lhv.cpu.Cpu.STATE_GROUPS;
     /** Number of VMCS-side group numbers including 0 (none): bits of the 64-bit change masks. */
-    public static final int VMCS_GROUPS = 1 + 2 * COUNT;
+    private static final int VMCS_GROUPS = 1 + 2 * COUNT;
 
     public static int guest(int group) {
         return 1 + group;
@@ -59,10 +59,5 @@ public final class StateGroups {
             if (OF_FIELD[f.ordinal()] != 0) throw new ExceptionInInitializerError(f + " in two groups");
             OF_FIELD[f.ordinal()] = (byte) group;
         }
-    }
-
-    /** The VMCS-side group of {@code field}, or 0 (for tests and diagnostics). */
-    public static int of(VmcsField field) {
-        return OF_FIELD[field.ordinal()];
     }
 }
