@@ -164,6 +164,7 @@ public final class Cpu {
         this.mmu = new lhv.cpu.mmu.Mmu(this);
         this.sys = new lhv.cpu.sys.SystemUnit(this);
         this.interpreter = new lhv.cpu.exec.Interpreter(this);
+        mem.attachCodeMap(codeMap); // host writes through mem then reach the code map (decoded code, watched pages)
         reset();
     }
 

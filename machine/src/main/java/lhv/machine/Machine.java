@@ -64,7 +64,6 @@ public final class Machine implements AutoCloseable {
             memory.close();
             throw e;
         }
-        memory.attachCodeMap(cpu.codeMap);
         cpu.io = ports;
         LongSupplier guestNanos = () -> cpu.instructionsRetired;
 

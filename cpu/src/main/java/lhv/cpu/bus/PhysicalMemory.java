@@ -30,6 +30,12 @@ public interface PhysicalMemory {
     /** Reads {@code size} (1, 2, 4 or 8) bytes at any physical address, zero-extended. */
     long read(long pa, int size);
 
-    /** Writes the low {@code size} (1, 2, 4 or 8) bytes of {@code value} at any physical address. */
+    /**
+     * Writes the low {@code size} (1, 2, 4 or 8) bytes of {@code value} at any physical address; a
+     * write to RAM is reported to the attached {@link CodeMap}.
+     */
     void write(long pa, int size, long value);
+
+    /** From now on writes through this object tell {@code map} which pages changed (the processor attaches its own). */
+    void attachCodeMap(CodeMap map);
 }

@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
  */
 public class RamOnlyMemory implements PhysicalMemory {
     private final MemorySegment ram;
+    private CodeMap codeMap;
 
     /** Uses {@code ram} (its size a multiple of 4 KiB) as physical addresses {@code [0, ram.byteSize())}. */
     public RamOnlyMemory(MemorySegment ram) {
@@ -39,8 +40,14 @@ public class RamOnlyMemory implements PhysicalMemory {
     }
 
     @Override
+    public void attachCodeMap(CodeMap map) {
+        this.codeMap = map;
+    }
+
+    @Override
     public void write(long pa, int size, long value) {
         if (!isRam(pa, size)) return;
+        if (codeMap != null) codeMap.writtenRange(pa, size);
         switch (size) {
             case 1 -> ram.set(ValueLayout.JAVA_BYTE, pa, (byte) value);
             case 2 -> ram.set(ValueLayout.JAVA_SHORT_UNALIGNED, pa, (short) value);

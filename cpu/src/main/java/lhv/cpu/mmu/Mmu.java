@@ -38,6 +38,8 @@ import java.lang.foreign.ValueLayout;
  *   <li>writes to physical pages that hold decoded code ({@link lhv.cpu.bus.CodeMap#isCode}), so the
  *       store fast path needs no self-modifying-code check; a page that becomes code later drops its
  *       write entries through {@link lhv.cpu.bus.CodeMap#onMark};</li>
+ *   <li>writes to physical pages whose writes a VM transition must see ({@link #watchWrites}: the
+ *       MSR areas it remembers), for the same reason;</li>
  *   <li>supervisor data accesses to user pages while CR4.SMAP=1 (their outcome depends on RFLAGS.AC
  *       and on whether the access is implicit).</li>
  * </ul>
@@ -624,7 +626,8 @@ public final class Mmu {
         if (frameAddr < 0 || frameAddr + 0x1000 > ramSize || !cpu.mem.isRam(frameAddr, 0x1000)) return;
         long t = ((lin >>> 12) & VPN_MASK) | tagBits;
         int idx = (int) (((lin >>> 12) ^ salt) & TLB_MASK);
-        boolean code = cpu.codeMap.isCode(frameAddr >>> 12);
+        // no fast write entry for a page whose writes must be seen: decoded code, watched data
+        boolean code = cpu.codeMap.isCode(frameAddr >>> 12) || cpu.codeMap.isWatched(frameAddr >>> 12);
         if (keeping) {
             noteFill();
             code |= cpu.codeMap.isTable(frameAddr >>> 12);
@@ -896,6 +899,15 @@ public final class Mmu {
         System.arraycopy(keptTags, k + 1, keptTags, k, last - k);
         System.arraycopy(keptEpochs, k + 1, keptEpochs, k, last - k);
         keptCount = last;
+    }
+
+    /**
+     * From now on every write to physical page {@code ppn} advances {@code CodeMap.watchedWrites}:
+     * the page is marked watched and loses its fast write entries, so stores to it take the slow path
+     * that tells the code map (as for code pages). For data a VM transition remembers (MSR areas).
+     */
+    public void watchWrites(long ppn) {
+        if (cpu.codeMap.markWatched(ppn)) dropWriteEntries(ppn);
     }
 
     /** A physical page became a table page: write entries that map it must go, as for code pages. */

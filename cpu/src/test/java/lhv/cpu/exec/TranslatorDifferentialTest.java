@@ -392,9 +392,12 @@ class TranslatorDifferentialTest {
             if (isRam(pa, size)) for (int i = 0; i < size; i++) v |= (ram.get(java.lang.foreign.ValueLayout.JAVA_BYTE, pa + i) & 0xFFL) << (8 * i);
             return v;
         }
+        lhv.cpu.bus.CodeMap codeMap;
+        @Override public void attachCodeMap(lhv.cpu.bus.CodeMap map) { codeMap = map; }
         @Override public void write(long pa, int size, long value) {
             if (isRam(pa, size)) {
                 for (int i = 0; i < size; i++) ram.set(java.lang.foreign.ValueLayout.JAVA_BYTE, pa + i, (byte) (value >>> (8 * i)));
+                codeMap.writtenRange(pa, size);
             } else if (++stores == stopAt) {
                 cpu.requestStop(StopReason.REQUESTED);
             }

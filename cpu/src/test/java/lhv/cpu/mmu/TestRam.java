@@ -22,6 +22,7 @@ public final class TestRam implements PhysicalMemory {
     /** MMIO accesses seen by the board: physical address -> last value written. */
     public final Map<Long, Long> mmioWrites = new HashMap<>();
     public int mmioReads;
+    private lhv.cpu.bus.CodeMap codeMap;
 
     public TestRam(long size) {
         ram = Arena.ofAuto().allocate(size, 4096);
@@ -40,8 +41,11 @@ public final class TestRam implements PhysicalMemory {
         return size == 8 ? -1L : (1L << (size * 8)) - 1;
     }
 
+    @Override public void attachCodeMap(lhv.cpu.bus.CodeMap map) { codeMap = map; }
+
     @Override public void write(long pa, int size, long value) {
         if (isRam(pa, size)) {
+            if (codeMap != null) codeMap.writtenRange(pa, size);
             for (int i = 0; i < size; i++) ram.set(ValueLayout.JAVA_BYTE, pa + i, (byte) (value >>> (8 * i)));
             return;
         }

@@ -62,7 +62,7 @@ public final class GuestMemory implements PhysicalMemory, AutoCloseable {
         return mmio;
     }
 
-    /** From now on host writes tell {@code map} which pages changed (the processor attaches its own). */
+    @Override
     public void attachCodeMap(CodeMap map) {
         this.codeMap = map;
     }

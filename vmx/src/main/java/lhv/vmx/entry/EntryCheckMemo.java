@@ -208,5 +208,10 @@ public final class EntryCheckMemo {
         public void write(long pa, int size, long value) {
             throw new IllegalStateException("a VM-entry check must not write memory");
         }
+
+        @Override
+        public void attachCodeMap(lhv.cpu.bus.CodeMap map) {
+            // nothing to tell: the checks never write
+        }
     }
 }

@@ -15,8 +15,10 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>An instance stands for one of a processor's three areas and remembers what processing it last
  * left, so that a VM transition can leave alone an area whose processing would change nothing
- * ({@link #loadRemembered}, {@link #storeRemembered}): when the area holds the same words at the same
- * address, every entry names an MSR whose whole state is tracked (SystemUnit#msrIsTrackedState) and
+ * ({@link #loadRemembered}, {@link #storeRemembered}): when the area is at the same address and no
+ * write reached its pages since it was read (they are watched for writes through the processor's
+ * code map, {@code Mmu.watchWrites}, which every writer of physical memory tells), so that it holds
+ * the same words, every entry names an MSR whose whole state is tracked (SystemUnit#msrIsTrackedState) and
  * the state those MSRs live in has not changed since (the MSR and control state groups, watched
  * through {@code Cpu.watchStateChanges}), then the loads would write the values the MSRs already hold
  * and the stores would write the words the area already holds. With assertions on (every test run) the area is processed anyway and must change nothing.
@@ -36,6 +38,8 @@ public final class MsrAreas {
     private long address = -1;
     private int count;
     private final long[] words = new long[2 * REMEMBERED_ENTRIES];
+    /** {@code CodeMap.watchedWrites} when the words were read. */
+    private long writesSeen;
     /** Areas processed in full so far (not left alone): for tests and diagnostics. */
     long processed;
 
@@ -62,7 +66,7 @@ public final class MsrAreas {
     int storeRemembered(Cpu cpu, long address, int count) {
         if (count <= 0) return 0;
         if (unchanged(cpu, address, count)) {
-            assert store(cpu, address, count) == 0 && unchanged(cpu, address, count) : "MSR-store area changed something";
+            assert storeChangesNothing(cpu, address, count) : "MSR-store area changed something";
             return 0;
         }
         processed++;
@@ -77,28 +81,51 @@ public final class MsrAreas {
         return load(cpu, address, count) == 0 && java.util.Arrays.equals(before, trackedMsrs(cpu));
     }
 
+    /** Assertion helper: each value a store would write is the word already there (checked without writing, so no write is reported). */
+    private static boolean storeChangesNothing(Cpu cpu, long address, int count) {
+        MemorySegment ram = cpu.mem.ram();
+        for (int i = 0; i < count; i++) {
+            long entry = address + 16L * i;
+            if (cpu.sys.rdmsr((int) ram.get(LE64, entry)) != ram.get(LE64, entry + 8)) return false;
+        }
+        return true;
+    }
+
     private static long[] trackedMsrs(Cpu cpu) {
         return new long[] {cpu.sysenterCs, cpu.sysenterEsp, cpu.sysenterEip, cpu.pat, cpu.debugCtl, cpu.efer};
     }
 
     private boolean unchanged(Cpu cpu, long address, int count) {
         assert cpu == this.cpu : "an area of another processor";
-        // the MSR group (SYSENTER, PAT, DEBUGCTL) and the control group (EFER, CR0.PG for its checks)
-        if (address != this.address || count != this.count || (cpu.changedGroups(watcher) & MSR_STATE) != 0) return false;
+        // the MSR group (SYSENTER, PAT, DEBUGCTL) and the control group (EFER, CR0.PG for its checks);
+        // the area's pages are watched since it was remembered: no write reached them, same words
+        if (address != this.address || count != this.count || (cpu.changedGroups(watcher) & MSR_STATE) != 0
+                || cpu.codeMap.watchedWrites() != writesSeen) return false;
+        for (int i = 0; i < count; i++) {
+            // the MSR's owner could have changed since (a provider added): ask again
+            if (!cpu.sys.msrIsTrackedState((int) words[2 * i])) return false;
+        }
+        assert sameWords(cpu, address, count) : "MSR area written behind the code map";
+        return true;
+    }
+
+    /** Assertion helper: the area still holds the remembered words (a writer that bypassed the code map fails here). */
+    private boolean sameWords(Cpu cpu, long address, int count) {
         MemorySegment ram = cpu.mem.ram();
         for (int i = 0; i < 2 * count; i++) {
-            long w = ram.get(LE64, address + 8L * i);
-            if (w != words[i]) return false;
-            // the MSR's owner could have changed since (a provider added): ask again
-            if ((i & 1) == 0 && !cpu.sys.msrIsTrackedState((int) w)) return false;
+            if (ram.get(LE64, address + 8L * i) != words[i]) return false;
         }
         return true;
     }
 
-    /** After processing: remembers the area's words and the tracked state, when the area qualifies. */
+    /**
+     * After processing: remembers the area's words and the tracked state, when the area qualifies.
+     * Its pages are watched from then on ({@code Mmu.watchWrites}), so a write to them is seen.
+     */
     private void remember(Cpu cpu, long address, int count, int failed) {
         this.address = -1;
         if (failed != 0 || count > REMEMBERED_ENTRIES || !inRam(cpu, address, count)) return;
+        for (long p = address >>> 12; p <= (address + 16L * count - 1) >>> 12; p++) cpu.mmu.watchWrites(p);
         MemorySegment ram = cpu.mem.ram();
         for (int i = 0; i < 2 * count; i++) {
             long w = ram.get(LE64, address + 8L * i);
@@ -107,6 +134,7 @@ public final class MsrAreas {
         }
         this.address = address;
         this.count = count;
+        this.writesSeen = cpu.codeMap.watchedWrites();
         cpu.clearChangedGroups(watcher);
     }
 

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The VM-entry/exit MSR areas ({@link MsrAreas}) against the SDM's per-entry rules, written out here
@@ -32,6 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class MsrAreasTest {
     private static final long AREA = 0x9000;
+    /** An area in a page the testbed's paging maps and uses for nothing else (AREA holds its PML4). */
+    private static final long MAPPED = VmxTestbed.MSR_AREA;
     private static final int[] INDEXES = {Msr.IA32_SYSENTER_CS, Msr.IA32_SYSENTER_ESP, Msr.IA32_SYSENTER_EIP, Msr.IA32_PAT,
             Msr.IA32_EFER, Msr.IA32_STAR, Msr.IA32_LSTAR, Msr.IA32_CSTAR, Msr.IA32_FMASK, Msr.IA32_FS_BASE, Msr.IA32_GS_BASE,
             Msr.IA32_KERNEL_GS_BASE, Msr.IA32_TSC_AUX, Msr.IA32_TIME_STAMP_COUNTER, Msr.IA32_APIC_BASE, Msr.IA32_DEBUGCTL,
@@ -165,6 +169,39 @@ class MsrAreasTest {
         load.loadRemembered(t.cpu, AREA, 1);
         load.loadRemembered(t.cpu, AREA, 1);
         assertEquals(5, load.processed);
+    }
+
+    /**
+     * A remembered area's pages are watched: an ordinary store through the processor's TLB (whose
+     * write entry for the page existed before the area was remembered) is seen, and the area runs
+     * again with the stored value.
+     */
+    @Test
+    void aProcessorStoreToARememberedAreaIsSeen() {
+        VmxTestbed t = new VmxTestbed();
+        t.mem.write(MAPPED + 0, 8, Msr.IA32_SYSENTER_CS);
+        t.mem.write(MAPPED + 8, 8, 0x10);
+        t.cpu.mmu.writeLinear(MAPPED + 0x800, 8, 1, true); // fills a fast write entry for the area's page
+        MsrAreas load = new MsrAreas(t.cpu);
+        for (int i = 0; i < 2; i++) assertEquals(0, load.loadRemembered(t.cpu, MAPPED, 1));
+        assertEquals(1, load.processed);
+        t.cpu.mmu.writeLinear(MAPPED + 8, 8, 0x40, true);
+        assertEquals(0, load.loadRemembered(t.cpu, MAPPED, 1));
+        assertEquals(0x40, t.cpu.sysenterCs);
+        assertEquals(2, load.processed);
+    }
+
+    /** A write into the raw RAM segment that does not tell the code map breaks the contract; the assertions (on in tests) catch it. */
+    @Test
+    void aWriteBehindTheCodeMapIsCaught() {
+        VmxTestbed t = new VmxTestbed();
+        t.mem.write(MAPPED + 0, 8, Msr.IA32_SYSENTER_CS);
+        t.mem.write(MAPPED + 8, 8, 0x10);
+        MsrAreas load = new MsrAreas(t.cpu);
+        load.loadRemembered(t.cpu, MAPPED, 1);
+        t.mem.ram().set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, MAPPED + 8, 0x50);
+        AssertionError e = assertThrows(AssertionError.class, () -> load.loadRemembered(t.cpu, MAPPED, 1));
+        assertTrue(e.getMessage().contains("behind the code map"), e.getMessage());
     }
 
     /** Claims STAR like the random-area provider, for the remembered-area property. */
