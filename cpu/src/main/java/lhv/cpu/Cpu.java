@@ -134,7 +134,10 @@ public final class Cpu {
     public PortIo io = PortIo.NONE;
     public final CodeMap codeMap = new CodeMap();
     public final CpuModel model;
-    public final List<MsrProvider> msrProviders = new ArrayList<>();
+    /** The MSR providers in the order RDMSR/WRMSR consult them (a snapshot; changed only by {@link #addMsrProvider}). */
+    private List<MsrProvider> msrProviders = List.of();
+    /** Advanced by every change of {@link #msrProviders}. */
+    private int msrProvidersVersion;
 
     // ---- units ----
     public final lhv.cpu.mmu.Mmu mmu;
@@ -157,6 +160,30 @@ public final class Cpu {
     public String notImplementedMessage;
     /** The decoder, decoded-block cache and run loop of this processor. */
     public final lhv.cpu.exec.Interpreter interpreter;
+
+    /**
+     * Lets {@code provider} implement the MSRs it handles on this processor, consulted after the
+     * providers added before it, or ahead of them when {@code first}.
+     */
+    public void addMsrProvider(MsrProvider provider, boolean first) {
+        List<MsrProvider> l = new ArrayList<>(msrProviders);
+        l.add(first ? 0 : l.size(), java.util.Objects.requireNonNull(provider));
+        msrProviders = List.copyOf(l);
+        msrProvidersVersion++;
+    }
+
+    /** The MSR providers in the order RDMSR/WRMSR consult them (unmodifiable). */
+    public List<MsrProvider> msrProviders() {
+        return msrProviders;
+    }
+
+    /**
+     * Changes whenever the provider list changes: with {@link MsrProvider#handles} fixed for each
+     * provider, which MSRs are provided is the same while this is.
+     */
+    public int msrProvidersVersion() {
+        return msrProvidersVersion;
+    }
 
     public Cpu(CpuModel model, PhysicalMemory mem) {
         this.model = model;

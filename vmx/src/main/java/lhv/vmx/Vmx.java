@@ -105,7 +105,7 @@ public final class Vmx implements Virtualization {
     public static Vmx attach(Cpu cpu, VmxCapabilities caps) {
         Vmx vmx = new Vmx(cpu, caps);
         cpu.vmx = vmx;
-        cpu.msrProviders.add(vmx.msrs);
+        cpu.addMsrProvider(vmx.msrs, false);
         return vmx;
     }
 

@@ -28,7 +28,7 @@ final class MsrFile {
     private MsrProvider provider(int index) {
         // an indexed loop: every RDMSR/WRMSR (and each MSR-area entry of a VM transition) asks, and
         // the iterator's allocation and modification checks cost more than the usual single provider
-        java.util.List<MsrProvider> providers = cpu.msrProviders;
+        java.util.List<MsrProvider> providers = cpu.msrProviders();
         for (int i = 0, n = providers.size(); i < n; i++) {
             MsrProvider p = providers.get(i);
             if (p.handles(index)) return p;
@@ -36,7 +36,7 @@ final class MsrFile {
         return null;
     }
 
-    /** True when a provider ({@code Cpu.msrProviders}) implements MSR {@code index}. */
+    /** True when a provider ({@code Cpu.msrProviders()}) implements MSR {@code index}. */
     boolean provided(int index) {
         return provider(index) != null;
     }

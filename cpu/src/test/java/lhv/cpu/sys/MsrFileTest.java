@@ -62,11 +62,11 @@ class MsrFileTest {
 
     @Test
     void providersComeFirst() {
-        cpu.msrProviders.add(new MsrProvider() {
+        cpu.addMsrProvider(new MsrProvider() {
             @Override public boolean handles(int index) { return index == Msr.IA32_FEATURE_CONTROL || index == Msr.IA32_PAT; }
             @Override public long read(Cpu c, int index) { return 0x5; }
             @Override public void write(Cpu c, int index, long value) { throw CpuFault.gp0(); }
-        });
+        }, false);
         assertEquals(5, cpu.sys.rdmsr(Msr.IA32_FEATURE_CONTROL));
         assertEquals(5, cpu.sys.rdmsr(Msr.IA32_PAT));
         gp(() -> cpu.sys.wrmsr(Msr.IA32_FEATURE_CONTROL, 1));

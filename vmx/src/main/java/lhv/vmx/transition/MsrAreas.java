@@ -18,7 +18,8 @@ import java.lang.foreign.ValueLayout;
  * ({@link #loadRemembered}, {@link #storeRemembered}): when the area is at the same address and no
  * write reached its pages since it was read (they are watched for writes through the processor's
  * code map, {@code Mmu.watchWrites}, which every writer of physical memory tells), so that it holds
- * the same words, every entry names an MSR whose whole state is tracked (SystemUnit#msrIsTrackedState) and
+ * the same words, every entry names an MSR whose whole state is tracked (SystemUnit#msrIsTrackedState,
+ * asked when the area is remembered and valid while the processor's MSR providers are the same) and
  * the state those MSRs live in has not changed since (the MSR and control state groups, watched
  * through {@code Cpu.watchStateChanges}), then the loads would write the values the MSRs already hold
  * and the stores would write the words the area already holds. With assertions on (every test run) the area is processed anyway and must change nothing.
@@ -38,8 +39,9 @@ public final class MsrAreas {
     private long address = -1;
     private int count;
     private final long[] words = new long[2 * REMEMBERED_ENTRIES];
-    /** {@code CodeMap.watchedWrites} when the words were read. */
+    /** {@code CodeMap.watchedWrites} when the words were read, and {@code Cpu.msrProvidersVersion}. */
     private long writesSeen;
+    private int providersSeen;
     /** Areas processed in full so far (not left alone): for tests and diagnostics. */
     long processed;
 
@@ -99,12 +101,9 @@ public final class MsrAreas {
         assert cpu == this.cpu : "an area of another processor";
         // the MSR group (SYSENTER, PAT, DEBUGCTL) and the control group (EFER, CR0.PG for its checks);
         // the area's pages are watched since it was remembered: no write reached them, same words
+        // and the MSRs' owners are the same (no provider added since)
         if (address != this.address || count != this.count || (cpu.changedGroups(watcher) & MSR_STATE) != 0
-                || cpu.codeMap.watchedWrites() != writesSeen) return false;
-        for (int i = 0; i < count; i++) {
-            // the MSR's owner could have changed since (a provider added): ask again
-            if (!cpu.sys.msrIsTrackedState((int) words[2 * i])) return false;
-        }
+                || cpu.codeMap.watchedWrites() != writesSeen || cpu.msrProvidersVersion() != providersSeen) return false;
         assert sameWords(cpu, address, count) : "MSR area written behind the code map";
         return true;
     }
@@ -135,6 +134,7 @@ public final class MsrAreas {
         this.address = address;
         this.count = count;
         this.writesSeen = cpu.codeMap.watchedWrites();
+        this.providersSeen = cpu.msrProvidersVersion();
         cpu.clearChangedGroups(watcher);
     }
 

@@ -69,14 +69,14 @@ class ReturningExitTest {
                     t.w(VM_EXIT_MSR_STORE_ADDR, MSR_AREA);
                     t.w(VM_EXIT_MSR_STORE_COUNT, 1);
                     t.mem.write(MSR_AREA, 8, 0x1FF0);
-                    t.cpu.msrProviders.add(new lhv.cpu.model.MsrProvider() {
+                    t.cpu.addMsrProvider(new lhv.cpu.model.MsrProvider() {
                         @Override public boolean handles(int index) { return index == 0x1FF0; }
                         @Override public long read(Cpu cpu, int index) {
                             cpu.requestStop(StopReason.REQUESTED);
                             return 0;
                         }
                         @Override public void write(Cpu cpu, int index, long value) { }
-                    });
+                    }, false);
                 }),
                 new Scenario("vmx abort", new int[] {0x0F, 0xA2}, t -> {
                     t.w(VM_EXIT_MSR_STORE_ADDR, MSR_AREA);
