@@ -56,11 +56,24 @@ public final class Interpreter {
      * Block chaining: while no instruction that can change modes or translations has run (system
      * instructions, faults, VM exits, VMX boundary work), a RIP in the same linear page as the
      * last lookup maps to the same physical page, so the TLB lookup is skipped.
+     *
+     * <p>Between runs (a VM exit to a Java host and the next VM entry, or any host code) the chain
+     * survives only while nothing it stands on changed since the lookup that made it: the control
+     * registers and EFER, CS and SS (CPL and code size) as their state groups report them, the CPL
+     * and mode, and the MMU's translation set ({@code Mmu.translationEpoch}); code writes end it at
+     * once ({@link #invalidatePage}).
      */
     private boolean chainValid;
     private int chainCs;
     private long chainLinearPage;
     private Block[] chainPage;
+    private long chainEpoch;
+    private int chainCpl;
+    private Mode chainMode;
+    /** This interpreter's watcher of the processor's state groups (for the chain across runs). */
+    private final int chainWatcher;
+    private static final int CHAIN_GROUPS = 1 << Cpu.STATE_CONTROL | 1 << (Cpu.STATE_SEGMENTS + Segment.CS)
+            | 1 << (Cpu.STATE_SEGMENTS + Segment.SS);
 
     /** Set when a code page was written: the running block must not continue. */
     boolean codeWritten;
@@ -193,6 +206,7 @@ public final class Interpreter {
     public Interpreter(Cpu cpu) {
         this.cpu = cpu;
         cpu.codeMap.onInvalidate(this::invalidatePage);
+        this.chainWatcher = cpu.watchStateChanges();
         // Instruction set extensions follow what the model reports (CPUID.7:EBX[3] BMI1, [8] BMI2,
         // [19] ADX, CPUID.80000001H:ECX[5] LZCNT, CPUID.1:ECX[23] POPCNT, CPUID.1:ECX[22] MOVBE).
         int[] l1 = cpu.model.cpuid(1, 0), l7 = cpu.model.cpuid(7, 0), l81 = cpu.model.cpuid(0x80000001, 0);
@@ -267,9 +281,11 @@ public final class Interpreter {
     public void endInstructionForVmExit(boolean returnToHost) {
         exitEnded = true;
         codeWritten = true;   // makes runBlock leave the block after this instruction
-        chainValid = false;
         pendingFault = null;
+        // to a Java host the run ends here and the next run decides whether the chain still holds;
+        // host code run by this loop starts in other state
         if (returnToHost) cpu.stopRequest = StopReason.VM_EXIT;
+        else chainValid = false;
     }
 
     /** Overrides the decoder's instruction-set extensions (tests of instructions the model does not report). */
@@ -293,7 +309,7 @@ public final class Interpreter {
     /** See {@link Cpu#run}. */
     public StopReason run(long maxInstructions) {
         remaining = maxInstructions;
-        chainValid = false;     // the host may have changed anything between runs
+        chainValid = chainValid && chainHolds();     // the host may have changed anything between runs
         for (;;) {
             try {
                 return loop();
@@ -547,6 +563,13 @@ public final class Interpreter {
         return cpu.seg[Segment.CS].big() ? 4 : 2;
     }
 
+    /** Nothing the chain stands on changed since the lookup that made it (see {@link #chainValid}). */
+    private boolean chainHolds() {
+        final Cpu c = cpu;
+        return (c.changedGroups(chainWatcher) & CHAIN_GROUPS) == 0 && c.mmu.translationEpoch() == chainEpoch
+                && c.cpl == chainCpl && c.mode == chainMode;
+    }
+
     private Block lookup() {
         final Cpu c = cpu;
         if (chainValid) {
@@ -574,6 +597,10 @@ public final class Interpreter {
         chainCs = cs;
         chainLinearPage = linear >>> 12;
         chainPage = page;
+        chainEpoch = c.mmu.translationEpoch();
+        chainCpl = c.cpl;
+        chainMode = c.mode;
+        c.clearChangedGroups(chainWatcher);
         return b;
     }
 

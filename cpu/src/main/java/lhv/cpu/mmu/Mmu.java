@@ -134,6 +134,14 @@ public final class Mmu {
     private final long[] keptEpochs = new long[KEPT];
     private int keptCount;
     private final long[] keyScratch = new long[KEY_WORDS];
+    /**
+     * The last transition found the current tag exact under the registers it is keyed with, outside
+     * PAE paging (whose PDPTE registers are key words no state group covers); the processor's CONTROL
+     * group watcher ({@link #controlWatcher}) was cleared then. While that watcher stays clear, the
+     * key still equals the registers.
+     */
+    private boolean keyHeld;
+    private final int controlWatcher;
 
     /** PAE paging: the four PDPTE registers (SDM 4.4.1), loaded by {@link #loadPdptes}. VMX may set them. */
     public final long[] pdpte = new long[4];
@@ -152,6 +160,7 @@ public final class Mmu {
         contextTags[0] = 0;
         tagBits = 0;
         cpu.codeMap.onMark(this::codePageMarked);
+        this.controlWatcher = cpu.watchStateChanges();
     }
 
     // =====================================================================================
@@ -704,6 +713,7 @@ public final class Mmu {
 
     /** INVLPG: drops the translation of the page containing {@code linear} (SDM 4.10.4.1). */
     public void invalidatePage(long linear) {
+        translationEpoch++;
         long t = ((linear >>> 12) & VPN_MASK) | tagBits;
         int idx = (int) (((linear >>> 12) ^ salt) & TLB_MASK);
         for (int k = 0; k < 6; k++) {
@@ -737,10 +747,23 @@ public final class Mmu {
             freshTag();
             return;
         }
+        translationEpoch++;
         for (int i = 0; i < tag.length; i++) {
             if (tag[i] != INVALID && (tag[i] & ~VPN_MASK) == tagBits && (flags[i] & F_GLOBAL) == 0) drop(i);
         }
     }
+
+    /**
+     * Advanced by every change of the current translation set other than a fill: a new tag (flush,
+     * context switch, a transition that does not keep the set), INVLPG, a non-global flush. While it
+     * stays the same, a linear page that had a translation still has that one (for the interpreter's
+     * block chain across runs).
+     */
+    public long translationEpoch() {
+        return translationEpoch;
+    }
+
+    private long translationEpoch;
 
     /** Drops every translation of every context (e.g. INVEPT/INVVPID all-context, INIT). */
     public void flushAllContexts() {
@@ -753,6 +776,7 @@ public final class Mmu {
     }
 
     private void setTag(int t) {
+        translationEpoch++;
         tagBits = (long) t << 52;
         salt = (t * 0x9E3779B1L) >>> 7;
     }
@@ -824,11 +848,19 @@ public final class Mmu {
             return;
         }
         long epoch = cpu.codeMap.tableWrites();
+        boolean exact = tagKeyed && !tagMixed && tagEpoch == epoch;
+        // the usual round trip: no key register changed since the last transition held the key
+        if (exact && keyHeld && (cpu.changedGroups(controlWatcher) & 1 << Cpu.STATE_CONTROL) == 0) {
+            assert sameKey(tagKey, 0, currentKeyCopy()) : "a key register changed behind the CONTROL group";
+            return;
+        }
         long[] key = keyScratch;
         currentKey(key);
-        boolean exact = tagKeyed && !tagMixed && tagEpoch == epoch;
         // a hypervisor sharing its guest's page tables and paging bits: the current set simply stays
-        if (exact && sameKey(tagKey, 0, key)) return;
+        if (exact && sameKey(tagKey, 0, key)) {
+            holdKey();
+            return;
+        }
         if (exact) keep(tagKey, contextTags[0], tagEpoch);
         for (int k = 0; k < keptCount; k++) {
             if (keptEpochs[k] == epoch && sameKey(keptKeys, k * KEY_WORDS, key)) {
@@ -840,10 +872,25 @@ public final class Mmu {
                 tagKeyed = true;
                 tagMixed = false;
                 tagEpoch = epoch;
+                holdKey();
                 return;
             }
         }
         flush(true);
+    }
+
+    /** The current tag's key equals the registers now (see {@link #keyHeld}). */
+    private void holdKey() {
+        long cr0 = cpu.cr0;
+        keyHeld = !((cr0 & Cr.CR0_PG) != 0 && (cpu.cr4 & Cr.CR4_PAE) != 0 && (cpu.efer & Cr.EFER_LMA) == 0);
+        cpu.clearChangedGroups(controlWatcher);
+    }
+
+    /** Assertion helper: the registers' key in a fresh array. */
+    private long[] currentKeyCopy() {
+        long[] k = new long[KEY_WORDS];
+        currentKey(k);
+        return k;
     }
 
     /** The registers a page walk depends on (see the class comment), into {@code k}. */
@@ -875,6 +922,7 @@ public final class Mmu {
 
     /** The current tag was just issued: nothing filled under it yet. */
     private void freshTag() {
+        keyHeld = false;
         tagKeyed = false;
         tagMixed = false;
         tagEpoch = cpu.codeMap.tableWrites();

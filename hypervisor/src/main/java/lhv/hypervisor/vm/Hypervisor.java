@@ -73,11 +73,6 @@ public final class Hypervisor {
     /** What the board factory is asked for. */
     public record RunSetup(long memorySize, CpuModel model, java.io.PrintStream console) { }
 
-    static long threadCpuNanos() {
-        java.lang.management.ThreadMXBean t = java.lang.management.ManagementFactory.getThreadMXBean();
-        return t.isCurrentThreadCpuTimeSupported() ? t.getCurrentThreadCpuTime() : -1;
-    }
-
     /** The built-in demo guest image (guests/demo/demo.bin, packaged in the jar). */
     public static byte[] demoImage() {
         return resource("/lhv/hypervisor/guests/demo/demo.bin");
@@ -290,7 +285,7 @@ public final class Hypervisor {
             ExitDispatch dispatch = new ExitDispatch();
             VmExit exit = new VmExit(trace != null);
             long started = System.nanoTime();
-            long startedCpu = threadCpuNanos();
+            long startedCpu = ExitStats.threadCpuNanos();
             long startInsns = cpu.instructionsRetired;
             long deadline = o.timeoutMillis() > 0 ? started + o.timeoutMillis() * 1_000_000L : Long.MAX_VALUE;
             long spent = 0;   // instruction budget used (retired, or a whole budget a fault storm used up)
@@ -326,7 +321,7 @@ public final class Hypervisor {
                     end = stopped(s, spent, deadline);
                 }
             }
-            long cpuNow = threadCpuNanos();
+            long cpuNow = ExitStats.threadCpuNanos();
             stats.finish(cpu.instructionsRetired - startInsns, System.nanoTime() - started, cpuNow < 0 ? -1 : cpuNow - startedCpu);
             if (cpu.nonRoot) leaveNonRoot(exit, vcpu);
             if (!cpu.nonRoot && vmcs != null) finalState = guestState();

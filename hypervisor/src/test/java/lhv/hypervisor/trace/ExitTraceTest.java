@@ -43,6 +43,40 @@ class ExitTraceTest {
         assertEquals(0.001, s.mips(), 1e-12);
     }
 
+    /**
+     * The steady window starts at the last power-of-two exit count (from 2^16) at or below half the
+     * run: here 2^18 of 600,000 exits, read at wall 2.0 s and CPU 1.5 s; the run ends at 4.0 s and
+     * 3.5 s, so 337,856 exits in 2 s each way. A run under 2^17 exits has no steady window.
+     */
+    @Test
+    void steadyStateWindowStartsAtTheLastPowerOfTwoInTheFirstHalf() {
+        long[] wall = {0}, cpu = {0};
+        ExitStats s = new ExitStats(() -> wall[0], () -> cpu[0]);
+        for (int i = 1; i <= 600_000; i++) {
+            // the clocks as they stand when exit i is counted
+            wall[0] = i <= (1 << 18) ? 2_000_000_000L * i / (1 << 18) : 2_000_000_000L;
+            cpu[0] = i <= (1 << 18) ? 1_500_000_000L * i / (1 << 18) : 1_500_000_000L;
+            s.count(10, "CPUID");
+        }
+        wall[0] = 4_000_000_000L;
+        cpu[0] = 3_500_000_000L;
+        s.finish(600_000, 4_000_000_000L, 3_500_000_000L);
+        assertEquals(337_856 / 2.0, s.steadyExitsPerSecond(), 1e-6);
+        assertEquals(337_856 / 2.0, s.steadyExitsPerCpuSecond(), 1e-6);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        s.print(new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains(
+                "steady state (exits 262145-600000, after JIT warm-up): 168928 exits/s, 168928 exits per CPU-second"), out.toString(StandardCharsets.UTF_8));
+
+        ExitStats shortRun = new ExitStats(() -> 5, () -> 5);
+        for (int i = 0; i < (1 << 17) - 1; i++) shortRun.count(10, "CPUID");
+        shortRun.finish(0, 1, 1);
+        assertEquals(0, shortRun.steadyExitsPerSecond());
+        ByteArrayOutputStream o2 = new ByteArrayOutputStream();
+        shortRun.print(new PrintStream(o2, true, StandardCharsets.UTF_8));
+        assertTrue(!o2.toString(StandardCharsets.UTF_8).contains("steady"), o2.toString(StandardCharsets.UTF_8));
+    }
+
     /** Reasons below 128 are counted in an array, others in the map; the printout orders them by reason either way. */
     @Test
     void statsCountReasonsInAndOutsideTheArrayAndPrintThemInOrder() {
