@@ -72,6 +72,8 @@ public final class Interpreter {
     private Mode chainMode;
     /** This interpreter's watcher of the processor's state groups (for the chain across runs). */
     private final int chainWatcher;
+    /** Lookups that did not follow the chain (tests observe when the chain survives a run's end). */
+    long fullLookups;
     private static final int CHAIN_GROUPS = 1 << Cpu.STATE_CONTROL | 1 << (Cpu.STATE_SEGMENTS + Segment.CS)
             | 1 << (Cpu.STATE_SEGMENTS + Segment.SS);
 
@@ -582,6 +584,7 @@ public final class Interpreter {
                 if (b != null && (cs == 8 || withinLimit(c, b))) return b;
             }
         }
+        fullLookups++;
         int cs = codeSize();
         long linear = linearRip(c, cs, c.rip);
         long pa = c.mmu.fetchPhysical(linear);
