@@ -74,6 +74,11 @@ public final class Interpreter {
     private final int chainWatcher;
     /** Lookups that did not follow the chain (tests observe when the chain survives a run's end). */
     long fullLookups;
+
+    /** Block lookups so far that did not follow the chain (diagnostics, tests). */
+    public long fullLookups() {
+        return fullLookups;
+    }
     private static final int CHAIN_GROUPS = 1 << Cpu.STATE_CONTROL | 1 << (Cpu.STATE_SEGMENTS + Segment.CS)
             | 1 << (Cpu.STATE_SEGMENTS + Segment.SS);
 

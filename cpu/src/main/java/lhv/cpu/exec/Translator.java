@@ -568,13 +568,15 @@ final class Translator {
         /**
          * After an instruction the interpreter executed: if a VM exit ended it by returning
          * ({@link Interpreter#endInstructionForVmExit}) it did not retire and the exit has set RIP and
-         * the rest, so the region only charges the budget and returns, as runBlock does.
+         * the rest, so the region only charges the budget and returns, as runBlock does. It returns 0:
+         * whether the block chain still holds is decided where runBlock's exit leaves it too (the exit
+         * itself ends it for host code run by this loop; the next run checks it for a Java host).
          */
         private void leaveIfExitEnded(int started) {
             Label normal = code.newLabel();
             code.aload(IT).invokestatic(CD_TRANSLATOR, "takeExitEnded", TAKE_EXIT_ENDED).ifeq(normal);
             charge(started);
-            code.iconst_1().ireturn();
+            code.iconst_0().ireturn();
             code.labelBinding(normal);
         }
 

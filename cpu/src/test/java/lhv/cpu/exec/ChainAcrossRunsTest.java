@@ -35,9 +35,9 @@ class ChainAcrossRunsTest {
         g.cpu.gpr[Cpu.RAX] = 0;
         g.cpu.rip = Guest.CODE;
         change.accept(g);
-        long before = g.cpu.interpreter.fullLookups;
+        long before = g.cpu.interpreter.fullLookups();
         g.cpu.run(1);
-        return new long[] {g.reg(Cpu.RAX), g.cpu.interpreter.fullLookups - before};
+        return new long[] {g.reg(Cpu.RAX), g.cpu.interpreter.fullLookups() - before};
     }
 
     private static void remap(Guest g) {

@@ -168,6 +168,34 @@ class ReturningExitTest {
         assertTrue(runs.get(1).startsWith("REQUESTED"), runs.get(1));
     }
 
+    /**
+     * The testbed's guest shares the host's control registers, CS and SS: once the MMU keeps its
+     * translation set across transitions (from the second round trip on: the first transitions start
+     * watching table pages and issue the set), the interpreter's block chain survives every CPUID
+     * round trip (a VM exit to Java and the VMRESUME), interpreted or translated, so no run looks its
+     * first block up afresh.
+     */
+    @Test
+    void theBlockChainSurvivesTheRoundTrips() {
+        for (boolean translated : new boolean[] {false, true}) {
+            VmxTestbed t = new VmxTestbed().inVmxRootWithVmcs().validVmcs();
+            if (translated) t.cpu.interpreter.setTranslationThreshold(0);
+            for (int k = 0; k < CPUID_LOOP.length; k++) t.mem.write(GUEST_RIP0 + k, 1, CPUID_LOOP[k]);
+            t.primary(PrimaryProcessorControl.HLT_EXITING);
+            t.launch();
+            long exits = 0, lookupsAfterThirdRun = -1;
+            for (StopReason r = t.cpu.run(1000); r == StopReason.VM_EXIT; r = t.cpu.run(1000)) {
+                exits++;
+                if (exits == 3) lookupsAfterThirdRun = t.cpu.interpreter.fullLookups();
+                if ((t.r(VM_EXIT_REASON) & 0xFFFF) == 12) break;
+                t.w(GUEST_RIP, t.r(GUEST_RIP) + t.r(VM_EXIT_INSTRUCTION_LEN));
+                t.ok(t.vmx.vmresume());
+            }
+            assertEquals(6, exits, "five CPUID exits and the HLT exit");
+            assertEquals(lookupsAfterThirdRun, t.cpu.interpreter.fullLookups(), "translated " + translated);
+        }
+    }
+
     @Test
     void theCpuidLoopExitsOncePerIterationAndTheBlockPathReturns() {
         List<String> returned = trail(scenarios().get(0), true, 1000);
