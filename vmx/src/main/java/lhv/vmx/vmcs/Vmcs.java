@@ -117,13 +117,16 @@ public final class Vmcs {
     }
 
     private void groupChanged(int ordinal) {
-        groupWatchers.mark(1L << GROUP[ordinal]);
+        // group 0 is "no group" (RIP, RSP, RFLAGS, the exit information...): nobody watches it
+        int g = GROUP[ordinal];
+        if (g != 0) groupWatchers.mark(1L << g);
     }
 
     /**
      * Per watcher (the VM entry and exit procedures of lhv.vmx.transition): bit n set when a field of
      * VMCS-side group n ({@link StateGroups}) changed value since the watcher last cleared its mask,
      * from any source; wholesale loads and copies set every bit. A new watcher starts with every bit set.
+     * Bit 0 ("no group") is not kept up to date by single stores: it means nothing.
      */
     private final ChangeWatchers groupWatchers = new ChangeWatchers();
 
