@@ -178,9 +178,7 @@ class MsrAreasTest {
      */
     @Test
     void aProcessorStoreToARememberedAreaIsSeen() {
-        VmxTestbed t = new VmxTestbed();
-        t.mem.write(MAPPED + 0, 8, Msr.IA32_SYSENTER_CS);
-        t.mem.write(MAPPED + 8, 8, 0x10);
+        VmxTestbed t = withMappedArea();
         t.cpu.mmu.writeLinear(MAPPED + 0x800, 8, 1, true); // fills a fast write entry for the area's page
         MsrAreas load = new MsrAreas(t.cpu);
         for (int i = 0; i < 2; i++) assertEquals(0, load.loadRemembered(t.cpu, MAPPED, 1));
@@ -194,14 +192,20 @@ class MsrAreasTest {
     /** A write into the raw RAM segment that does not tell the code map breaks the contract; the assertions (on in tests) catch it. */
     @Test
     void aWriteBehindTheCodeMapIsCaught() {
-        VmxTestbed t = new VmxTestbed();
-        t.mem.write(MAPPED + 0, 8, Msr.IA32_SYSENTER_CS);
-        t.mem.write(MAPPED + 8, 8, 0x10);
+        VmxTestbed t = withMappedArea();
         MsrAreas load = new MsrAreas(t.cpu);
         load.loadRemembered(t.cpu, MAPPED, 1);
         t.mem.ram().set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, MAPPED + 8, 0x50);
         AssertionError e = assertThrows(AssertionError.class, () -> load.loadRemembered(t.cpu, MAPPED, 1));
         assertTrue(e.getMessage().contains("behind the code map"), e.getMessage());
+    }
+
+    /** A testbed whose one-entry area at {@link #MAPPED} loads IA32_SYSENTER_CS = 0x10. */
+    private static VmxTestbed withMappedArea() {
+        VmxTestbed t = new VmxTestbed();
+        t.mem.write(MAPPED, 8, Msr.IA32_SYSENTER_CS);
+        t.mem.write(MAPPED + 8, 8, 0x10);
+        return t;
     }
 
     /** Claims STAR like the random-area provider, for the remembered-area property. */
