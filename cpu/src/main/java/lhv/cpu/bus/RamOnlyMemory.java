@@ -47,12 +47,12 @@ public class RamOnlyMemory implements PhysicalMemory {
     @Override
     public void write(long pa, int size, long value) {
         if (!isRam(pa, size)) return;
-        if (codeMap != null) codeMap.writtenRange(pa, size);
         switch (size) {
             case 1 -> ram.set(ValueLayout.JAVA_BYTE, pa, (byte) value);
             case 2 -> ram.set(ValueLayout.JAVA_SHORT_UNALIGNED, pa, (short) value);
             case 4 -> ram.set(ValueLayout.JAVA_INT_UNALIGNED, pa, (int) value);
             default -> ram.set(ValueLayout.JAVA_LONG_UNALIGNED, pa, value);
         }
+        if (codeMap != null) codeMap.writtenRange(pa, size);
     }
 }

@@ -45,8 +45,8 @@ public final class TestRam implements PhysicalMemory {
 
     @Override public void write(long pa, int size, long value) {
         if (isRam(pa, size)) {
-            if (codeMap != null) codeMap.writtenRange(pa, size);
             for (int i = 0; i < size; i++) ram.set(ValueLayout.JAVA_BYTE, pa + i, (byte) (value >>> (8 * i)));
+            if (codeMap != null) codeMap.writtenRange(pa, size);
             return;
         }
         mmioWrites.put(pa, value);
