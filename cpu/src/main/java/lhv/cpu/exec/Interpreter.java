@@ -60,14 +60,15 @@ public final class Interpreter {
      * <p>Between runs (a VM exit to a Java host and the next VM entry, or any host code) the chain
      * survives only while nothing it stands on changed since the lookup that made it: the control
      * registers and EFER, CS and SS (CPL and code size) as their state groups report them, the CPL
-     * and mode, and the MMU's translation set ({@code Mmu.translationEpoch}); code writes end it at
-     * once ({@link #invalidatePage}).
+     * and mode, and the TLB's execute entry for the page, which must still map it to the chain's
+     * physical page ({@code Mmu.fetchCached}: a flush, INVLPG or an eviction ends the chain, so it
+     * never keeps a translation the TLB no longer holds); code writes end it at once ({@link #invalidatePage}).
      */
     private boolean chainValid;
     private int chainCs;
     private long chainLinearPage;
     private Block[] chainPage;
-    private long chainEpoch;
+    private long chainPhysicalPage;
     private int chainCpl;
     private Mode chainMode;
     /** This interpreter's watcher of the processor's state groups (for the chain across runs). */
@@ -573,8 +574,8 @@ public final class Interpreter {
     /** Nothing the chain stands on changed since the lookup that made it (see {@link #chainValid}). */
     private boolean chainHolds() {
         final Cpu c = cpu;
-        return (c.changedGroups(chainWatcher) & CHAIN_GROUPS) == 0 && c.mmu.translationEpoch() == chainEpoch
-                && c.cpl == chainCpl && c.mode == chainMode;
+        return (c.changedGroups(chainWatcher) & CHAIN_GROUPS) == 0 && c.cpl == chainCpl && c.mode == chainMode
+                && c.mmu.fetchCached(chainLinearPage << 12, chainPhysicalPage << 12);
     }
 
     private Block lookup() {
@@ -605,7 +606,7 @@ public final class Interpreter {
         chainCs = cs;
         chainLinearPage = linear >>> 12;
         chainPage = page;
-        chainEpoch = c.mmu.translationEpoch();
+        chainPhysicalPage = ppn;
         chainCpl = c.cpl;
         chainMode = c.mode;
         c.clearChangedGroups(chainWatcher);

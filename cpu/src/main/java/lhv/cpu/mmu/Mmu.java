@@ -438,6 +438,17 @@ public final class Mmu {
      * Physical address of the instruction byte at linear {@code linear} (execute access, current
      * CPL). Fetches that continue on the next page call this again for that page.
      */
+    /**
+     * True when an instruction fetch from {@code linear} at the current CPL would hit a TLB entry
+     * that maps it to physical address {@code pa}'s page: what {@link #fetchPhysical} would then
+     * return, without a walk or any other effect (the interpreter's block chain asks it when a run
+     * starts).
+     */
+    public boolean fetchCached(long linear, long pa) {
+        int i = slot(EXECUTE, linear);
+        return tag[i] == ((linear >>> 12) & VPN_MASK | tagBits) && frame[i] == (pa & ~0xFFFL);
+    }
+
     public long fetchPhysical(long linear) {
         int i = slot(EXECUTE, linear);
         if (tag[i] == ((linear >>> 12) & VPN_MASK | tagBits)) return frame[i] | (linear & 0xFFF);
@@ -713,7 +724,6 @@ public final class Mmu {
 
     /** INVLPG: drops the translation of the page containing {@code linear} (SDM 4.10.4.1). */
     public void invalidatePage(long linear) {
-        translationEpoch++;
         long t = ((linear >>> 12) & VPN_MASK) | tagBits;
         int idx = (int) (((linear >>> 12) ^ salt) & TLB_MASK);
         for (int k = 0; k < 6; k++) {
@@ -747,23 +757,10 @@ public final class Mmu {
             freshTag();
             return;
         }
-        translationEpoch++;
         for (int i = 0; i < tag.length; i++) {
             if (tag[i] != INVALID && (tag[i] & ~VPN_MASK) == tagBits && (flags[i] & F_GLOBAL) == 0) drop(i);
         }
     }
-
-    /**
-     * Advanced by every change of the current translation set other than a fill: a new tag (flush,
-     * context switch, a transition that does not keep the set), INVLPG, a non-global flush. While it
-     * stays the same, a linear page that had a translation still has that one (for the interpreter's
-     * block chain across runs).
-     */
-    public long translationEpoch() {
-        return translationEpoch;
-    }
-
-    private long translationEpoch;
 
     /** Drops every translation of every context (e.g. INVEPT/INVVPID all-context, INIT). */
     public void flushAllContexts() {
@@ -776,7 +773,6 @@ public final class Mmu {
     }
 
     private void setTag(int t) {
-        translationEpoch++;
         tagBits = (long) t << 52;
         salt = (t * 0x9E3779B1L) >>> 7;
     }

@@ -70,6 +70,21 @@ class ChainAcrossRunsTest {
         assertEquals(2, r[0]);
     }
 
+    /**
+     * The page-table entry of the code page changes without INVLPG, and a data access to a linear
+     * page with the same TLB index evicts the code page's execute entry: the next run walks afresh
+     * (as a full lookup would), so the chain never keeps a translation the TLB no longer holds.
+     */
+    @Test
+    void anEvictedExecuteEntryEndsTheChain() {
+        long[] r = again(firstRun(), g -> {
+            remap(g);
+            g.cpu.mmu.read64(Segment.DS, 0x500000);   // vpn 0x500 shares the TLB slot of vpn 0x100
+            assertEquals(REMAPPED, g.cpu.mmu.fetchPhysical(Guest.CODE) & ~0xFFFL, "a full lookup walks anew");
+        });
+        assertEquals(2, r[0]);
+    }
+
     @Test
     void aCodeWriteEndsTheChain() {
         long[] r = again(firstRun(), g -> g.codeAt(Guest.CODE, "B8 03 00 00 00"));

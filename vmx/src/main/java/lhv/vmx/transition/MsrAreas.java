@@ -124,13 +124,14 @@ public final class MsrAreas {
     private void remember(Cpu cpu, long address, int count, int failed) {
         this.address = -1;
         if (failed != 0 || count > REMEMBERED_ENTRIES || !inRam(cpu, address, count)) return;
-        for (long p = address >>> 12; p <= (address + 16L * count - 1) >>> 12; p++) cpu.mmu.watchWrites(p);
         MemorySegment ram = cpu.mem.ram();
-        for (int i = 0; i < 2 * count; i++) {
-            long w = ram.get(LE64, address + 8L * i);
-            if ((i & 1) == 0 && (w >>> 32 != 0 || !cpu.sys.msrIsTrackedState((int) w))) return;
-            words[i] = w;
+        for (int i = 0; i < count; i++) {
+            long w = ram.get(LE64, address + 16L * i);
+            if (w >>> 32 != 0 || !cpu.sys.msrIsTrackedState((int) w)) return;
         }
+        // it qualifies: from now on writes to its pages are seen (nothing runs in between)
+        for (long p = address >>> 12; p <= (address + 16L * count - 1) >>> 12; p++) cpu.mmu.watchWrites(p);
+        for (int i = 0; i < 2 * count; i++) words[i] = ram.get(LE64, address + 8L * i);
         this.address = address;
         this.count = count;
         this.writesSeen = cpu.codeMap.watchedWrites();
