@@ -106,42 +106,53 @@ public final class VmEntry {
         cpu.mmu.vmTransition();
     }
 
-    /** SDM 27.3.2.1 (control registers, MSRs) and 27.3.2.2 (segments, descriptor tables) for one state group. */
+    /**
+     * SDM 27.3.2.1 (control registers, MSRs) and 27.3.2.2 (segments, descriptor tables) for one state
+     * group. One small method per group, so that the JIT can inline the dispatch and the group a guest
+     * keeps changing (e.g. its own IDT) into the entry.
+     */
     private void loadGroup(Vmcs v, int g, int entryControls) {
         switch (g) {
-            case StateGroups.CONTROL -> {
-                long keep = VmExit.CR0_UNMODIFIED;
-                cpu.setCr0((cpu.cr0 & keep) | (v.slot(Slots.GUEST_CR0) & ~keep));
-                cpu.setCr3(v.slot(Slots.GUEST_CR3));
-                cpu.setCr4(v.slot(Slots.GUEST_CR4));
-                if (EntryControl.LOAD_IA32_EFER.isSet(entryControls)) {
-                    cpu.setEfer(v.slot(Slots.GUEST_EFER));
-                } else {
-                    // LMA follows "IA-32e mode guest"; LME too when the guest has paging on
-                    boolean ia32e = EntryControl.IA32E_MODE_GUEST.isSet(entryControls);
-                    long efer = ia32e ? cpu.efer | Cr.EFER_LMA : cpu.efer & ~Cr.EFER_LMA;
-                    if ((cpu.cr0 & Cr.CR0_PG) != 0) efer = ia32e ? efer | Cr.EFER_LME : efer & ~Cr.EFER_LME;
-                    cpu.setEfer(efer);
-                }
-            }
-            case StateGroups.MSR -> {
-                if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) cpu.setDebugCtl(v.slot(Slots.GUEST_DEBUGCTL));
-                cpu.setSysenterCs(v.slot(Slots.GUEST_SYSENTER_CS));
-                cpu.setSysenterEsp(v.slot(Slots.GUEST_SYSENTER_ESP));
-                cpu.setSysenterEip(v.slot(Slots.GUEST_SYSENTER_EIP));
-                if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.setPat(v.slot(Slots.GUEST_PAT));
-            }
-            case StateGroups.TABLES -> {
-                cpu.setGdtr(v.slot(Slots.GUEST_GDTR_BASE), (int) v.slot(Slots.GUEST_GDTR_LIMIT));
-                cpu.setIdtr(v.slot(Slots.GUEST_IDTR_BASE), (int) v.slot(Slots.GUEST_IDTR_LIMIT));
-            }
-            default -> {
-                // unusable segments keep the unusable bit
-                int s = g - StateGroups.SEGMENTS;
-                StateSync.segment(cpu, s).set((int) v.slot(Slots.GUEST_SELECTOR + s), v.slot(Slots.GUEST_BASE + s),
-                        (int) v.slot(Slots.GUEST_LIMIT + s), (int) v.slot(Slots.GUEST_AR + s) & 0x1F0FF);
-            }
+            case StateGroups.CONTROL -> loadControlRegisters(v, entryControls);
+            case StateGroups.MSR -> loadMsrs(v, entryControls);
+            case StateGroups.TABLES -> loadDescriptorTables(v);
+            default -> loadSegment(v, g - StateGroups.SEGMENTS);
         }
+    }
+
+    private void loadControlRegisters(Vmcs v, int entryControls) {
+        long keep = VmExit.CR0_UNMODIFIED;
+        cpu.setCr0((cpu.cr0 & keep) | (v.slot(Slots.GUEST_CR0) & ~keep));
+        cpu.setCr3(v.slot(Slots.GUEST_CR3));
+        cpu.setCr4(v.slot(Slots.GUEST_CR4));
+        if (EntryControl.LOAD_IA32_EFER.isSet(entryControls)) {
+            cpu.setEfer(v.slot(Slots.GUEST_EFER));
+        } else {
+            // LMA follows "IA-32e mode guest"; LME too when the guest has paging on
+            boolean ia32e = EntryControl.IA32E_MODE_GUEST.isSet(entryControls);
+            long efer = ia32e ? cpu.efer | Cr.EFER_LMA : cpu.efer & ~Cr.EFER_LMA;
+            if ((cpu.cr0 & Cr.CR0_PG) != 0) efer = ia32e ? efer | Cr.EFER_LME : efer & ~Cr.EFER_LME;
+            cpu.setEfer(efer);
+        }
+    }
+
+    private void loadMsrs(Vmcs v, int entryControls) {
+        if (EntryControl.LOAD_DEBUG_CONTROLS.isSet(entryControls)) cpu.setDebugCtl(v.slot(Slots.GUEST_DEBUGCTL));
+        cpu.setSysenterCs(v.slot(Slots.GUEST_SYSENTER_CS));
+        cpu.setSysenterEsp(v.slot(Slots.GUEST_SYSENTER_ESP));
+        cpu.setSysenterEip(v.slot(Slots.GUEST_SYSENTER_EIP));
+        if (EntryControl.LOAD_IA32_PAT.isSet(entryControls)) cpu.setPat(v.slot(Slots.GUEST_PAT));
+    }
+
+    private void loadDescriptorTables(Vmcs v) {
+        cpu.setGdtr(v.slot(Slots.GUEST_GDTR_BASE), (int) v.slot(Slots.GUEST_GDTR_LIMIT));
+        cpu.setIdtr(v.slot(Slots.GUEST_IDTR_BASE), (int) v.slot(Slots.GUEST_IDTR_LIMIT));
+    }
+
+    /** Segment s (ES, CS, SS, DS, FS, GS, LDTR, TR); unusable segments keep the unusable bit. */
+    private void loadSegment(Vmcs v, int s) {
+        StateSync.segment(cpu, s).set((int) v.slot(Slots.GUEST_SELECTOR + s), v.slot(Slots.GUEST_BASE + s),
+                (int) v.slot(Slots.GUEST_LIMIT + s), (int) v.slot(Slots.GUEST_AR + s) & 0x1F0FF);
     }
 
     /**

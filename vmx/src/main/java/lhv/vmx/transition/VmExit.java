@@ -212,37 +212,49 @@ public final class VmExit {
         }
     }
 
-    /** SDM 28.3.2 (control registers, MSRs), 28.3.2 (segments, descriptor tables) for one state group; every value truncated to its field's width. */
+    /**
+     * SDM 28.3.2 (control registers, MSRs, segments, descriptor tables) for one state group; every
+     * value truncated to its field's width. One small method per group, so that the JIT can inline the
+     * dispatch and the group a guest keeps changing into the exit.
+     */
     private void saveGroup(Vmcs v, int g, int exitControls) {
         switch (g) {
-            case StateGroups.CONTROL -> {
-                v.storeState(Slots.GUEST_CR0, cpu.cr0);
-                v.storeState(Slots.GUEST_CR3, cpu.cr3);
-                v.storeState(Slots.GUEST_CR4, cpu.cr4);
-                if (ExitControl.SAVE_IA32_EFER.isSet(exitControls)) v.storeState(Slots.GUEST_EFER, cpu.efer);
-            }
-            case StateGroups.MSR -> {
-                if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) v.storeState(Slots.GUEST_DEBUGCTL, cpu.debugCtl);
-                v.storeState(Slots.GUEST_SYSENTER_CS, cpu.sysenterCs & 0xFFFF_FFFFL);
-                v.storeState(Slots.GUEST_SYSENTER_ESP, cpu.sysenterEsp);
-                v.storeState(Slots.GUEST_SYSENTER_EIP, cpu.sysenterEip);
-                if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) v.storeState(Slots.GUEST_PAT, cpu.pat);
-            }
-            case StateGroups.TABLES -> {
-                v.storeState(Slots.GUEST_GDTR_BASE, cpu.gdtrBase);
-                v.storeState(Slots.GUEST_GDTR_LIMIT, cpu.gdtrLimit & 0xFFFF_FFFFL);
-                v.storeState(Slots.GUEST_IDTR_BASE, cpu.idtrBase);
-                v.storeState(Slots.GUEST_IDTR_LIMIT, cpu.idtrLimit & 0xFFFF_FFFFL);
-            }
-            default -> {
-                int s = g - StateGroups.SEGMENTS;
-                Segment seg = StateSync.segment(cpu, s);
-                v.storeState(Slots.GUEST_SELECTOR + s, seg.selector & 0xFFFF);
-                v.storeState(Slots.GUEST_BASE + s, seg.base);
-                v.storeState(Slots.GUEST_LIMIT + s, seg.limit & 0xFFFF_FFFFL);
-                v.storeState(Slots.GUEST_AR + s, seg.attributes & 0x1F0FF);
-            }
+            case StateGroups.CONTROL -> saveControlRegisters(v, exitControls);
+            case StateGroups.MSR -> saveMsrs(v, exitControls);
+            case StateGroups.TABLES -> saveDescriptorTables(v);
+            default -> saveSegment(v, g - StateGroups.SEGMENTS);
         }
+    }
+
+    private void saveControlRegisters(Vmcs v, int exitControls) {
+        v.storeState(Slots.GUEST_CR0, cpu.cr0);
+        v.storeState(Slots.GUEST_CR3, cpu.cr3);
+        v.storeState(Slots.GUEST_CR4, cpu.cr4);
+        if (ExitControl.SAVE_IA32_EFER.isSet(exitControls)) v.storeState(Slots.GUEST_EFER, cpu.efer);
+    }
+
+    private void saveMsrs(Vmcs v, int exitControls) {
+        if (ExitControl.SAVE_DEBUG_CONTROLS.isSet(exitControls)) v.storeState(Slots.GUEST_DEBUGCTL, cpu.debugCtl);
+        v.storeState(Slots.GUEST_SYSENTER_CS, cpu.sysenterCs & 0xFFFF_FFFFL);
+        v.storeState(Slots.GUEST_SYSENTER_ESP, cpu.sysenterEsp);
+        v.storeState(Slots.GUEST_SYSENTER_EIP, cpu.sysenterEip);
+        if (ExitControl.SAVE_IA32_PAT.isSet(exitControls)) v.storeState(Slots.GUEST_PAT, cpu.pat);
+    }
+
+    private void saveDescriptorTables(Vmcs v) {
+        v.storeState(Slots.GUEST_GDTR_BASE, cpu.gdtrBase);
+        v.storeState(Slots.GUEST_GDTR_LIMIT, cpu.gdtrLimit & 0xFFFF_FFFFL);
+        v.storeState(Slots.GUEST_IDTR_BASE, cpu.idtrBase);
+        v.storeState(Slots.GUEST_IDTR_LIMIT, cpu.idtrLimit & 0xFFFF_FFFFL);
+    }
+
+    /** Segment s in VMCS order (ES, CS, SS, DS, FS, GS, LDTR, TR). */
+    private void saveSegment(Vmcs v, int s) {
+        Segment seg = StateSync.segment(cpu, s);
+        v.storeState(Slots.GUEST_SELECTOR + s, seg.selector & 0xFFFF);
+        v.storeState(Slots.GUEST_BASE + s, seg.base);
+        v.storeState(Slots.GUEST_LIMIT + s, seg.limit & 0xFFFF_FFFFL);
+        v.storeState(Slots.GUEST_AR + s, seg.attributes & 0x1F0FF);
     }
 
     /** Pending-debug-exceptions field bits: B3-B0, enabled breakpoint (12), BS (14); SDM 25.4.2 Table 25-4. */
@@ -302,52 +314,62 @@ public final class VmExit {
         if (failed != 0) abort(ABORT_LOADING_HOST_MSRS);
     }
 
-    /** SDM 28.5.1 (control registers, MSRs) and 28.5.2 (segments, descriptor tables) for one state group. */
+    /**
+     * SDM 28.5.1 (control registers, MSRs) and 28.5.2 (segments, descriptor tables) for one state
+     * group. One small method per group, so that the JIT can inline the dispatch and the group a guest
+     * keeps changing into the exit.
+     */
     private void loadHostGroup(Vmcs v, int g, int exitControls) {
-        boolean host64 = ExitControl.HOST_ADDRESS_SPACE_SIZE.isSet(exitControls);
         switch (g) {
-            case StateGroups.CONTROL -> {
-                // control registers: fixed bits stay as VMX operation requires
-                long keep0 = CR0_UNMODIFIED | vmx.caps.cr0Fixed0 | ~vmx.caps.cr0Fixed1;
-                cpu.setCr0((cpu.cr0 & keep0) | (v.slot(Slots.HOST_CR0) & ~keep0));
-                cpu.setCr3(v.slot(Slots.HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1));
-                long cr4Fixed = vmx.caps.cr4Fixed0 | ~vmx.caps.cr4Fixed1;
-                long cr4 = (cpu.cr4 & cr4Fixed) | (v.slot(Slots.HOST_CR4) & ~cr4Fixed);
-                cpu.setCr4(host64 ? cr4 | Cr.CR4_PAE : cr4 & ~Cr.CR4_PCIDE);
-                if (ExitControl.LOAD_IA32_EFER.isSet(exitControls)) {
-                    cpu.setEfer(vmx.read(HOST_IA32_EFER));
-                } else {
-                    long lm = Cr.EFER_LMA | Cr.EFER_LME;
-                    cpu.setEfer(host64 ? cpu.efer | lm : cpu.efer & ~lm);
-                }
-            }
-            case StateGroups.MSR -> {
-                cpu.setDebugCtl(0);
-                cpu.setSysenterCs(v.slot(Slots.HOST_SYSENTER_CS));
-                cpu.setSysenterEsp(v.slot(Slots.HOST_SYSENTER_ESP));
-                cpu.setSysenterEip(v.slot(Slots.HOST_SYSENTER_EIP));
-                if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.setPat(vmx.read(HOST_IA32_PAT));
-            }
+            case StateGroups.CONTROL -> loadHostControlRegisters(v, exitControls);
+            case StateGroups.MSR -> loadHostMsrs(v, exitControls);
             case StateGroups.TABLES -> {
                 cpu.setGdtr(v.slot(Slots.HOST_GDTR_BASE), 0xFFFF);
                 cpu.setIdtr(v.slot(Slots.HOST_IDTR_BASE), 0xFFFF);
             }
-            default -> {
-                // SDM 28.5.2: segment registers with the fixed attributes of host segments
-                int s = g - StateGroups.SEGMENTS;
-                Segment seg = StateSync.segment(cpu, s);
-                switch (s) {
-                    case Segment.CS -> seg.set((int) v.slot(Slots.HOST_CS), 0, -1,
-                            0xB | Segment.AR_S | Segment.AR_P | Segment.AR_G | (host64 ? Segment.AR_L : Segment.AR_DB));
-                    case Segment.SS -> loadHostData(seg, (int) v.slot(Slots.HOST_SS), 0);
-                    case Segment.DS -> loadHostData(seg, (int) v.slot(Slots.HOST_DS), 0);
-                    case Segment.ES -> loadHostData(seg, (int) v.slot(Slots.HOST_ES), 0);
-                    case Segment.FS -> loadHostData(seg, (int) v.slot(Slots.HOST_FS), v.slot(Slots.HOST_FS_BASE));
-                    case Segment.GS -> loadHostData(seg, (int) v.slot(Slots.HOST_GS), v.slot(Slots.HOST_GS_BASE));
-                    case 6 -> seg.set(0, 0, 0, Segment.AR_UNUSABLE); // LDTR
-                    default -> seg.set((int) v.slot(Slots.HOST_TR), v.slot(Slots.HOST_TR_BASE), 0x67, 0xB | Segment.AR_P);
-                }
-            }
+            default -> loadHostSegment(v, g - StateGroups.SEGMENTS, exitControls);
+        }
+    }
+
+    /** Control registers: the fixed bits stay as VMX operation requires. */
+    private void loadHostControlRegisters(Vmcs v, int exitControls) {
+        boolean host64 = ExitControl.HOST_ADDRESS_SPACE_SIZE.isSet(exitControls);
+        long keep0 = CR0_UNMODIFIED | vmx.caps.cr0Fixed0 | ~vmx.caps.cr0Fixed1;
+        cpu.setCr0((cpu.cr0 & keep0) | (v.slot(Slots.HOST_CR0) & ~keep0));
+        cpu.setCr3(v.slot(Slots.HOST_CR3) & ((1L << cpu.mmu.maxPhysAddr()) - 1));
+        long cr4Fixed = vmx.caps.cr4Fixed0 | ~vmx.caps.cr4Fixed1;
+        long cr4 = (cpu.cr4 & cr4Fixed) | (v.slot(Slots.HOST_CR4) & ~cr4Fixed);
+        cpu.setCr4(host64 ? cr4 | Cr.CR4_PAE : cr4 & ~Cr.CR4_PCIDE);
+        if (ExitControl.LOAD_IA32_EFER.isSet(exitControls)) {
+            cpu.setEfer(vmx.read(HOST_IA32_EFER));
+        } else {
+            long lm = Cr.EFER_LMA | Cr.EFER_LME;
+            cpu.setEfer(host64 ? cpu.efer | lm : cpu.efer & ~lm);
+        }
+    }
+
+    private void loadHostMsrs(Vmcs v, int exitControls) {
+        cpu.setDebugCtl(0);
+        cpu.setSysenterCs(v.slot(Slots.HOST_SYSENTER_CS));
+        cpu.setSysenterEsp(v.slot(Slots.HOST_SYSENTER_ESP));
+        cpu.setSysenterEip(v.slot(Slots.HOST_SYSENTER_EIP));
+        if (ExitControl.LOAD_IA32_PAT.isSet(exitControls)) cpu.setPat(vmx.read(HOST_IA32_PAT));
+    }
+
+    /** SDM 28.5.2: segment s (ES, CS, SS, DS, FS, GS, LDTR, TR) with the fixed attributes of host segments. */
+    private void loadHostSegment(Vmcs v, int s, int exitControls) {
+        boolean host64 = ExitControl.HOST_ADDRESS_SPACE_SIZE.isSet(exitControls);
+        Segment seg = StateSync.segment(cpu, s);
+        switch (s) {
+            case Segment.CS -> seg.set((int) v.slot(Slots.HOST_CS), 0, -1,
+                    0xB | Segment.AR_S | Segment.AR_P | Segment.AR_G | (host64 ? Segment.AR_L : Segment.AR_DB));
+            case Segment.SS -> loadHostData(seg, (int) v.slot(Slots.HOST_SS), 0);
+            case Segment.DS -> loadHostData(seg, (int) v.slot(Slots.HOST_DS), 0);
+            case Segment.ES -> loadHostData(seg, (int) v.slot(Slots.HOST_ES), 0);
+            case Segment.FS -> loadHostData(seg, (int) v.slot(Slots.HOST_FS), v.slot(Slots.HOST_FS_BASE));
+            case Segment.GS -> loadHostData(seg, (int) v.slot(Slots.HOST_GS), v.slot(Slots.HOST_GS_BASE));
+            case 6 -> seg.set(0, 0, 0, Segment.AR_UNUSABLE); // LDTR
+            default -> seg.set((int) v.slot(Slots.HOST_TR), v.slot(Slots.HOST_TR_BASE), 0x67, 0xB | Segment.AR_P);
         }
     }
 
