@@ -458,7 +458,7 @@ public final class SystemUnit {
      * IA32_SYSENTER_CS/ESP/EIP, IA32_PAT, IA32_DEBUGCTL (state group STATE_MSR) and IA32_EFER
      * (STATE_CONTROL), with no {@code Cpu.msrProviders} entry claiming it. For such an MSR, RDMSR and
      * WRMSR read and write nothing but those two groups (WRMSR's checks depend on the value, CR0.PG and
-     * EFER only), so unchanged versions of both mean an unchanged MSR and an unchanged outcome
+     * EFER only), so no change in both groups means an unchanged MSR and an unchanged outcome
      * (VM-transition MSR areas rely on it).
      */
     public boolean msrIsTrackedState(int index) {

@@ -22,7 +22,9 @@ import java.lang.foreign.ValueLayout;
  * asked when the area is remembered and valid while the processor's MSR providers are the same) and
  * the state those MSRs live in has not changed since (the MSR and control state groups, watched
  * through {@code Cpu.watchStateChanges}), then the loads would write the values the MSRs already hold
- * and the stores would write the words the area already holds. With assertions on (every test run) the area is processed anyway and must change nothing.
+ * and the stores would write the words the area already holds. With assertions on (every test run)
+ * a load area left alone is processed anyway and must change no MSR, a store area's values are read
+ * and must equal the words already there, and the words must equal the remembered ones.
  *
  * <p>Context: VM entry and VM exit, reading and writing guest-physical memory directly.
  */
@@ -53,26 +55,24 @@ public final class MsrAreas {
 
     /** {@link #load} unless the area would change nothing (class comment). */
     int loadRemembered(Cpu cpu, long address, int count) {
-        if (count <= 0) return 0;
-        if (unchanged(cpu, address, count)) {
-            assert loadChangesNothing(cpu, address, count) : "MSR-load area changed something";
-            return 0;
-        }
-        processed++;
-        int failed = load(cpu, address, count);
-        remember(cpu, address, count, failed);
-        return failed;
+        return remembered(cpu, address, count, true);
     }
 
     /** {@link #store} unless the area would change nothing (class comment). */
     int storeRemembered(Cpu cpu, long address, int count) {
+        return remembered(cpu, address, count, false);
+    }
+
+    /** The area processed as a load or a store, or left alone when that would change nothing. */
+    private int remembered(Cpu cpu, long address, int count, boolean loading) {
         if (count <= 0) return 0;
         if (unchanged(cpu, address, count)) {
-            assert storeChangesNothing(cpu, address, count) : "MSR-store area changed something";
+            assert loading ? loadChangesNothing(cpu, address, count) : storeChangesNothing(cpu, address, count)
+                    : "MSR-" + (loading ? "load" : "store") + " area changed something";
             return 0;
         }
         processed++;
-        int failed = store(cpu, address, count);
+        int failed = loading ? load(cpu, address, count) : store(cpu, address, count);
         remember(cpu, address, count, failed);
         return failed;
     }
